@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import { ENV, LANES, type Lane } from './names';
+
+/**
+ * The dispatcher's runtime configuration: every limit the gate enforces comes from here or from what
+ * Outreach tells us, never from constants in code. The stack serialises it into {@link ENV.config};
+ * the local runner builds the same object from the same settings.
+ */
+export const gateConfigSchema = z.strictObject({
+  /** Schema version of this object, bumped on incompatible changes. */
+  version: z.literal(1),
+  /** Outreach users the gate may act as. An intent naming any other user is dead-lettered. */
+  users: z.array(z.string().min(1)).min(1),
+  outreach: z.strictObject({
+    /** Base URL of the REST API, e.g. `https://api.outreach.io/api/v2`. */
+    baseUrl: z.url(),
+    /** OAuth token endpoint, e.g. `https://api.outreach.io/oauth/token`. */
+    tokenUrl: z.url(),
+    /** Client-side timeout of one upstream request. */
+    requestTimeoutMs: z.number().int().positive(),
+    /** Shortest interval between two token mints for one user (Outreach allows one a minute). */
+    minMintIntervalMs: z.number().int().nonnegative(),
+  }),
+  budget: z.strictObject({
+    /** Requests per window per user before Outreach learns us otherwise (Outreach: 10,000). */
+    limitPerWindow: z.number().int().positive(),
+    /** Window length in seconds (Outreach: 3,600). */
+    windowSeconds: z.number().positive(),
+    /** Share of the configured limit spent while Outreach has told us nothing (0 < m ≤ 1). */
+    safetyMargin: z.number().gt(0).lte(1),
+    /** Share of each window's budget only `critical` may spend, until shortly before the reset. */
+    criticalReserve: z.number().gte(0).lt(1),
+    /** How long before the reset the critical reserve is released to the other lanes. */
+    reserveReleaseMs: z.number().int().nonnegative(),
+  }),
+  leases: z.strictObject({
+    /** Most upstream requests in flight per user across every dispatcher instance. */
+    inFlightCap: z.number().int().positive(),
+    /** Leases only `critical` may take. Must leave at least one lease for the other lanes. */
+    criticalReserve: z.number().int().nonnegative(),
+    /** A lease not released by then is free again (a dispatcher that died cannot wedge the gate). */
+    ttlMs: z.number().int().positive(),
+  }),
+  cooldown: z.strictObject({
+    /** Wait used when a 429 carries no usable Retry-After or X-RateLimit-Reset. */
+    defaultWaitMs: z.number().int().positive(),
+  }),
+  circuitBreaker: z.strictObject({
+    /** Consecutive 5xx/timeouts for one user that open the circuit. */
+    failureThreshold: z.number().int().positive(),
+    /** How long the circuit stays open before one probe is let through. */
+    openMs: z.number().int().positive(),
+  }),
+  retries: z.strictObject({
+    /** Failed attempts (not deferrals) after which an intent is dead-lettered. */
+    maxFailureAttempts: z.number().int().positive(),
+    /** Full-jitter backoff: base and cap of the exponential. */
+    backoffBaseMs: z.number().int().positive(),
+    backoffMaxMs: z.number().int().positive(),
+  }),
+  deferral: z.strictObject({
+    /** Waits up to this long are slept in-process; longer ones put the message back on its queue. */
+    maxInProcessWaitMs: z.number().int().nonnegative(),
+    /** Random spread added to each deferral so deferred intents do not come back in lockstep. */
+    jitterMs: z.number().int().nonnegative(),
+  }),
+  intents: z.strictObject({
+    /** How long a settled intent's record (and result) is kept for `getResult` and de-duplication. */
+    recordTtlSeconds: z.number().int().positive(),
+  }),
+});
+
+/** The dispatcher's runtime configuration. */
+export type GateConfig = z.infer<typeof gateConfigSchema>;
+
+/** Where one lane's queues live, as the dispatcher needs them. */
+export const laneEndpointSchema = z.strictObject({
+  queueUrl: z.string().min(1),
+  queueArn: z.string().min(1),
+  deadLetterQueueUrl: z.string().min(1),
+});
+
+/** Every lane's queue URLs and ARNs, keyed by lane. */
+export const laneEndpointsSchema = z.strictObject(
+  Object.fromEntries(LANES.map((lane) => [lane, laneEndpointSchema])) as Record<Lane, typeof laneEndpointSchema>,
+);
+
+/** Every lane's queue URLs and ARNs, keyed by lane. */
+export type LaneEndpoints = z.infer<typeof laneEndpointsSchema>;
+
+/** What the dispatcher reads from its environment at cold start. */
+export interface DispatcherEnvironment {
+  readonly tableName: string;
+  readonly lanes: LaneEndpoints;
+  readonly config: GateConfig;
+  readonly appSecretArn: string;
+  /** Secret holding each user's refresh token as set by an operator, keyed by user. */
+  readonly refreshTokenSecretArns: Readonly<Record<string, string>>;
+}
+
+/** Raised at cold start when the environment is missing or malformed; the message names the variable. */
+export class EnvironmentError extends Error {
+  override readonly name = 'EnvironmentError';
+}
+
+function requireVar(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') {
+    throw new EnvironmentError(`environment variable ${name} is not set`);
+  }
+  return value;
+}
+
+function parseJsonVar<T>(env: NodeJS.ProcessEnv, name: string, schema: z.ZodType<T>): T {
+  const raw = requireVar(env, name);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    throw new EnvironmentError(`environment variable ${name} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new EnvironmentError(`environment variable ${name} is invalid: ${issues}`);
+  }
+  return parsed.data;
+}
+
+/** Validates the cross-field rules zod's per-field checks cannot express. */
+export function checkGateConfig(config: GateConfig): GateConfig {
+  if (config.leases.criticalReserve >= config.leases.inFlightCap) {
+    throw new EnvironmentError(
+      `leases.criticalReserve (${config.leases.criticalReserve}) must be below leases.inFlightCap (${config.leases.inFlightCap}) so the other lanes keep at least one lease`,
+    );
+  }
+  if (config.retries.backoffBaseMs > config.retries.backoffMaxMs) {
+    throw new EnvironmentError(
+      `retries.backoffBaseMs (${config.retries.backoffBaseMs}) must not exceed retries.backoffMaxMs (${config.retries.backoffMaxMs})`,
+    );
+  }
+  return config;
+}
+
+/** Parses and validates a runtime configuration object, failing with a message that names the bad field. */
+export function parseGateConfig(value: unknown): GateConfig {
+  const parsed = gateConfigSchema.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new EnvironmentError(`invalid gate configuration: ${issues}`);
+  }
+  return checkGateConfig(parsed.data);
+}
+
+/** Reads and validates the dispatcher's environment; throws {@link EnvironmentError} naming what is wrong. */
+export function readDispatcherEnvironment(env: NodeJS.ProcessEnv = process.env): DispatcherEnvironment {
+  return {
+    tableName: requireVar(env, ENV.tableName),
+    lanes: parseJsonVar(env, ENV.lanes, laneEndpointsSchema),
+    config: checkGateConfig(parseJsonVar(env, ENV.config, gateConfigSchema)),
+    appSecretArn: requireVar(env, ENV.appSecretArn),
+    refreshTokenSecretArns: parseJsonVar(env, ENV.refreshTokenSecretArns, z.record(z.string(), z.string().min(1))),
+  };
+}
+
+let cached: DispatcherEnvironment | undefined;
+
+/** The dispatcher's environment, read once per cold start. Fails fast on the first call if it is invalid. */
+export function dispatcherEnvironment(): DispatcherEnvironment {
+  cached ??= readDispatcherEnvironment();
+  return cached;
+}

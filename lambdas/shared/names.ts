@@ -1,0 +1,92 @@
+/**
+ * Names shared by the CDK stack, the dispatcher and the local runner. Defined once here so that
+ * what is deployed, what runs locally and what the handler looks for can never drift apart.
+ */
+
+/** The priority lanes, most urgent first. Each is one SQS FIFO queue with its own FIFO dead-letter queue. */
+export const LANES = ['critical', 'standard', 'bulk'] as const;
+
+/** One priority lane. */
+export type Lane = (typeof LANES)[number];
+
+/** True when `value` names a lane. */
+export function isLane(value: unknown): value is Lane {
+  return typeof value === 'string' && (LANES as readonly string[]).includes(value);
+}
+
+/** The gate table's single key attribute and its TTL attribute. */
+export const TABLE_KEYS = {
+  partitionKey: 'pk',
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/** Prefixes of the three item families in the gate table (`gate#<user>`, `intent#<id>`, `token#<user>`). */
+export const ITEM_PREFIX = {
+  gate: 'gate#',
+  intent: 'intent#',
+  token: 'token#',
+} as const;
+
+/** The gate item key for one Outreach user. */
+export const gateKey = (user: string): string => `${ITEM_PREFIX.gate}${user}`;
+/** The intent record key for one producer idempotency key. */
+export const intentKey = (id: string): string => `${ITEM_PREFIX.intent}${id}`;
+/** The token item key for one Outreach user. */
+export const tokenKey = (user: string): string => `${ITEM_PREFIX.token}${user}`;
+
+/** CloudWatch namespace of the dispatcher's custom metrics (EMF). */
+export const METRICS_NAMESPACE = 'OutreachGate';
+
+/** Powertools service name used by the dispatcher's logger and metrics. */
+export const SERVICE_NAME = 'outreach-gate-dispatcher';
+
+/** Custom metric names the dispatcher publishes and the dashboard and alarms read. */
+export const METRIC = {
+  /** Upstream responses; dimension `Status` is the HTTP status class or code (see {@link STATUS_DIMENSION_VALUES}). */
+  upstreamCalls: 'UpstreamCalls',
+  /** Upstream 429 responses (also counted in UpstreamCalls). */
+  upstream429: 'Upstream429',
+  /** Upstream latency in milliseconds. */
+  upstreamLatency: 'UpstreamLatency',
+  /** Intents put back to wait; dimension `Reason`. Never a failure. */
+  deferrals: 'Deferrals',
+  /** Failed attempts (5xx, timeouts, resets); dimension `Lane`. */
+  failures: 'Failures',
+  /** Intents moved to a dead-letter queue; dimension `Lane`. */
+  deadLettered: 'DeadLettered',
+  /** Intents settled with a 2xx result; dimension `Lane`. */
+  succeeded: 'Succeeded',
+  /** Upstream requests in flight for a user when a lease was taken; dimension `User`. */
+  inFlight: 'InFlight',
+  /** Estimated requests left in the user's current window; dimension `User`. */
+  remainingBudget: 'RemainingBudget',
+  /** Milliseconds of cool-down left when a caller found the user cooling down; dimension `User`. */
+  cooldownRemaining: 'CooldownRemaining',
+  /** Milliseconds between a message's SentTimestamp and its processing; dimension `Lane`. */
+  queueWait: 'QueueWait',
+  /** Access tokens minted; dimension `User`. */
+  tokenMints: 'TokenMints',
+} as const;
+
+/** Metric dimension names. */
+export const DIMENSION = {
+  lane: 'Lane',
+  user: 'User',
+  status: 'Status',
+  reason: 'Reason',
+} as const;
+
+/** Values of the `Status` dimension of {@link METRIC.upstreamCalls}. */
+export const STATUS_DIMENSION_VALUES = ['2xx', '429', '4xx', '5xx', 'timeout'] as const;
+
+/** Why an intent was deferred (values of the `Reason` dimension of {@link METRIC.deferrals}). */
+export const DEFERRAL_REASONS = ['cooldown', 'lease', 'budget', 'circuit', 'backoff'] as const;
+
+/** Environment variables the stack sets on the dispatcher and the local runner sets for the handler. */
+export const ENV = {
+  tableName: 'GATE_TABLE_NAME',
+  lanes: 'GATE_LANES',
+  config: 'GATE_CONFIG',
+  appSecretArn: 'OUTREACH_APP_SECRET_ARN',
+  refreshTokenSecretArns: 'OUTREACH_REFRESH_TOKEN_SECRET_ARNS',
+} as const;

@@ -1,0 +1,311 @@
+import { type GateConfig, parseGateConfig } from '../lambdas/shared/config';
+import { LANES, type Lane } from '../lambdas/shared/names';
+
+/**
+ * The gate's settings: what the CDK stack deploys and what the local runner recreates on one machine.
+ * Both call {@link resolveGateSettings}, so lanes, batch sizes, concurrency, visibility timeouts and limits
+ * are defined once. Times are plain seconds/milliseconds so the local runner need not load the CDK.
+ */
+
+/** Per-lane options. */
+export interface LaneOptions {
+  /**
+   * Records handed to one dispatcher invocation (SQS allows 1–10 for FIFO queues).
+   * @default - critical 1 (an urgent intent never waits behind others in a batch), standard 5, bulk 10
+   */
+  readonly batchSize?: number;
+  /**
+   * Most dispatcher instances this lane's event source mapping runs at once (AWS allows 2–1000).
+   * @default - critical 2, standard 4, bulk 4
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Alarm when the lane's oldest message is older than this many seconds.
+   * @default - critical 60, standard 900, bulk 7200
+   */
+  readonly maxMessageAgeSeconds?: number;
+}
+
+/** Everything a deployment or a local run can set. All optional; the defaults suit one Outreach user. */
+export interface GateSettingsInput {
+  /**
+   * Outreach users the gate may act as; each gets its own budget, cool-down, leases and refresh-token secret.
+   * @default ['default']
+   */
+  readonly outreachUsers?: readonly string[];
+  /** @default 'https://api.outreach.io/api/v2' */
+  readonly outreachBaseUrl?: string;
+  /** @default 'https://api.outreach.io/oauth/token' */
+  readonly outreachTokenUrl?: string;
+  /** Requests per window per user Outreach allows. @default 10000 */
+  readonly budgetPerWindow?: number;
+  /** Length of Outreach's rate-limit window in seconds. @default 3600 */
+  readonly budgetWindowSeconds?: number;
+  /** Most upstream requests in flight per user across all dispatcher instances. @default 10 */
+  readonly inFlightCap?: number;
+  /** Share (0–1) of the in-flight cap only `critical` may use; rounded up to whole leases. @default 0.2 */
+  readonly criticalLeaseShare?: number;
+  /** Share (0–1) of each window's budget only `critical` may spend until shortly before the reset. @default 0.05 */
+  readonly criticalBudgetShare?: number;
+  /**
+   * Share of the configured budget spent while Outreach has not yet reported its limits (the seeds' 70–80%).
+   * Once Outreach reports `X-RateLimit-Remaining`, the gate spends what it reports, less the critical reserve.
+   * @default 0.8
+   */
+  readonly safetyMargin?: number;
+  /** Per-lane options. @default - see {@link LaneOptions} */
+  readonly lanes?: Partial<Record<Lane, LaneOptions>>;
+  /**
+   * The dispatcher's reserved concurrency. Must equal the sum of the lanes' maxConcurrency: less would let
+   * Lambda throttle the event source mappings, more would reserve capacity nothing uses.
+   * @default - the sum of the lanes' maxConcurrency
+   */
+  readonly reservedConcurrency?: number;
+  /** Dispatcher timeout in seconds (each lane's visibility timeout is six times this). @default 30 */
+  readonly dispatcherTimeoutSeconds?: number;
+  /** Dispatcher memory in MiB. @default 512 */
+  readonly dispatcherMemoryMiB?: number;
+  /** Timeout of one upstream request in milliseconds. @default 10000 */
+  readonly upstreamTimeoutMs?: number;
+  /** Failed attempts (never deferrals) after which an intent is dead-lettered. @default 5 */
+  readonly maxFailureAttempts?: number;
+  /**
+   * Receives after which SQS itself would dead-letter a message. Deferrals are receives too, so this is kept
+   * at SQS's maximum; the dispatcher counts real failures itself. @default 1000
+   */
+  readonly maxReceiveCount?: number;
+  /** Cool-down applied when a 429 carries no usable Retry-After or X-RateLimit-Reset, in seconds. @default 60 */
+  readonly defaultCooldownSeconds?: number;
+  /** Consecutive 5xx/timeouts for one user that open the circuit. @default 5 */
+  readonly circuitBreakerThreshold?: number;
+  /** Seconds the circuit stays open before one probe. @default 30 */
+  readonly circuitBreakerOpenSeconds?: number;
+  /** Days a settled intent's record and result are kept. @default 7 */
+  readonly intentRecordTtlDays?: number;
+  /** Alarm when one user's cool-down outlasts this many seconds. @default 900 */
+  readonly cooldownAlarmSeconds?: number;
+  /** Alarm when upstream 429s in five minutes reach this count. @default 5 */
+  readonly upstream429AlarmThreshold?: number;
+}
+
+/** One lane, fully resolved. */
+export interface LaneSettings {
+  readonly lane: Lane;
+  readonly batchSize: number;
+  readonly maxConcurrency: number;
+  readonly maxMessageAgeSeconds: number;
+  /** At least six times the dispatcher timeout, as AWS recommends for event source mappings. */
+  readonly visibilityTimeoutSeconds: number;
+  readonly maxReceiveCount: number;
+  /** Lane and DLQ retention: SQS's maximum, so waiting never expires an intent. */
+  readonly retentionSeconds: number;
+}
+
+/** The gate's settings, fully resolved and validated. */
+export interface GateSettings {
+  readonly lanes: Readonly<Record<Lane, LaneSettings>>;
+  /** Sum of the lanes' maxConcurrency: the dispatcher's reserved concurrency. */
+  readonly reservedConcurrency: number;
+  readonly dispatcherTimeoutSeconds: number;
+  readonly dispatcherMemoryMiB: number;
+  readonly cooldownAlarmSeconds: number;
+  readonly upstream429AlarmThreshold: number;
+  /** The dispatcher's runtime configuration. */
+  readonly gate: GateConfig;
+}
+
+/** Raised for a setting that breaks an AWS limit or the gate's own rules; the message names the value. */
+export class GateSettingsError extends Error {
+  override readonly name = 'GateSettingsError';
+}
+
+/** SQS limits that the settings must respect. */
+export const SQS_LIMITS = {
+  fifoMaxBatchSize: 10,
+  minMaxConcurrency: 2,
+  maxMaxConcurrency: 1000,
+  maxReceiveCount: 1000,
+  maxRetentionSeconds: 1_209_600,
+  maxVisibilityTimeoutSeconds: 43_200,
+  /** AWS recommends a visibility timeout of at least six times the function timeout. */
+  visibilityToTimeoutFactor: 6,
+} as const;
+
+const LANE_DEFAULTS: Record<Lane, Required<LaneOptions>> = {
+  critical: { batchSize: 1, maxConcurrency: 2, maxMessageAgeSeconds: 60 },
+  standard: { batchSize: 5, maxConcurrency: 4, maxMessageAgeSeconds: 900 },
+  bulk: { batchSize: 10, maxConcurrency: 4, maxMessageAgeSeconds: 7200 },
+};
+
+function integer(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
+    throw new GateSettingsError(`${name} must be ${range}, got ${value}`);
+  }
+  return value;
+}
+
+function share(name: string, value: number, { allowOne = false } = {}): number {
+  const ok = Number.isFinite(value) && value >= 0 && (allowOne ? value <= 1 : value < 1);
+  if (!ok)
+    throw new GateSettingsError(`${name} must be a number from 0 to ${allowOne ? '1' : 'below 1'}, got ${value}`);
+  return value;
+}
+
+const USER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
+
+function users(value: readonly string[]): string[] {
+  if (value.length === 0) throw new GateSettingsError('outreachUsers must name at least one Outreach user');
+  const seen = new Set<string>();
+  for (const user of value) {
+    if (!USER_PATTERN.test(user)) {
+      throw new GateSettingsError(
+        `outreachUsers entry "${user}" must be 1–64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit`,
+      );
+    }
+    if (seen.has(user)) throw new GateSettingsError(`outreachUsers lists "${user}" twice`);
+    seen.add(user);
+  }
+  return [...value];
+}
+
+function url(name: string, value: string): string {
+  try {
+    const parsed = new URL(value);
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('not http(s)');
+  } catch {
+    throw new GateSettingsError(`${name} must be an http(s) URL, got "${value}"`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function resolveLane(
+  lane: Lane,
+  options: LaneOptions | undefined,
+  common: { timeout: number; maxReceiveCount: number },
+) {
+  const merged = { ...LANE_DEFAULTS[lane], ...stripUndefined(options ?? {}) };
+  const visibilityTimeoutSeconds = common.timeout * SQS_LIMITS.visibilityToTimeoutFactor;
+  if (visibilityTimeoutSeconds > SQS_LIMITS.maxVisibilityTimeoutSeconds) {
+    throw new GateSettingsError(
+      `lane ${lane}: visibility timeout (6 × dispatcherTimeoutSeconds = ${visibilityTimeoutSeconds}s) exceeds SQS's maximum of ${SQS_LIMITS.maxVisibilityTimeoutSeconds}s`,
+    );
+  }
+  return {
+    lane,
+    batchSize: integer(`lanes.${lane}.batchSize`, merged.batchSize, 1, SQS_LIMITS.fifoMaxBatchSize),
+    maxConcurrency: integer(
+      `lanes.${lane}.maxConcurrency`,
+      merged.maxConcurrency,
+      SQS_LIMITS.minMaxConcurrency,
+      SQS_LIMITS.maxMaxConcurrency,
+    ),
+    maxMessageAgeSeconds: integer(`lanes.${lane}.maxMessageAgeSeconds`, merged.maxMessageAgeSeconds, 1),
+    visibilityTimeoutSeconds,
+    maxReceiveCount: common.maxReceiveCount,
+    retentionSeconds: SQS_LIMITS.maxRetentionSeconds,
+  } satisfies LaneSettings;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Applies defaults and validates every setting against AWS's limits and the gate's rules.
+ * @throws GateSettingsError naming the bad setting and its value.
+ */
+export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings {
+  const dispatcherTimeoutSeconds = integer('dispatcherTimeoutSeconds', input.dispatcherTimeoutSeconds ?? 30, 1, 900);
+  const maxReceiveCount = integer('maxReceiveCount', input.maxReceiveCount ?? 1000, 1, SQS_LIMITS.maxReceiveCount);
+  if (maxReceiveCount < 100) {
+    throw new GateSettingsError(
+      `maxReceiveCount must be at least 100 so that deferrals never push an intent into a dead-letter queue, got ${maxReceiveCount}`,
+    );
+  }
+  const lanes = Object.fromEntries(
+    LANES.map((lane) => [
+      lane,
+      resolveLane(lane, input.lanes?.[lane], { timeout: dispatcherTimeoutSeconds, maxReceiveCount }),
+    ]),
+  ) as Record<Lane, LaneSettings>;
+  for (const key of Object.keys(input.lanes ?? {})) {
+    if (!(LANES as readonly string[]).includes(key)) {
+      throw new GateSettingsError(`lanes has an unknown lane "${key}"; lanes are ${LANES.join(', ')}`);
+    }
+  }
+  const reservedConcurrency = LANES.reduce((sum, lane) => sum + lanes[lane].maxConcurrency, 0);
+  if (input.reservedConcurrency !== undefined && input.reservedConcurrency !== reservedConcurrency) {
+    throw new GateSettingsError(
+      `reservedConcurrency (${input.reservedConcurrency}) must equal the sum of the lanes' maxConcurrency (${LANES.map((l) => `${l} ${lanes[l].maxConcurrency}`).join(' + ')} = ${reservedConcurrency})`,
+    );
+  }
+
+  const inFlightCap = integer('inFlightCap', input.inFlightCap ?? 10, 1);
+  const criticalLeaseShare = share('criticalLeaseShare', input.criticalLeaseShare ?? 0.2);
+  const criticalLeases = Math.ceil(inFlightCap * criticalLeaseShare);
+  if (criticalLeases >= inFlightCap) {
+    throw new GateSettingsError(
+      `criticalLeaseShare ${criticalLeaseShare} of inFlightCap ${inFlightCap} reserves every lease (${criticalLeases}) for critical; leave at least one for the other lanes`,
+    );
+  }
+  const upstreamTimeoutMs = integer('upstreamTimeoutMs', input.upstreamTimeoutMs ?? 10_000, 100);
+  if (upstreamTimeoutMs >= dispatcherTimeoutSeconds * 1000) {
+    throw new GateSettingsError(
+      `upstreamTimeoutMs (${upstreamTimeoutMs}) must be shorter than the dispatcher timeout (${dispatcherTimeoutSeconds * 1000} ms)`,
+    );
+  }
+  const budgetWindowSeconds = input.budgetWindowSeconds ?? 3600;
+  if (!(Number.isFinite(budgetWindowSeconds) && budgetWindowSeconds > 0)) {
+    throw new GateSettingsError(`budgetWindowSeconds must be a positive number, got ${budgetWindowSeconds}`);
+  }
+  const safetyMargin = input.safetyMargin ?? 0.8;
+  if (!(Number.isFinite(safetyMargin) && safetyMargin > 0 && safetyMargin <= 1)) {
+    throw new GateSettingsError(`safetyMargin must be above 0 and at most 1, got ${safetyMargin}`);
+  }
+
+  const gate = parseGateConfig({
+    version: 1,
+    users: users(input.outreachUsers ?? ['default']),
+    outreach: {
+      baseUrl: url('outreachBaseUrl', input.outreachBaseUrl ?? 'https://api.outreach.io/api/v2'),
+      tokenUrl: url('outreachTokenUrl', input.outreachTokenUrl ?? 'https://api.outreach.io/oauth/token'),
+      requestTimeoutMs: upstreamTimeoutMs,
+      minMintIntervalMs: 60_000,
+    },
+    budget: {
+      limitPerWindow: integer('budgetPerWindow', input.budgetPerWindow ?? 10_000, 1),
+      windowSeconds: budgetWindowSeconds,
+      safetyMargin,
+      criticalReserve: share('criticalBudgetShare', input.criticalBudgetShare ?? 0.05),
+      reserveReleaseMs: Math.round(Math.min(60, budgetWindowSeconds / 60) * 1000),
+    },
+    leases: {
+      inFlightCap,
+      criticalReserve: criticalLeases,
+      ttlMs: dispatcherTimeoutSeconds * 1000,
+    },
+    cooldown: { defaultWaitMs: integer('defaultCooldownSeconds', input.defaultCooldownSeconds ?? 60, 1) * 1000 },
+    circuitBreaker: {
+      failureThreshold: integer('circuitBreakerThreshold', input.circuitBreakerThreshold ?? 5, 1),
+      openMs: integer('circuitBreakerOpenSeconds', input.circuitBreakerOpenSeconds ?? 30, 1) * 1000,
+    },
+    retries: {
+      maxFailureAttempts: integer('maxFailureAttempts', input.maxFailureAttempts ?? 5, 1, 100),
+      backoffBaseMs: 1000,
+      backoffMaxMs: 300_000,
+    },
+    deferral: { maxInProcessWaitMs: 2000, jitterMs: 1000 },
+    intents: { recordTtlSeconds: integer('intentRecordTtlDays', input.intentRecordTtlDays ?? 7, 1, 365) * 86_400 },
+  });
+
+  return {
+    lanes,
+    reservedConcurrency,
+    dispatcherTimeoutSeconds,
+    dispatcherMemoryMiB: integer('dispatcherMemoryMiB', input.dispatcherMemoryMiB ?? 512, 128, 10_240),
+    cooldownAlarmSeconds: integer('cooldownAlarmSeconds', input.cooldownAlarmSeconds ?? 900, 1),
+    upstream429AlarmThreshold: integer('upstream429AlarmThreshold', input.upstream429AlarmThreshold ?? 5, 1),
+    gate,
+  };
+}
