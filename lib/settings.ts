@@ -37,6 +37,8 @@ export interface GateSettingsInput {
   readonly outreachBaseUrl?: string;
   /** @default 'https://api.outreach.io/oauth/token' */
   readonly outreachTokenUrl?: string;
+  /** How Outreach refills the budget. @default 'fixed-window' */
+  readonly budgetRefill?: 'fixed-window' | 'leaky-bucket';
   /** Requests per window per user Outreach allows. @default 10000 */
   readonly budgetPerWindow?: number;
   /** Length of Outreach's rate-limit window in seconds. @default 3600 */
@@ -274,11 +276,13 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
       minMintIntervalMs: 60_000,
     },
     budget: {
+      refill: input.budgetRefill ?? 'fixed-window',
       limitPerWindow: integer('budgetPerWindow', input.budgetPerWindow ?? 10_000, 1),
       windowSeconds: budgetWindowSeconds,
       safetyMargin,
       criticalReserve: share('criticalBudgetShare', input.criticalBudgetShare ?? 0.05),
       reserveReleaseMs: Math.round(Math.min(60, budgetWindowSeconds / 60) * 1000),
+      resetSkewMs: Math.round(Math.min(1000, budgetWindowSeconds * 1000 * 0.005)),
     },
     leases: {
       inFlightCap,

@@ -22,6 +22,11 @@ export const gateConfigSchema = z.strictObject({
     minMintIntervalMs: z.number().int().nonnegative(),
   }),
   budget: z.strictObject({
+    /**
+     * How Outreach refills the budget: `fixed-window` (the likeliest reading of its docs: spend what remains as
+     * fast as leases allow, then wait for the reset) or `leaky-bucket` (pace at the leak rate).
+     */
+    refill: z.enum(['fixed-window', 'leaky-bucket']),
     /** Requests per window per user before Outreach learns us otherwise (Outreach: 10,000). */
     limitPerWindow: z.number().int().positive(),
     /** Window length in seconds (Outreach: 3,600). */
@@ -32,6 +37,8 @@ export const gateConfigSchema = z.strictObject({
     criticalReserve: z.number().gte(0).lt(1),
     /** How long before the reset the critical reserve is released to the other lanes. */
     reserveReleaseMs: z.number().int().nonnegative(),
+    /** Margin added after a reported reset before spending the new window (Reset has one-second resolution). */
+    resetSkewMs: z.number().int().nonnegative(),
   }),
   leases: z.strictObject({
     /** Most upstream requests in flight per user across every dispatcher instance. */
