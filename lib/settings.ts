@@ -303,7 +303,7 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
     intents: { recordTtlSeconds: integer('intentRecordTtlDays', input.intentRecordTtlDays ?? 7, 1, 365) * 86_400 },
   });
 
-  return {
+  return assertDispatcherWiring({
     lanes,
     reservedConcurrency,
     dispatcherTimeoutSeconds,
@@ -311,5 +311,38 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
     cooldownAlarmSeconds: integer('cooldownAlarmSeconds', input.cooldownAlarmSeconds ?? 900, 1),
     upstream429AlarmThreshold: integer('upstream429AlarmThreshold', input.upstream429AlarmThreshold ?? 5, 1),
     gate,
-  };
+  });
+}
+
+/**
+ * Checks the AWS limits the dispatcher's wiring must respect: batch size 1–10 (FIFO), maxConcurrency ≥ 2,
+ * visibility timeout ≥ 6 × the function timeout, reserved concurrency = the sum of the lanes' maxConcurrency.
+ * CDK itself checks none of the last two. Returns the settings unchanged.
+ * @throws GateSettingsError naming the lane, the setting and its value.
+ */
+export function assertDispatcherWiring(settings: GateSettings): GateSettings {
+  let sum = 0;
+  for (const lane of LANES) {
+    const s = settings.lanes[lane];
+    integer(`lanes.${lane}.batchSize`, s.batchSize, 1, SQS_LIMITS.fifoMaxBatchSize);
+    integer(
+      `lanes.${lane}.maxConcurrency`,
+      s.maxConcurrency,
+      SQS_LIMITS.minMaxConcurrency,
+      SQS_LIMITS.maxMaxConcurrency,
+    );
+    const minimum = settings.dispatcherTimeoutSeconds * SQS_LIMITS.visibilityToTimeoutFactor;
+    if (s.visibilityTimeoutSeconds < minimum) {
+      throw new GateSettingsError(
+        `lanes.${lane}.visibilityTimeoutSeconds (${s.visibilityTimeoutSeconds}) must be at least 6 × the dispatcher timeout (${minimum})`,
+      );
+    }
+    sum += s.maxConcurrency;
+  }
+  if (settings.reservedConcurrency !== sum) {
+    throw new GateSettingsError(
+      `reservedConcurrency (${settings.reservedConcurrency}) must equal the sum of the lanes' maxConcurrency (${sum})`,
+    );
+  }
+  return settings;
 }

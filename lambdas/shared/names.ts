@@ -90,3 +90,26 @@ export const ENV = {
   appSecretArn: 'OUTREACH_APP_SECRET_ARN',
   refreshTokenSecretArns: 'OUTREACH_REFRESH_TOKEN_SECRET_ARNS',
 } as const;
+
+/** The dimension Powertools Metrics adds to every metric, holding {@link SERVICE_NAME}. */
+export const SERVICE_DIMENSION = 'service';
+
+/**
+ * The one dimension (besides {@link SERVICE_DIMENSION}) each custom metric is published with, or `null` for
+ * a metric published with the service dimension alone. The dispatcher publishes exactly these sets and the
+ * dashboard and alarms read exactly these sets: CloudWatch matches a metric only on its full dimension set.
+ */
+export const METRIC_DIMENSION: Readonly<Record<keyof typeof METRIC, string | null>> = {
+  upstreamCalls: DIMENSION.status,
+  upstream429: null,
+  upstreamLatency: null,
+  deferrals: DIMENSION.reason,
+  failures: DIMENSION.lane,
+  deadLettered: DIMENSION.lane,
+  succeeded: DIMENSION.lane,
+  inFlight: DIMENSION.user,
+  remainingBudget: DIMENSION.user,
+  cooldownRemaining: DIMENSION.user,
+  queueWait: DIMENSION.lane,
+  tokenMints: DIMENSION.user,
+};

@@ -1,0 +1,124 @@
+import * as path from 'node:path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENV, LANES, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/names';
+import { assertDispatcherWiring, type GateSettings } from '../settings';
+import type { Credentials } from './credentials';
+import type { GateTable } from './gate-table';
+import type { Lanes } from './lanes';
+
+/** Properties of {@link Dispatcher}. */
+export interface DispatcherProps {
+  /** The gate's resolved settings: lanes' batch size and concurrency, timeouts, and the runtime configuration. */
+  readonly settings: GateSettings;
+  /** The lanes the dispatcher consumes and dead-letters to. */
+  readonly lanes: Lanes;
+  /** The gate table. */
+  readonly table: GateTable;
+  /** The Outreach credentials. */
+  readonly credentials: Credentials;
+  /**
+   * How long the dispatcher's logs are kept.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** Path of the dispatcher's handler module. */
+export const DISPATCHER_ENTRY = path.join(__dirname, '..', '..', 'lambdas', 'dispatcher', 'handler.ts');
+
+/**
+ * The dispatcher: one Lambda function consuming every lane through its own event source mapping (batch size
+ * and maxConcurrency per lane, partial batch responses, no batching window since FIFO forbids it). Its
+ * reserved concurrency equals the sum of the lanes' maxConcurrency, so Lambda never throttles a mapping.
+ * Its role may touch only its own queues, the gate table and the Outreach secrets.
+ */
+export class Dispatcher extends Construct {
+  /** The function. */
+  public readonly function: lambdaNodejs.NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: DispatcherProps) {
+    super(scope, id);
+    const { settings, lanes, table, credentials } = props;
+    assertDispatcherWiring(settings);
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'outreach-gate dispatcher: its lanes, its table, its secrets, its log group',
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+
+    const laneEndpoints = Object.fromEntries(
+      LANES.map((lane) => [
+        lane,
+        {
+          queueUrl: lanes.queues[lane].queueUrl,
+          queueArn: lanes.queues[lane].queueArn,
+          deadLetterQueueUrl: lanes.deadLetterQueues[lane].queueUrl,
+        },
+      ]),
+    );
+    const refreshTokenSecretArns = Object.fromEntries(
+      Object.entries(credentials.refreshTokenSecrets).map(([user, secret]) => [user, secret.secretArn]),
+    );
+    const stack = Stack.of(this);
+
+    this.function = new lambdaNodejs.NodejsFunction(this, 'Function', {
+      entry: DISPATCHER_ENTRY,
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: settings.dispatcherMemoryMiB,
+      timeout: Duration.seconds(settings.dispatcherTimeoutSeconds),
+      reservedConcurrentExecutions: settings.reservedConcurrency,
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      description: 'outreach-gate dispatcher: admits intents through the gate and calls Outreach',
+      environment: {
+        [ENV.tableName]: table.table.tableName,
+        [ENV.lanes]: stack.toJsonString(laneEndpoints),
+        [ENV.config]: JSON.stringify(settings.gate),
+        [ENV.appSecretArn]: credentials.appSecret.secretArn,
+        [ENV.refreshTokenSecretArns]: stack.toJsonString(refreshTokenSecretArns),
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        format: lambdaNodejs.OutputFormat.CJS,
+      },
+    });
+
+    table.table.grant(this.function, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    credentials.grantUse(this.function);
+    for (const lane of LANES) {
+      const laneSettings = settings.lanes[lane];
+      lanes.queues[lane].grant(this.function, 'sqs:ChangeMessageVisibility');
+      lanes.deadLetterQueues[lane].grantSendMessages(this.function);
+      this.function.addEventSource(
+        new SqsEventSource(lanes.queues[lane], {
+          batchSize: laneSettings.batchSize,
+          maxConcurrency: laneSettings.maxConcurrency,
+          reportBatchItemFailures: true,
+        }),
+      );
+    }
+  }
+}

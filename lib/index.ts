@@ -1,0 +1,10 @@
+/** outreach-gate: the CDK constructs and stack, the settings they are built from, and the producer client. */
+export * from '../lambdas/shared/names';
+export * from './constructs/credentials';
+export * from './constructs/dispatcher';
+export * from './constructs/gate-table';
+export * from './constructs/lanes';
+export * from './constructs/observability';
+export * from './context';
+export * from './outreach-gate-stack';
+export * from './settings';

@@ -1,0 +1,93 @@
+import { CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { LANES } from '../lambdas/shared/names';
+import { Credentials } from './constructs/credentials';
+import { Dispatcher } from './constructs/dispatcher';
+import { GateTable } from './constructs/gate-table';
+import { capitalise, Lanes } from './constructs/lanes';
+import { Observability } from './constructs/observability';
+import { type GateSettings, type GateSettingsInput, resolveGateSettings } from './settings';
+
+/** Properties of {@link OutreachGateStack}. */
+export interface OutreachGateStackProps extends StackProps, GateSettingsInput {
+  /**
+   * An email address that receives every alarm.
+   * @default - no subscription
+   */
+  readonly alarmEmail?: string;
+  /**
+   * Refuse to delete the gate table.
+   * @default true
+   */
+  readonly tableDeletionProtection?: boolean;
+  /**
+   * What happens to the gate table when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly tableRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The whole gate: priority lanes with their dead-letter queues, the gate table, the Outreach credentials,
+ * the dispatcher, and the alarms and dashboard on-call reads.
+ */
+export class OutreachGateStack extends Stack {
+  /** The resolved settings this stack was built from. */
+  public readonly settings: GateSettings;
+  public readonly lanes: Lanes;
+  public readonly gateTable: GateTable;
+  public readonly credentials: Credentials;
+  public readonly dispatcher: Dispatcher;
+  public readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: OutreachGateStackProps = {}) {
+    super(scope, id, props);
+    this.settings = resolveGateSettings(props);
+    this.lanes = new Lanes(this, 'Lanes', { lanes: this.settings.lanes });
+    this.gateTable = new GateTable(this, 'GateTable', {
+      deletionProtection: props.tableDeletionProtection,
+      removalPolicy: props.tableRemovalPolicy,
+    });
+    this.credentials = new Credentials(this, 'Credentials', { users: this.settings.gate.users });
+    this.dispatcher = new Dispatcher(this, 'Dispatcher', {
+      settings: this.settings,
+      lanes: this.lanes,
+      table: this.gateTable,
+      credentials: this.credentials,
+    });
+    this.observability = new Observability(this, 'Observability', {
+      settings: this.settings,
+      lanes: this.lanes,
+      dispatcher: this.dispatcher.function,
+      alarmEmail: props.alarmEmail,
+    });
+
+    for (const lane of LANES) {
+      new CfnOutput(this, `${capitalise(lane)}LaneUrl`, {
+        value: this.lanes.queues[lane].queueUrl,
+        description: `URL of the ${lane} lane (SQS FIFO) producers send intents to`,
+      });
+    }
+    new CfnOutput(this, 'GateTableName', {
+      value: this.gateTable.table.tableName,
+      description: 'Gate table: the producer client reads intent results from it',
+    });
+    new CfnOutput(this, 'OutreachAppSecretArn', {
+      value: this.credentials.appSecret.secretArn,
+      description: 'Set to {"clientId":"…","clientSecret":"…"} of your Outreach OAuth app',
+    });
+    for (const [user, secret] of Object.entries(this.credentials.refreshTokenSecrets)) {
+      new CfnOutput(this, `RefreshTokenSecretArn${this.settings.gate.users.indexOf(user)}`, {
+        value: secret.secretArn,
+        description: `Set to the refresh token of Outreach user ${user}`,
+      });
+    }
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.alarmTopic.topicArn });
+  }
+
+  /** Lets a producer send intents to every lane (sqs:SendMessage only). */
+  public grantEnqueue(grantee: iam.IGrantable): void {
+    this.lanes.grantEnqueue(grantee);
+  }
+}
