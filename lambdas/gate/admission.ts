@@ -1,0 +1,254 @@
+import type { GateConfig } from '../shared/config';
+import type { Lane } from '../shared/names';
+import { mergePatches } from './patch';
+import type { Admission, AdmissionRequest, GatePatch, GateState, WaitReason } from './types';
+
+/**
+ * The admission rule: may one more request for this user go to Outreach now, and if so, which write takes
+ * the lease and spends the budget. Pure: the same state, time, config and random source give the same answer.
+ * Each admit's plan carries the conditions the decision relied on, expressed as rules ("the slot is free",
+ * "fewer than N spent in this window") rather than a version number, so concurrent callers only collide when
+ * they really compete for the same thing.
+ */
+
+type BudgetConfig = Pick<GateConfig, 'budget'>;
+
+/**
+ * The per-window limit the gate spends against: what Outreach reported, or the configured limit times the
+ * safety margin until it has reported one (at least 1).
+ */
+export function effectiveLimit(state: GateState, config: BudgetConfig): number {
+  if (state.limit !== undefined) return state.limit;
+  return Math.max(1, Math.floor(config.budget.limitPerWindow * config.budget.safetyMargin));
+}
+
+/**
+ * Requests of each window only `critical` may spend. Capped at `limit − 1` so the other lanes can always
+ * spend at least one request per window.
+ */
+export function budgetReserve(limit: number, config: BudgetConfig): number {
+  return Math.max(0, Math.min(Math.ceil(limit * config.budget.criticalReserve), limit - 1));
+}
+
+/** Leases held (not expired) at `now`, across every slot of the cap. */
+export function countInFlight(state: GateState, now: number, config: Pick<GateConfig, 'leases'>): number {
+  let held = 0;
+  for (let slot = 0; slot < config.leases.inFlightCap; slot++) {
+    const lease = state.leases[slot];
+    if (lease !== undefined && lease.expiresAt > now) held++;
+  }
+  return held;
+}
+
+/** Estimated requests the user may still send in the current window (or bucket) at `now`. */
+export function estimateRemaining(state: GateState, now: number, config: BudgetConfig): number {
+  const limit = effectiveLimit(state, config);
+  if (config.budget.refill === 'leaky-bucket') {
+    const interval = (config.budget.windowSeconds * 1000) / limit;
+    const queued = Math.max(0, (state.tat ?? now) - now) / interval;
+    return Math.max(0, Math.floor(limit - queued));
+  }
+  const active = state.windowResetAt !== undefined && now < state.windowResetAt + config.budget.resetSkewMs;
+  return Math.max(0, limit - (active ? (state.spent ?? 0) : 0));
+}
+
+type Wait = Extract<Admission, { kind: 'wait' }>;
+type Step = { kind: 'ok'; patch: GatePatch } | Wait;
+
+const wait = (untilMs: number, reason: WaitReason): Wait => ({ kind: 'wait', untilMs, reason });
+
+function cooldownStep(state: GateState, now: number): Step {
+  if (state.cooldownUntil !== undefined && now < state.cooldownUntil) return wait(state.cooldownUntil, 'cooldown');
+  return {
+    kind: 'ok',
+    patch: {
+      conditions: [{ kind: 'absent-or-at-most', attribute: 'cooldownUntil', value: now }],
+      set: {},
+      add: {},
+      remove: [],
+    },
+  };
+}
+
+function circuitStep(state: GateState, now: number, config: Pick<GateConfig, 'circuitBreaker'>): Step {
+  const { failureThreshold, openMs } = config.circuitBreaker;
+  if (state.circuitOpenUntil !== undefined && now < state.circuitOpenUntil) {
+    return wait(state.circuitOpenUntil, 'circuit');
+  }
+  if ((state.consecutiveFailures ?? 0) >= failureThreshold) {
+    // Half-open: this caller is the one probe. Re-arming the circuit, conditioned on the value we saw,
+    // makes every concurrent caller find it open again.
+    return {
+      kind: 'ok',
+      patch: {
+        conditions: [{ kind: 'equals', attribute: 'circuitOpenUntil', value: state.circuitOpenUntil }],
+        set: { circuitOpenUntil: now + openMs },
+        add: {},
+        remove: [],
+      },
+    };
+  }
+  return {
+    kind: 'ok',
+    patch: {
+      conditions: [
+        { kind: 'absent-or-at-most', attribute: 'circuitOpenUntil', value: now },
+        { kind: 'absent-or-below', attribute: 'consecutiveFailures', value: failureThreshold },
+      ],
+      set: {},
+      add: {},
+      remove: [],
+    },
+  };
+}
+
+/** The slots a lane may use, in order of preference: critical prefers the reserved ones. */
+function slotGroups(lane: Lane, config: Pick<GateConfig, 'leases'>): number[][] {
+  const { inFlightCap, criticalReserve } = config.leases;
+  const shared = Array.from({ length: inFlightCap - criticalReserve }, (_, i) => i);
+  if (lane !== 'critical') return [shared];
+  const reserved = Array.from({ length: criticalReserve }, (_, i) => inFlightCap - criticalReserve + i);
+  return [reserved, shared];
+}
+
+function leaseStep(
+  state: GateState,
+  lane: Lane,
+  now: number,
+  config: Pick<GateConfig, 'leases'>,
+  random: () => number,
+): Step | { kind: 'slot'; slot: number; patch: GatePatch } {
+  const groups = slotGroups(lane, config);
+  for (const group of groups) {
+    const free = group.filter((slot) => {
+      const held = state.leases[slot];
+      return held === undefined || held.expiresAt <= now;
+    });
+    if (free.length === 0) continue;
+    const slot = free[Math.min(free.length - 1, Math.floor(random() * free.length))] as number;
+    return {
+      kind: 'slot',
+      slot,
+      patch: {
+        conditions: [{ kind: 'slot-free', slot, now }],
+        set: {},
+        add: {},
+        remove: [],
+        takeSlot: { slot, expiresAt: now + config.leases.ttlMs },
+      },
+    };
+  }
+  const expiries = groups.flat().map((slot) => state.leases[slot]?.expiresAt ?? now);
+  return wait(Math.min(...expiries), 'lease');
+}
+
+function fixedWindowStep(state: GateState, lane: Lane, now: number, config: BudgetConfig): Step {
+  const { windowSeconds, reserveReleaseMs, resetSkewMs } = config.budget;
+  const limit = effectiveLimit(state, config);
+  const reserve = budgetReserve(limit, config);
+  const resetAt = state.windowResetAt;
+  if (resetAt === undefined || now >= resetAt + resetSkewMs) {
+    // The window has rolled over (or never started): this admit opens the next one.
+    const nextReset =
+      state.obsResetAt !== undefined && state.obsResetAt > now ? state.obsResetAt : now + windowSeconds * 1000;
+    return {
+      kind: 'ok',
+      patch: {
+        conditions: [{ kind: 'equals', attribute: 'windowResetAt', value: resetAt }],
+        set: { windowResetAt: nextReset, spent: 1 },
+        add: {},
+        remove: [],
+      },
+    };
+  }
+  const spent = state.spent ?? 0;
+  const reserveReleased = now >= resetAt - reserveReleaseMs;
+  const allowance = lane === 'critical' || reserveReleased ? limit : limit - reserve;
+  if (spent < allowance) {
+    return {
+      kind: 'ok',
+      patch: {
+        conditions: [
+          { kind: 'equals', attribute: 'windowResetAt', value: resetAt },
+          { kind: 'equals', attribute: 'limit', value: state.limit },
+          { kind: 'absent-or-below', attribute: 'spent', value: allowance },
+        ],
+        set: {},
+        add: { spent: 1 },
+        remove: [],
+      },
+    };
+  }
+  const blockedOnlyByReserve = spent < limit;
+  return wait(blockedOnlyByReserve ? resetAt - reserveReleaseMs : resetAt + resetSkewMs, 'budget');
+}
+
+function leakyBucketStep(state: GateState, lane: Lane, now: number, config: BudgetConfig): Step {
+  const limit = effectiveLimit(state, config);
+  const reserve = budgetReserve(limit, config);
+  const interval = (config.budget.windowSeconds * 1000) / limit;
+  const tolerance = (lane === 'critical' ? limit - 1 : limit - 1 - reserve) * interval;
+  const limitCondition = { kind: 'equals', attribute: 'limit', value: state.limit } as const;
+  const tat = state.tat;
+  if (tat === undefined || tat <= now) {
+    return {
+      kind: 'ok',
+      patch: {
+        conditions: [{ kind: 'absent-or-at-most', attribute: 'tat', value: now }, limitCondition],
+        set: { tat: now + interval },
+        add: {},
+        remove: [],
+      },
+    };
+  }
+  if (tat - now <= tolerance) {
+    return {
+      kind: 'ok',
+      patch: {
+        conditions: [
+          { kind: 'above', attribute: 'tat', value: now },
+          { kind: 'at-most', attribute: 'tat', value: now + tolerance },
+          limitCondition,
+        ],
+        set: {},
+        add: { tat: interval },
+        remove: [],
+      },
+    };
+  }
+  return wait(tat - tolerance, 'budget');
+}
+
+/**
+ * Decides whether a request on `lane` may go to Outreach at `now`: admitted with a lease slot and the
+ * conditional write that takes it, or told to wait until a time and why. When several things block, the
+ * wait is until the latest of them (nothing can be admitted sooner).
+ */
+export function decideAdmission(
+  state: GateState,
+  request: AdmissionRequest,
+  config: GateConfig,
+  random: () => number = Math.random,
+): Admission {
+  const { lane, now } = request;
+  const cooldown = cooldownStep(state, now);
+  const circuit = circuitStep(state, now, config);
+  const lease = leaseStep(state, lane, now, config, random);
+  const budget =
+    config.budget.refill === 'leaky-bucket'
+      ? leakyBucketStep(state, lane, now, config)
+      : fixedWindowStep(state, lane, now, config);
+
+  const waits = [cooldown, circuit, lease, budget].filter((step): step is Wait => step.kind === 'wait');
+  if (waits.length > 0) {
+    return waits.reduce((latest, next) => (next.untilMs > latest.untilMs ? next : latest));
+  }
+  if (lease.kind !== 'slot' || cooldown.kind !== 'ok' || circuit.kind !== 'ok' || budget.kind !== 'ok') {
+    throw new Error('unreachable: every admission step either waits or admits');
+  }
+  return {
+    kind: 'admit',
+    slot: lease.slot,
+    plan: mergePatches(cooldown.patch, circuit.patch, lease.patch, budget.patch),
+  };
+}

@@ -1,0 +1,16 @@
+/** The gate's pure core: admission, release and header reading, with the clock passed in. */
+export { budgetReserve, countInFlight, decideAdmission, effectiveLimit, estimateRemaining } from './admission';
+export { backoffDelayMs } from './backoff';
+export {
+  type CooldownSource,
+  cooldownUntilFor429,
+  headerValue,
+  parseRetryAfter,
+  readRateLimitHeaders,
+} from './headers';
+export { formatEpochMs, formatLease, freeBelow, LeaseFormatError, parseLease } from './lease';
+export { applyObservation } from './observation';
+export { applyPatch, conditionHolds, EMPTY_PATCH, isEmptyPatch, mergePatches, patchApplies } from './patch';
+export type { GateStore, Lease, UpstreamResult, Wait } from './port';
+export { decideRelease, isUpstreamFailure } from './release';
+export * from './types';

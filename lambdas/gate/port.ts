@@ -1,0 +1,51 @@
+import type { Lane } from '../shared/names';
+import type { GateState, HeaderSource, UpstreamStatus, WaitReason } from './types';
+
+/** Permission to make one upstream request for a user; hand it back with {@link GateStore.release}. */
+export interface Lease {
+  readonly kind: 'lease';
+  readonly user: string;
+  readonly lane: Lane;
+  readonly slot: number;
+  /** The lease's stored value; only its holder can release it. */
+  readonly token: string;
+  /** Epoch ms after which the slot is free again even if never released. */
+  readonly expiresAt: number;
+  /** Leases held for this user when this one was taken, this one included (the InFlight metric). */
+  readonly inFlight: number;
+  /** Estimated requests left in the user's current window after this one (the RemainingBudget metric). */
+  readonly remainingEstimate: number;
+}
+
+/** Not now: try again at `untilMs` (epoch ms). A wait is a deferral, never a failure. */
+export interface Wait {
+  readonly kind: 'wait';
+  readonly untilMs: number;
+  readonly reason: WaitReason;
+}
+
+/** How the upstream request made under a lease ended. */
+export interface UpstreamResult {
+  /** HTTP status, or `'timeout'` when no response arrived (timed out or connection reset). */
+  readonly status: UpstreamStatus;
+  /** Response headers (X-RateLimit-*, Retry-After); absent when there was no response. */
+  readonly headers?: HeaderSource;
+}
+
+/**
+ * The gate shared by every dispatcher instance: one item per Outreach user holding its cool-down, leases,
+ * budget and circuit breaker. `now` defaults to the store's clock.
+ */
+export interface GateStore {
+  /** Takes a lease for one upstream request on `lane`, or says how long to wait and why. */
+  acquire(user: string, lane: Lane, now?: number): Promise<Lease | Wait>;
+  /** Returns a lease and records what the response said (rate-limit headers, 429 cool-down, failures). */
+  release(lease: Lease, result: UpstreamResult, now?: number): Promise<void>;
+  /** The user's gate as stored now (a strongly consistent read). */
+  snapshot(user: string): Promise<GateState>;
+  /**
+   * Resolves when a lease of `user` is released in this process, or after `maxWaitMs`: lets a caller told
+   * to wait for a lease retry as soon as one is free instead of sleeping until the earliest expiry.
+   */
+  waitForRelease(user: string, maxWaitMs: number): Promise<void>;
+}
