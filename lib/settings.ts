@@ -128,7 +128,6 @@ export const SQS_LIMITS = {
   maxMaxConcurrency: 1000,
   maxReceiveCount: 1000,
   maxRetentionSeconds: 1_209_600,
-  maxVisibilityTimeoutSeconds: 43_200,
   /** AWS recommends a visibility timeout of at least six times the function timeout. */
   visibilityToTimeoutFactor: 6,
 } as const;
@@ -188,11 +187,6 @@ function resolveLane(
 ) {
   const merged = { ...LANE_DEFAULTS[lane], ...stripUndefined(options ?? {}) };
   const visibilityTimeoutSeconds = common.timeout * SQS_LIMITS.visibilityToTimeoutFactor;
-  if (visibilityTimeoutSeconds > SQS_LIMITS.maxVisibilityTimeoutSeconds) {
-    throw new GateSettingsError(
-      `lane ${lane}: visibility timeout (6 × dispatcherTimeoutSeconds = ${visibilityTimeoutSeconds}s) exceeds SQS's maximum of ${SQS_LIMITS.maxVisibilityTimeoutSeconds}s`,
-    );
-  }
   return {
     lane,
     batchSize: integer(`lanes.${lane}.batchSize`, merged.batchSize, 1, SQS_LIMITS.fifoMaxBatchSize),

@@ -33,7 +33,7 @@ export class Credentials extends Construct {
     });
     this.refreshTokenSecrets = refreshTokenSecrets;
     Validations.of(this).acknowledge({
-      id: 'AwsSolutions-SMG4',
+      id: 'AwsSolutions::AwsSolutions-SMG4',
       reason:
         'Outreach credentials cannot be rotated by a Secrets Manager rotation Lambda: the client secret is rotated in Outreach, and each refresh token is replaced by the dispatcher on every token refresh (Outreach issues a new one each time).',
     });

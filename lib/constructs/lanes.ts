@@ -52,7 +52,7 @@ export class Lanes extends Construct {
 
   /** Lets a producer send intents to every lane, and nothing else. */
   public grantEnqueue(grantee: iam.IGrantable): void {
-    for (const lane of LANES) this.queues[lane].grantSendMessages(grantee);
+    for (const lane of LANES) this.queues[lane].grant(grantee, 'sqs:SendMessage');
   }
 }
 

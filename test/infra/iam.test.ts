@@ -1,0 +1,74 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { OutreachGateStack } from '../../lib/outreach-gate-stack';
+import { testApp } from './synth';
+
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+
+function statementsOf(template: Template): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+  );
+}
+
+const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+/** Logical ids referenced by a statement's resources (Ref / Fn::GetAtt / Fn::Join parts). */
+function referencedIds(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(referencedIds);
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    if (typeof record.Ref === 'string') return [record.Ref];
+    if (Array.isArray(record['Fn::GetAtt'])) return [String(record['Fn::GetAtt'][0])];
+    return Object.values(record).flatMap(referencedIds);
+  }
+  return [];
+}
+
+describe('IAM', () => {
+  const app = testApp();
+  const stack = new OutreachGateStack(app, 'Gate', { outreachUsers: ['alice', 'bob'] });
+  const producerStack = new Stack(app, 'Producer');
+  const producer = new iam.Role(producerStack, 'Producer', { assumedBy: new iam.AccountRootPrincipal() });
+  stack.grantEnqueue(producer);
+  const template = Template.fromStack(stack);
+
+  it('GIVEN the stack THEN no statement grants a wildcard action', () => {
+    const wildcard = statementsOf(template)
+      .flatMap(actions)
+      .filter((a) => a === '*' || a.endsWith(':*'));
+    expect(wildcard).toEqual([]);
+  });
+
+  it("GIVEN the dispatcher's policy THEN it names only its own queues, table, secrets and log group", () => {
+    const allowed = Object.keys({
+      ...template.findResources('AWS::SQS::Queue'),
+      ...template.findResources('AWS::DynamoDB::GlobalTable'),
+      ...template.findResources('AWS::SecretsManager::Secret'),
+      ...template.findResources('AWS::Logs::LogGroup'),
+    });
+    const referenced = new Set(statementsOf(template).flatMap((s) => referencedIds(s.Resource)));
+    expect([...referenced].filter((id) => !allowed.includes(id))).toEqual([]);
+  });
+
+  it("GIVEN the dispatcher's policy THEN no statement applies to every resource", () => {
+    expect(statementsOf(template).filter((s) => s.Resource === '*')).toEqual([]);
+  });
+
+  it('GIVEN two users THEN the dispatcher may read and replace both refresh tokens and only read the app secret', () => {
+    const secretActions = statementsOf(template)
+      .filter((s) => referencedIds(s.Resource).some((id) => id.startsWith('Credentials')))
+      .map((s) => ({ actions: actions(s).sort(), secrets: referencedIds(s.Resource).sort() }));
+    const writes = secretActions.filter((s) => s.actions.includes('secretsmanager:PutSecretValue'));
+    expect(writes.flatMap((s) => s.secrets).every((id) => id.startsWith('CredentialsRefreshToken'))).toBe(true);
+  });
+
+  it('GIVEN grantEnqueue on a producer role THEN the producer may only send messages to the three lanes', () => {
+    const producerStatements = statementsOf(Template.fromStack(producerStack));
+    expect({
+      actions: [...new Set(producerStatements.flatMap(actions))],
+      resources: producerStatements.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource])).length,
+    }).toEqual({ actions: ['sqs:SendMessage'], resources: 3 });
+  });
+});
