@@ -32,15 +32,18 @@ export function headerValue(headers: HeaderSource | undefined, name: string): st
   if (Array.isArray(raw)) raw = raw[0];
   if (typeof raw === 'number') raw = String(raw);
   if (typeof raw !== 'string') return undefined;
-  // Proxies join repeated headers with commas; the first value is the one Outreach sent first.
-  const first = raw.split(',')[0]?.trim();
-  return first === undefined || first === '' ? undefined : first;
+  const trimmed = raw.trim();
+  return trimmed === '' ? undefined : trimmed;
 }
 
-/** A non-negative decimal number, or undefined for anything else. */
+/**
+ * A non-negative decimal number, or undefined for anything else. Proxies join repeated headers with commas;
+ * the first value is the one Outreach sent first.
+ */
 function decimal(value: string | undefined): number | undefined {
-  if (value === undefined || !DECIMAL.test(value)) return undefined;
-  const parsed = Number(value);
+  const first = value?.split(',')[0]?.trim();
+  if (first === undefined || !DECIMAL.test(first)) return undefined;
+  const parsed = Number(first);
   return Number.isFinite(parsed) ? parsed : undefined;
 }
 
@@ -58,7 +61,7 @@ function secondsToEpochMs(seconds: number, now: number): number {
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
   const text = value?.trim();
   if (text === undefined || text === '') return undefined;
-  const seconds = decimal(text);
+  const seconds = DECIMAL.test(text) ? decimal(text) : undefined;
   if (seconds !== undefined) return secondsToEpochMs(seconds, now);
   if (ISO_WITHOUT_ZONE.test(text)) {
     const parsed = Date.parse(`${text}Z`);
