@@ -40,6 +40,9 @@ const key = (what: string) =>
     .max(128, { error: `must be at most 128 characters (${what})` })
     .regex(KEY_PATTERN, { error: `may only contain ${KEY_ALPHABET} (${what})` });
 
+/** The producer's idempotency key of an intent; it becomes the SQS MessageDeduplicationId. */
+export const intentIdSchema = key("the producer's idempotency key");
+
 const positiveId = (what: string) =>
   z
     .number({ error: `must be a number (${what})` })
@@ -212,7 +215,7 @@ export const intentSchema = z.strictObject(
           ? `is required: the intent schema version (${INTENT_SCHEMA_VERSION})`
           : `unsupported intent schema version ${JSON.stringify(issue.input)}; this gate understands version ${INTENT_SCHEMA_VERSION}`,
     }),
-    id: key("the producer's idempotency key"),
+    id: intentIdSchema,
     user: z
       .string({ error: 'must be a string (the Outreach user whose token and budget the intent spends)' })
       .regex(USER_PATTERN, {
