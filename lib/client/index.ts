@@ -1,0 +1,30 @@
+/** The producer client: what services use to hand intents to the gate and read their outcomes. */
+export {
+  defaultMessageGroupId,
+  type Intent,
+  type IntentIssue,
+  IntentValidationError,
+  MAX_INTENT_BYTES,
+  type Operation,
+  type OperationType,
+  parseIntent,
+  safeParseIntent,
+  upstreamRequestsFor,
+} from '../../lambdas/shared/intent';
+export {
+  type IntentError,
+  type IntentOutcome,
+  IntentRecordError,
+  type IntentResult,
+  type IntentStatus,
+} from '../../lambdas/shared/intent-record';
+export { INTENT_MESSAGE_ATTRIBUTE, type IntentInput } from './intent-message';
+export {
+  type EnqueuedIntent,
+  type EnqueueManyResult,
+  type FailedIntent,
+  OutreachGateClient,
+  OutreachGateClientError,
+  type OutreachGateClientOptions,
+  PRECEDING_INTENT_FAILED,
+} from './producer-client';
