@@ -209,21 +209,27 @@ export type OperationType = Operation['type'];
 /** The versioned intent envelope. Unknown keys are errors at every level except Outreach attributes and bodies. */
 export const intentSchema = z.strictObject(
   {
+    /** Schema version; intents of a version this code does not know are refused, never guessed at. */
     v: z.literal(INTENT_SCHEMA_VERSION, {
       error: (issue) =>
         issue.input === undefined
           ? `is required: the intent schema version (${INTENT_SCHEMA_VERSION})`
           : `unsupported intent schema version ${JSON.stringify(issue.input)}; this gate understands version ${INTENT_SCHEMA_VERSION}`,
     }),
+    /** The producer's idempotency key: the same id is performed at most once. */
     id: intentIdSchema,
+    /** The Outreach user whose token and hourly budget the intent spends. */
     user: z
       .string({ error: 'must be a string (the Outreach user whose token and budget the intent spends)' })
       .regex(USER_PATTERN, {
         error: "must be 1–64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit",
       }),
+    /** The priority lane it waits on. */
     lane: z.enum(LANES, { error: `must be one of ${LANES.join(', ')}` }),
     operation: operationSchema,
+    /** Intents sharing an ordering key are performed one after another, in the order sent (their message group). */
     orderingKey: key('intents sharing it are performed in order').optional(),
+    /** Sparse fieldsets: the attributes Outreach should return, per resource type. */
     fields: z
       .record(
         fieldName,
@@ -233,9 +239,11 @@ export const intentSchema = z.strictObject(
         },
       )
       .optional(),
+    /** Past this instant the dispatcher no longer performs the intent and dead-letters it as `expired`. */
     deadline: z.iso
       .datetime({ offset: true, error: 'must be an ISO-8601 timestamp with a time zone, e.g. 2030-01-01T00:00:00Z' })
       .optional(),
+    /** The producer's own id for tracing; copied to logs and to the message attributes. */
     correlationId: z
       .string({ error: 'must be a string' })
       .min(1, { error: 'must not be empty' })
