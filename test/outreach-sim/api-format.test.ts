@@ -129,4 +129,40 @@ describe('JSON:API format and errors', () => {
     expect(response.status).toBe(400);
     expect(response.json.errors[0].source).toEqual({ parameter: 'filter[email]' });
   });
+
+  test.each([
+    ['null', 'POST', '/prospects', 'null', 422],
+    ['an array', 'POST', '/prospects', '[]', 422],
+    ['data as a list', 'POST', '/prospects', '{"data":[]}', 422],
+    ['attributes as a string', 'POST', '/prospects', '{"data":{"type":"prospect","attributes":"x"}}', 422],
+    [
+      'a relationship without data',
+      'POST',
+      '/sequenceStates',
+      '{"data":{"type":"sequenceState","relationships":{"prospect":1}}}',
+      422,
+    ],
+    [
+      'an unknown relationship',
+      'POST',
+      '/prospects',
+      '{"data":{"type":"prospect","attributes":{},"relationships":{"boss":{"data":null}}}}',
+      422,
+    ],
+    ['an empty body', 'POST', '/accounts', '', 422],
+    ['a bad cursor', 'GET', '/prospects?page[after]=%%%', undefined, 400],
+    ['an unknown action', 'POST', '/sequenceStates/1/actions/explode', '', 404],
+    ['a mismatched id', 'PATCH', '/accounts/1', '{"data":{"type":"account","id":2,"attributes":{}}}', 422],
+  ])('GIVEN %s WHEN sent THEN a JSON:API error, never a crash', async (_name, method, path, rawBody, status) => {
+    const response = await api(sim, token, method, path, undefined, rawBody === undefined ? {} : { rawBody });
+    expect(response.status).toBe(status);
+    expect(Array.isArray(response.json.errors)).toBe(true);
+  });
+
+  test('GIVEN a body over the size limit WHEN posted THEN 413 and the simulator keeps serving', async () => {
+    const response = await api(sim, token, 'POST', '/prospects', undefined, { rawBody: 'x'.repeat(1024 * 1024 + 1) });
+    expect(response.status).toBe(413);
+    expect(response.json.errors[0].id).toBe('requestEntityTooLarge');
+    expect((await api(sim, token, 'GET', '/mailboxes')).status).toBe(200);
+  });
 });
