@@ -293,7 +293,7 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
       backoffBaseMs: 1000,
       backoffMaxMs: 300_000,
     },
-    deferral: { maxInProcessWaitMs: 2000, jitterMs: 1000 },
+    deferral: { maxInProcessWaitMs: 2000, jitterMs: 1000, recycleAtReceiveCount: maxReceiveCount - 50 },
     intents: { recordTtlSeconds: integer('intentRecordTtlDays', input.intentRecordTtlDays ?? 7, 1, 365) * 86_400 },
   });
 

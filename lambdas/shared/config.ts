@@ -70,6 +70,11 @@ export const gateConfigSchema = z.strictObject({
     maxInProcessWaitMs: z.number().int().nonnegative(),
     /** Random spread added to each deferral so deferred intents do not come back in lockstep. */
     jitterMs: z.number().int().nonnegative(),
+    /**
+     * A message deferred this many times is sent again as a new message, so SQS's maxReceiveCount (which counts
+     * deferrals too) can never dead-letter an intent that was only waiting.
+     */
+    recycleAtReceiveCount: z.number().int().positive(),
   }),
   intents: z.strictObject({
     /** How long a settled intent's record (and result) is kept for `getResult` and de-duplication. */

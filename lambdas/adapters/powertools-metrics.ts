@@ -1,0 +1,62 @@
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { GateMetrics } from '../dispatcher/ports';
+import { DIMENSION, type Lane, METRIC } from '../shared/names';
+
+/**
+ * {@link GateMetrics} as CloudWatch EMF through Powertools. Metrics with no dimension of their own are buffered
+ * and flushed once per invocation; the others are published as single metrics carrying exactly the dimension
+ * the dashboard and alarms read (`METRIC_DIMENSION` in names.ts).
+ */
+export class PowertoolsGateMetrics implements GateMetrics {
+  constructor(private readonly metrics: Metrics) {}
+
+  upstream(status: number | 'timeout', latencyMs: number): void {
+    this.one(METRIC.upstreamCalls, DIMENSION.status, statusDimension(status), MetricUnit.Count, 1);
+    if (status === 429) this.metrics.addMetric(METRIC.upstream429, MetricUnit.Count, 1);
+    this.metrics.addMetric(METRIC.upstreamLatency, MetricUnit.Milliseconds, latencyMs);
+  }
+
+  deferral(reason: string): void {
+    this.one(METRIC.deferrals, DIMENSION.reason, reason, MetricUnit.Count, 1);
+  }
+
+  failure(lane: Lane): void {
+    this.one(METRIC.failures, DIMENSION.lane, lane, MetricUnit.Count, 1);
+  }
+
+  deadLettered(lane: Lane): void {
+    this.one(METRIC.deadLettered, DIMENSION.lane, lane, MetricUnit.Count, 1);
+  }
+
+  succeeded(lane: Lane, queueWaitMs: number): void {
+    this.one(METRIC.succeeded, DIMENSION.lane, lane, MetricUnit.Count, 1);
+    this.one(METRIC.queueWait, DIMENSION.lane, lane, MetricUnit.Milliseconds, queueWaitMs);
+  }
+
+  inFlight(user: string, count: number): void {
+    this.one(METRIC.inFlight, DIMENSION.user, user, MetricUnit.Count, count);
+  }
+
+  remainingBudget(user: string, remaining: number): void {
+    this.one(METRIC.remainingBudget, DIMENSION.user, user, MetricUnit.Count, remaining);
+  }
+
+  cooldownRemaining(user: string, ms: number): void {
+    this.one(METRIC.cooldownRemaining, DIMENSION.user, user, MetricUnit.Milliseconds, ms);
+  }
+
+  private one(name: string, dimension: string, value: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], amount: number): void {
+    const single = this.metrics.singleMetric();
+    single.addDimension(dimension, value);
+    single.addMetric(name, unit, amount);
+  }
+}
+
+/** The `Status` dimension value of an upstream response: 2xx, 429, 4xx, 5xx or timeout. */
+export function statusDimension(status: number | 'timeout'): string {
+  if (status === 'timeout') return 'timeout';
+  if (status === 429) return '429';
+  if (status >= 200 && status < 300) return '2xx';
+  if (status >= 500) return '5xx';
+  return '4xx';
+}

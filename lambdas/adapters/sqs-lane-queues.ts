@@ -1,0 +1,80 @@
+import {
+  ChangeMessageVisibilityCommand,
+  type MessageAttributeValue,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { DeadLetter, LaneQueues } from '../dispatcher/ports';
+import type { LaneEndpoints } from '../shared/config';
+import type { Lane } from '../shared/names';
+
+/** Message attributes a dead-lettered intent carries, so on-call can see why without reading logs. */
+export const DEAD_LETTER_ATTRIBUTES = {
+  reason: 'outreach-gate.reason',
+  errorKind: 'outreach-gate.error-kind',
+  status: 'outreach-gate.status',
+  outreachErrorId: 'outreach-gate.outreach-error-id',
+  detail: 'outreach-gate.detail',
+  intentId: 'outreach-gate.intent-id',
+} as const;
+
+const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value.slice(0, 1024) });
+
+/** The lanes' queues over SQS: deferrals change a message's visibility, dead letters go to the lane's DLQ. */
+export class SqsLaneQueues implements LaneQueues {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly lanes: LaneEndpoints,
+  ) {}
+
+  async defer(lane: Lane, receiptHandle: string, delaySeconds: number): Promise<void> {
+    await this.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.lanes[lane].queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: delaySeconds,
+      }),
+    );
+  }
+
+  async release(lane: Lane, receiptHandle: string): Promise<void> {
+    await this.defer(lane, receiptHandle, 0);
+  }
+
+  async deadLetter(lane: Lane, message: DeadLetter): Promise<void> {
+    const attributes: Record<string, MessageAttributeValue> = { [DEAD_LETTER_ATTRIBUTES.reason]: text(message.reason) };
+    if (message.intentId !== undefined) attributes[DEAD_LETTER_ATTRIBUTES.intentId] = text(message.intentId);
+    if (message.error !== undefined) {
+      attributes[DEAD_LETTER_ATTRIBUTES.errorKind] = text(message.error.kind);
+      if (message.error.status !== undefined) {
+        attributes[DEAD_LETTER_ATTRIBUTES.status] = { DataType: 'Number', StringValue: String(message.error.status) };
+      }
+      if (message.error.outreachErrorId !== undefined) {
+        attributes[DEAD_LETTER_ATTRIBUTES.outreachErrorId] = text(message.error.outreachErrorId);
+      }
+      if (message.error.detail !== undefined && message.error.detail !== '') {
+        attributes[DEAD_LETTER_ATTRIBUTES.detail] = text(message.error.detail);
+      }
+    }
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.lanes[lane].deadLetterQueueUrl,
+        MessageBody: message.body,
+        MessageGroupId: message.groupId,
+        MessageDeduplicationId: message.deduplicationId,
+        MessageAttributes: attributes,
+      }),
+    );
+  }
+
+  async resend(lane: Lane, message: { body: string; groupId: string; deduplicationId: string }): Promise<void> {
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.lanes[lane].queueUrl,
+        MessageBody: message.body,
+        MessageGroupId: message.groupId,
+        MessageDeduplicationId: message.deduplicationId,
+      }),
+    );
+  }
+}

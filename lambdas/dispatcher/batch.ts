@@ -1,0 +1,57 @@
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { DeferredError, type DispatchLogger, type IntentDispatcher } from './dispatch';
+import type { LaneQueues } from './ports';
+
+/** The Lambda handler's shape: an SQS batch in, a partial batch response out. */
+export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/**
+ * Processes one batch in message-group order with Powertools' FIFO processor: once a record of a group is
+ * deferred or fails, the group's later records are not processed and are reported failed too, so order holds.
+ * Those skipped records are made visible again at once: they stay behind their group's first record, which is
+ * hidden for its wait. A batch in which every record waits is a normal outcome, not an invocation error.
+ */
+export function createBatchHandler(
+  dispatcher: IntentDispatcher,
+  queues: LaneQueues,
+  logger: DispatchLogger,
+): SqsBatchHandler {
+  return async (event, context) => {
+    const processor = new SqsFifoPartialProcessorAsync();
+    const processed = new Set<string>();
+    const recordHandler = async (record: SQSRecord) => {
+      processed.add(record.messageId);
+      try {
+        return await dispatcher.process(record, () => context.getRemainingTimeInMillis());
+      } catch (error) {
+        if (!(error instanceof DeferredError)) {
+          logger.error('record failed unexpectedly; it will be retried after its visibility timeout', {
+            messageId: record.messageId,
+            error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+          });
+        }
+        throw error;
+      }
+    };
+    const response = await processPartialResponse(event, recordHandler, processor, {
+      context,
+      skipGroupOnError: true,
+      throwOnFullBatchFailure: false,
+    });
+    const skipped = event.Records.filter(
+      (r) => !processed.has(r.messageId) && response.batchItemFailures.some((f) => f.itemIdentifier === r.messageId),
+    );
+    await Promise.all(
+      skipped.map((r) =>
+        queues.release(dispatcher.laneOf(r), r.receiptHandle).catch((error: unknown) =>
+          logger.warn('could not make a skipped record visible again; it returns after its visibility timeout', {
+            messageId: r.messageId,
+            error: String(error),
+          }),
+        ),
+      ),
+    );
+    return response;
+  };
+}

@@ -1,0 +1,142 @@
+import type { OutreachRequest } from '../outreach/client';
+import type { Intent, Operation } from '../shared/intent';
+
+/**
+ * What an intent asks of Outreach, as upstream requests. Most operations are one request; an upsert looks the
+ * prospect up first and then creates or updates it. Creates carry a read-back: the request that finds the
+ * resource if an earlier attempt may already have created it (Outreach has no idempotency key).
+ */
+
+/** Sparse fieldsets as query parameters (`fields[prospect]=firstName,emails`). */
+export function fieldsQuery(intent: Pick<Intent, 'fields'>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(intent.fields ?? {}).map(([type, names]) => [`fields[${type}]`, names.join(',')]),
+  );
+}
+
+const ref = (type: string, id: number) => ({ data: { type, id } });
+
+/** The request that performs a single-request operation (everything but an upsert). */
+export function performRequest(intent: Intent): OutreachRequest {
+  const op = intent.operation;
+  const query = fieldsQuery(intent);
+  switch (op.type) {
+    case 'prospect.create':
+      return {
+        method: 'POST',
+        path: '/prospects',
+        query,
+        body: {
+          data: {
+            type: 'prospect',
+            attributes: op.attributes,
+            ...(op.relationships?.account
+              ? { relationships: { account: ref('account', op.relationships.account.id) } }
+              : {}),
+          },
+        },
+      };
+    case 'prospect.update':
+      return {
+        method: 'PATCH',
+        path: `/prospects/${op.prospectId}`,
+        query,
+        body: { data: { type: 'prospect', id: op.prospectId, attributes: op.attributes } },
+      };
+    case 'sequenceState.create':
+      return {
+        method: 'POST',
+        path: '/sequenceStates',
+        query,
+        body: {
+          data: {
+            type: 'sequenceState',
+            relationships: {
+              prospect: ref('prospect', op.prospectId),
+              sequence: ref('sequence', op.sequenceId),
+              mailbox: ref('mailbox', op.mailboxId),
+            },
+          },
+        },
+      };
+    case 'batch.prospectsAddToSequence':
+      return {
+        method: 'POST',
+        path: '/batches/actions/prospectsAddToSequence',
+        body: { data: { attributes: { ids: op.prospectIds, sequenceId: op.sequenceId, mailboxId: op.mailboxId } } },
+      };
+    case 'request':
+      return {
+        method: op.method,
+        path: op.path,
+        query: { ...(op.query ?? {}), ...query },
+        ...(op.body === undefined ? {} : { body: op.body }),
+      };
+    case 'prospect.upsert':
+      throw new Error('prospect.upsert takes two requests: use lookupRequest, then upsertWriteRequest');
+  }
+}
+
+/** Operations that create something Outreach would create twice if sent twice. */
+export function isNonIdempotentCreate(op: Operation): boolean {
+  return op.type === 'prospect.create' || op.type === 'sequenceState.create';
+}
+
+/**
+ * The request that finds what `intent` would create or change: the prospect by email, or the sequence state by
+ * prospect and sequence. Undefined for operations that cannot be read back.
+ */
+export function lookupRequest(intent: Intent): OutreachRequest | undefined {
+  const op = intent.operation;
+  const query = fieldsQuery(intent);
+  switch (op.type) {
+    case 'prospect.create': {
+      const email = op.attributes.emails[0];
+      return email === undefined
+        ? undefined
+        : { method: 'GET', path: '/prospects', query: { 'filter[emails]': email, 'page[size]': '1', ...query } };
+    }
+    case 'prospect.upsert':
+      return { method: 'GET', path: '/prospects', query: { 'filter[emails]': op.email, 'page[size]': '1', ...query } };
+    case 'sequenceState.create':
+      return {
+        method: 'GET',
+        path: '/sequenceStates',
+        query: {
+          'filter[prospect][id]': String(op.prospectId),
+          'filter[sequence][id]': String(op.sequenceId),
+          'page[size]': '1',
+          ...query,
+        },
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** The second request of an upsert: update the prospect found, or create it when none was. */
+export function upsertWriteRequest(intent: Intent, existingProspectId: number | undefined): OutreachRequest {
+  const op = intent.operation;
+  if (op.type !== 'prospect.upsert') throw new Error(`not an upsert: ${op.type}`);
+  const query = fieldsQuery(intent);
+  if (existingProspectId !== undefined) {
+    return {
+      method: 'PATCH',
+      path: `/prospects/${existingProspectId}`,
+      query,
+      body: { data: { type: 'prospect', id: existingProspectId, attributes: op.attributes } },
+    };
+  }
+  const emails = Array.isArray(op.attributes.emails) ? op.attributes.emails : [];
+  return {
+    method: 'POST',
+    path: '/prospects',
+    query,
+    body: {
+      data: {
+        type: 'prospect',
+        attributes: { ...op.attributes, emails: emails.includes(op.email) ? emails : [op.email, ...emails] },
+      },
+    },
+  };
+}
