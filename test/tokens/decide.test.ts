@@ -90,7 +90,10 @@ describe('throttledUntil', () => {
     ['a Retry-After earlier than the interval', now + 5000, INTERVAL, now + INTERVAL],
     ['a Retry-After later than the interval', now + 90_000, INTERVAL, now + 90_000],
     ['no mint interval configured', undefined, 0, now + 30_000],
-  ])('GIVEN a 429 with %s WHEN deciding THEN minting waits for the later of the two', (_given, retryAfterMs, interval, expected) => {
-    expect(throttledUntil(now, retryAfterMs, interval, 30_000)).toBe(expected);
-  });
+  ])(
+    'GIVEN a 429 with %s WHEN deciding THEN minting waits for the later of the two',
+    (_given, retryAfterMs, interval, expected) => {
+      expect(throttledUntil(now, retryAfterMs, interval, 30_000)).toBe(expected);
+    },
+  );
 });
