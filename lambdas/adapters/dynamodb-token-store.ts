@@ -70,7 +70,7 @@ export class DynamoDbTokenStore implements TokenRecordStore {
     }
   }
 
-  tryLock(user: string, request: LockRequest): Promise<ConditionalWrite> {
+  async tryLock(user: string, request: LockRequest): Promise<ConditionalWrite> {
     checkUser(user);
     checkOwner(request.owner);
     for (const [name, value] of [
@@ -105,7 +105,7 @@ export class DynamoDbTokenStore implements TokenRecordStore {
     });
   }
 
-  saveMinted(user: string, owner: string, minted: MintedRecord): Promise<ConditionalWrite> {
+  async saveMinted(user: string, owner: string, minted: MintedRecord): Promise<ConditionalWrite> {
     checkUser(user);
     checkOwner(owner);
     checkToken(user, 'accessToken', minted.accessToken);
