@@ -28,7 +28,7 @@ const lockRequest = (fields: Partial<LockRequest> = {}): LockRequest => ({
   ...fields,
 });
 
-async function putItem(user: string, item: Record<string, unknown>): Promise<void> {
+async function putItem(user: string, item: object): Promise<void> {
   await ddb.documentClient.send(
     new PutCommand({ TableName: tableName, Item: { [TABLE_KEYS.partitionKey]: tokenKey(user), ...item } }),
   );
