@@ -1,9 +1,47 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { PowertoolsGateMetrics } from '../adapters/powertools-metrics';
+import { SecretsManagerSecretStore } from '../adapters/secrets-manager-store';
+import { dispatcherEnvironment } from '../shared/config';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../shared/names';
+import type { SqsBatchHandler } from './batch';
+import { wireDispatcher } from './wiring';
 
-/**
- * Until the dispatcher's processing is wired in, every record is reported as failed so that nothing is
- * deleted that was not processed: SQS makes each message visible again after its visibility timeout.
- */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) };
+const logger = new Logger({ serviceName: SERVICE_NAME });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+
+let handle: SqsBatchHandler | undefined;
+
+/** Built once per cold start: the environment is read and checked here, and fails fast if it is wrong. */
+function dispatcherHandler(): SqsBatchHandler {
+  handle ??= wireDispatcher({
+    environment: dispatcherEnvironment(),
+    documents: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+    sqs: new SQSClient({}),
+    secrets: new SecretsManagerSecretStore(new SecretsManagerClient({})),
+    metrics: new PowertoolsGateMetrics(metrics),
+    logger: {
+      info: (message, extra) => logger.info(message, { ...extra }),
+      warn: (message, extra) => logger.warn(message, { ...extra }),
+      error: (message, extra) => logger.error(message, { ...extra }),
+    },
+  }).handler;
+  return handle;
+}
+
+/** The dispatcher Lambda: one SQS batch from one lane in, a partial batch response out. */
+export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  logger.addContext(context);
+  try {
+    return await dispatcherHandler()(event, context);
+  } finally {
+    metrics.publishStoredMetrics();
+  }
 }

@@ -1,0 +1,82 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbGateStore } from '../adapters/dynamodb-gate-store';
+import { DynamoDbIntentStore } from '../adapters/dynamodb-intent-store';
+import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
+import { FetchOAuthClient } from '../adapters/oauth-client';
+import { SqsLaneQueues } from '../adapters/sqs-lane-queues';
+import { FetchOutreachApi } from '../outreach/client';
+import type { DispatcherEnvironment } from '../shared/config';
+import type { SecretStore } from '../tokens/ports';
+import { SharedTokenCache } from '../tokens/token-cache';
+import { createBatchHandler, type SqsBatchHandler } from './batch';
+import { type DispatchLogger, IntentDispatcher } from './dispatch';
+import type { GateMetrics } from './ports';
+
+/** The clients and sinks a dispatcher is built on: AWS's in Lambda, emulators' locally. */
+export interface DispatcherParts {
+  readonly environment: DispatcherEnvironment;
+  readonly documents: DynamoDBDocumentClient;
+  readonly sqs: SQSClient;
+  readonly secrets: SecretStore;
+  readonly metrics: GateMetrics;
+  readonly logger: DispatchLogger;
+  readonly clock?: () => number;
+  readonly fetch?: typeof fetch;
+}
+
+/** A dispatcher wired from its parts, with its gate store exposed for figures (DynamoDB requests). */
+export interface WiredDispatcher {
+  readonly handler: SqsBatchHandler;
+  readonly dispatcher: IntentDispatcher;
+  readonly gate: DynamoDbGateStore;
+}
+
+/**
+ * Builds the dispatcher from its parts. The Lambda handler and the local runner both call this, so the same
+ * code runs in AWS, on one machine and in the tests; only the clients differ.
+ */
+export function wireDispatcher(parts: DispatcherParts): WiredDispatcher {
+  const { environment, documents, sqs, secrets, metrics, logger } = parts;
+  const { config } = environment;
+  const clock = parts.clock ?? Date.now;
+  const gate = new DynamoDbGateStore(documents, { tableName: environment.tableName, config, clock });
+  const queues = new SqsLaneQueues(sqs, environment.lanes);
+  const tokens = new SharedTokenCache({
+    records: new DynamoDbTokenStore(documents, { tableName: environment.tableName }),
+    secrets,
+    oauth: new FetchOAuthClient({
+      tokenUrl: config.outreach.tokenUrl,
+      timeoutMs: config.outreach.requestTimeoutMs,
+      secrets,
+      appSecretId: environment.appSecretArn,
+      clock,
+      ...(parts.fetch ? { fetch: parts.fetch } : {}),
+    }),
+    refreshTokenSecretIds: environment.refreshTokenSecretArns,
+    config,
+    clock,
+    logger,
+  });
+  const dispatcher = new IntentDispatcher({
+    config,
+    lanes: environment.lanes,
+    gate,
+    outreach: new FetchOutreachApi({
+      baseUrl: config.outreach.baseUrl,
+      timeoutMs: config.outreach.requestTimeoutMs,
+      clock,
+      ...(parts.fetch ? { fetch: parts.fetch } : {}),
+    }),
+    tokens,
+    intents: new DynamoDbIntentStore(documents, {
+      tableName: environment.tableName,
+      recordTtlSeconds: config.intents.recordTtlSeconds,
+    }),
+    queues,
+    metrics,
+    logger,
+    clock,
+  });
+  return { handler: createBatchHandler(dispatcher, queues, logger), dispatcher, gate };
+}

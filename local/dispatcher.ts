@@ -1,0 +1,90 @@
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { InMemorySecretStore } from '../lambdas/adapters/in-memory-secrets';
+import type { DispatchLogger } from '../lambdas/dispatcher/dispatch';
+import type { GateMetrics } from '../lambdas/dispatcher/ports';
+import { type WiredDispatcher, wireDispatcher } from '../lambdas/dispatcher/wiring';
+import type { DispatcherEnvironment } from '../lambdas/shared/config';
+import { dynamoDbLocalClient } from './emulators/dynamodb';
+import type { LocalEnvironment } from './environment';
+import { RecordingGateMetrics } from './recording-metrics';
+
+/** The OAuth app and users' refresh tokens a local run authenticates with. */
+export interface LocalCredentials {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Refresh token by user. */
+  readonly refreshTokens: Readonly<Record<string, string>>;
+}
+
+/** The Outreach simulator's development credentials for `users`. */
+export function simulatorCredentials(users: readonly string[]): LocalCredentials {
+  return {
+    clientId: 'sim-client',
+    clientSecret: 'sim-secret',
+    refreshTokens: Object.fromEntries(users.map((user) => [user, `refresh-${user}`])),
+  };
+}
+
+/** A dispatcher wired to a local environment, with what it measured and how many DynamoDB requests it made. */
+export interface LocalDispatcher extends WiredDispatcher {
+  readonly metrics: GateMetrics;
+  /** DynamoDB requests made by this dispatcher (every adapter; counted at the client). */
+  dynamodbRequests(): number;
+  /** Closes the dispatcher's own clients. */
+  close(): void;
+}
+
+/** A logger that writes nothing: local runs report through metrics and the report. */
+export const QUIET_LOGGER: DispatchLogger = { info: () => {}, warn: () => {}, error: () => {} };
+
+/**
+ * Builds the real dispatcher on a local environment: the same wiring as the Lambda, with the emulators'
+ * clients and the local credentials in an in-memory secret store (there is no local Secrets Manager).
+ */
+export function localDispatcher(
+  environment: Pick<LocalEnvironment, 'clients' | 'endpoints'> & {
+    readonly dispatcherEnvironment: DispatcherEnvironment;
+  },
+  options: {
+    readonly credentials?: LocalCredentials;
+    readonly metrics?: GateMetrics;
+    readonly logger?: DispatchLogger;
+    readonly clock?: () => number;
+  } = {},
+): LocalDispatcher {
+  const env = environment.dispatcherEnvironment;
+  const credentials = options.credentials ?? simulatorCredentials(env.config.users);
+  const secrets = new InMemorySecretStore({
+    [env.appSecretArn]: JSON.stringify({ clientId: credentials.clientId, clientSecret: credentials.clientSecret }),
+    ...Object.fromEntries(
+      Object.entries(env.refreshTokenSecretArns).flatMap(([user, id]) => {
+        const token = credentials.refreshTokens[user];
+        return token === undefined ? [] : [[id, token]];
+      }),
+    ),
+  });
+  // A client of its own, so that the requests counted are this dispatcher's.
+  const dynamodb = dynamoDbLocalClient(environment.endpoints.dynamodb);
+  const documents = DynamoDBDocumentClient.from(dynamodb, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  let requests = 0;
+  documents.middlewareStack.add(
+    (next) => async (args) => {
+      requests += 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countDynamoDbRequests' },
+  );
+  const metrics = options.metrics ?? new RecordingGateMetrics();
+  const wired = wireDispatcher({
+    environment: env,
+    documents,
+    sqs: environment.clients.sqs,
+    secrets,
+    metrics,
+    logger: options.logger ?? QUIET_LOGGER,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  return { ...wired, metrics, dynamodbRequests: () => requests, close: () => dynamodb.destroy() };
+}

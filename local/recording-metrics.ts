@@ -1,0 +1,61 @@
+import type { GateMetrics } from '../lambdas/dispatcher/ports';
+import type { Lane } from '../lambdas/shared/names';
+
+/** One measurement as the dispatcher reported it, stamped with the wall clock. */
+export interface MetricEvent {
+  readonly at: number;
+  readonly name: keyof GateMetrics;
+  readonly key?: string;
+  readonly value: number;
+}
+
+/**
+ * {@link GateMetrics} kept in memory for local runs: counters for the live view, and every event for the
+ * report's time series. Bounded: only the newest `maxEvents` events are kept.
+ */
+export class RecordingGateMetrics implements GateMetrics {
+  readonly counts = new Map<string, number>();
+  readonly events: MetricEvent[] = [];
+
+  constructor(
+    private readonly clock: () => number = Date.now,
+    private readonly maxEvents = 200_000,
+  ) {}
+
+  upstream(status: number | 'timeout', latencyMs: number): void {
+    this.record('upstream', String(status), latencyMs);
+  }
+  deferral(reason: string): void {
+    this.record('deferral', reason, 1);
+  }
+  failure(lane: Lane): void {
+    this.record('failure', lane, 1);
+  }
+  deadLettered(lane: Lane): void {
+    this.record('deadLettered', lane, 1);
+  }
+  succeeded(lane: Lane, queueWaitMs: number): void {
+    this.record('succeeded', lane, queueWaitMs);
+  }
+  inFlight(user: string, count: number): void {
+    this.record('inFlight', user, count);
+  }
+  remainingBudget(user: string, remaining: number): void {
+    this.record('remainingBudget', user, remaining);
+  }
+  cooldownRemaining(user: string, ms: number): void {
+    this.record('cooldownRemaining', user, ms);
+  }
+
+  /** How many events of `name` (and `key`, when given) were recorded. */
+  count(name: keyof GateMetrics, key?: string): number {
+    return this.counts.get(key === undefined ? name : `${name}:${key}`) ?? 0;
+  }
+
+  private record(name: keyof GateMetrics, key: string, value: number): void {
+    this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+    this.counts.set(`${name}:${key}`, (this.counts.get(`${name}:${key}`) ?? 0) + 1);
+    if (this.events.length >= this.maxEvents) this.events.shift();
+    this.events.push({ at: this.clock(), name, key, value });
+  }
+}
