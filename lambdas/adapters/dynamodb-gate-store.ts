@@ -185,6 +185,17 @@ export function itemToState(
   };
 }
 
+/**
+ * The state as this instance's callers should see it: slots another of its callers is taking right now count
+ * as held, so concurrent callers in one process do not race each other for the same slot.
+ */
+function withClaims(state: GateState, claiming: ReadonlySet<number>, now: number, config: GateConfig): GateState {
+  if (claiming.size === 0) return state;
+  const leases: Partial<Record<number, LeaseHold>> = { ...state.leases };
+  for (const slot of claiming) leases[slot] = { expiresAt: now + config.leases.ttlMs, token: 'claiming' };
+  return { ...state, leases };
+}
+
 function randomOwner(): string {
   return randomBytes(9).toString('base64url');
 }
@@ -208,6 +219,8 @@ export class DynamoDbGateStore implements GateStore {
   private readonly cacheMaxAgeMs: number;
   private readonly cache = new Map<string, CachedItem>();
   private readonly releaseWaiters = new Map<string, Set<() => void>>();
+  /** Slots this instance is writing a lease into right now, per user: its other callers pick other slots. */
+  private readonly claiming = new Map<string, Set<number>>();
   private requests = 0;
 
   constructor(
@@ -238,8 +251,15 @@ export class DynamoDbGateStore implements GateStore {
     let state = cached?.state ?? EMPTY_GATE_STATE;
     let reread = false;
     let writes = 0;
+    const claiming = this.claiming.get(user) ?? new Set<number>();
+    this.claiming.set(user, claiming);
     while (writes < this.maxAttempts) {
-      const admission = decideAdmission(state, { lane, now }, this.config, this.random);
+      const admission = decideAdmission(
+        withClaims(state, claiming, now, this.config),
+        { lane, now },
+        this.config,
+        this.random,
+      );
       if (admission.kind === 'wait') {
         const stale = cached !== undefined && this.clock() - cached.readAt > this.cacheMaxAgeMs;
         if (stale && !reread) {
@@ -254,7 +274,14 @@ export class DynamoDbGateStore implements GateStore {
       const expiresAt = plan.takeSlot?.expiresAt ?? now + this.config.leases.ttlMs;
       const token = formatLease(expiresAt, randomOwner());
       writes++;
-      const result = await this.update(user, plan, token);
+      claiming.add(admission.slot);
+      let result: Awaited<ReturnType<DynamoDbGateStore['update']>>;
+      try {
+        result = await this.update(user, plan, token);
+      } finally {
+        claiming.delete(admission.slot);
+      }
+      if (!result.written) this.notifyRelease(user); // the slot this caller claimed is open to the others again
       cached = result.image;
       state = cached.state;
       if (result.written) {

