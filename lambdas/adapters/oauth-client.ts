@@ -138,10 +138,11 @@ export class FetchOAuthClient implements OAuthClient {
       typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0 ? undefined : 'expires_in',
     ].filter((field) => field !== undefined);
     if (missing.length > 0 || typeof accessToken !== 'string' || typeof refreshToken !== 'string') {
-      return {
-        kind: 'error',
-        detail: `the token endpoint answered ${response.status} without a usable ${missing.join(', ')}`,
-      };
+      const detail = `the token endpoint answered ${response.status} without a usable ${missing.join(', ')}`;
+      // A new refresh token replaces the one just sent even when the rest of the answer is unusable.
+      return typeof refreshToken === 'string' && refreshToken !== ''
+        ? { kind: 'error', detail, refreshToken }
+        : { kind: 'error', detail };
     }
     return { kind: 'minted', accessToken, refreshToken, expiresInSeconds: expiresIn as number };
   }

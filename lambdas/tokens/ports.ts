@@ -108,8 +108,11 @@ export type OAuthRefreshResult =
   | { readonly kind: 'throttled'; readonly retryAfterMs?: number }
   /** The refresh token is dead (expired, revoked, or too many newer ones). */
   | { readonly kind: 'invalid-grant'; readonly detail: string }
-  /** Anything else: bad client credentials, a 5xx, a timeout, an unreadable answer. */
-  | { readonly kind: 'error'; readonly detail: string };
+  /**
+   * Anything else: bad client credentials, a 5xx, a timeout, an unreadable answer. `refreshToken` is set when
+   * an otherwise unusable answer still carried a new refresh token: it replaces the old one and must be kept.
+   */
+  | { readonly kind: 'error'; readonly detail: string; readonly refreshToken?: string };
 
 /** Outreach's token endpoint. Implementations never put a token in `detail`. */
 export interface OAuthClient {

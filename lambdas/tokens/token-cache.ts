@@ -234,8 +234,9 @@ export class SharedTokenCache implements TokenProvider {
             );
           }
           case 'error':
+            if (result.refreshToken !== undefined) await this.keepRefreshToken(user, result.refreshToken);
             throw new CredentialsError(
-              `refreshing the access token of user "${user}" failed: ${redact(result.detail, ...tried)}`,
+              `refreshing the access token of user "${user}" failed: ${redact(result.detail, ...tried, result.refreshToken ?? '')}`,
             );
         }
       }
@@ -292,6 +293,19 @@ export class SharedTokenCache implements TokenProvider {
     this.logger.info('minted an access token', { user, expiresInSeconds: minted.expiresInSeconds });
     await this.mirrorRefreshToken(user, minted.refreshToken, secrets);
     return this.remember(user, minted.accessToken, expiresAt, refreshAt);
+  }
+
+  /** Keeps a new refresh token that came without a usable access token: in the item, then in the secret. */
+  private async keepRefreshToken(user: string, refreshToken: string): Promise<void> {
+    try {
+      await this.records.saveRefreshToken(user, refreshToken);
+    } catch (error) {
+      this.logger.error('could not store the new refresh token in the token item; the secret keeps it', {
+        user,
+        error: redact(describe(error), refreshToken),
+      });
+    }
+    await this.mirrorRefreshToken(user, refreshToken, [refreshToken]);
   }
 
   private async mirrorRefreshToken(user: string, refreshToken: string, secrets: readonly string[]): Promise<void> {

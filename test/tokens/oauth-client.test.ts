@@ -119,6 +119,25 @@ describe('FetchOAuthClient: unusable app secrets and endpoints', () => {
     },
   );
 
+  it('GIVEN an answer with a refresh token but no expires_in WHEN refreshing THEN it is an error that still hands back the refresh token', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: 'A', refresh_token: 'NEW-REFRESH' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/token`;
+    try {
+      expect(await client(appSecrets(), url).refresh('refresh-u1')).toEqual({
+        kind: 'error',
+        detail: 'the token endpoint answered 200 without a usable expires_in',
+        refreshToken: 'NEW-REFRESH',
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('GIVEN nothing listens on the token URL WHEN refreshing THEN it is an error, not a throw', async () => {
     const { url, server } = await silentServer();
     await new Promise<void>((resolve) => server.close(() => resolve()));

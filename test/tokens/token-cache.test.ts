@@ -342,6 +342,18 @@ describe('SharedTokenCache: refused refresh tokens', () => {
   });
 });
 
+describe('SharedTokenCache: an unusable answer with a new refresh token', () => {
+  it('GIVEN Outreach answers with a refresh token but no usable access token WHEN minting THEN the refresh token is kept in the item and the secret', async () => {
+    const w = world([{ kind: 'error', detail: 'no usable expires_in', refreshToken: 'REFRESH-TOKEN-KEPT' }]);
+
+    const error = await credentialsError(w.cache.accessToken(USER));
+
+    expect(w.records.items.get(USER)?.refreshToken).toBe('REFRESH-TOKEN-KEPT');
+    expect(w.secrets.values.get(SECRET_ID)).toBe('REFRESH-TOKEN-KEPT');
+    expect(error.message).not.toContain('REFRESH-TOKEN-KEPT');
+  });
+});
+
 describe('SharedTokenCache: the lock lapses during a mint', () => {
   it('GIVEN someone else took the lapsed lock WHEN the mint is stored THEN the new refresh token is stored anyway', async () => {
     const w = world([minted(1)]);
