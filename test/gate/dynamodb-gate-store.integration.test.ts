@@ -87,7 +87,7 @@ describe('DynamoDbGateStore against DynamoDB Local', () => {
     const store = storeWith(); // 10 leases, the last 2 reserved for critical
     const user = freshUser();
 
-    const bulk = await Promise.all(Array.from({ length: 12 }, () => acquireOnce(store, user, 'bulk')));
+    const bulk = await Promise.all(Array.from({ length: 12 }, () => store.acquire(user, 'bulk')));
     const critical = expectLease(await store.acquire(user, 'critical'));
 
     const bulkLeases = bulk.filter((r): r is Lease => r.kind === 'lease');
@@ -272,7 +272,3 @@ describe('DynamoDbGateStore against DynamoDB Local', () => {
     expect(store.requestCount).toBe(2);
   });
 });
-
-async function acquireOnce(store: DynamoDbGateStore, user: string, lane: Lane): Promise<Lease | Wait> {
-  return store.acquire(user, lane, T0);
-}
