@@ -64,8 +64,9 @@ const STATUS_LABELS: Readonly<Record<KnownStatus, string>> = {
 /** Colours for statuses outside the known set, so an unexpected label is still drawn and told apart. */
 const EXTRA_STATUS_COLOURS = [OKABE_ITO.black, OKABE_ITO.sky, OKABE_ITO.yellow, OKABE_ITO.blue];
 
-const LANE_COLOURS = [OKABE_ITO.blue, OKABE_ITO.orange, OKABE_ITO.sky];
-const LANE_DASHES = [
+const LANE_COLOURS = [OKABE_ITO.blue, OKABE_ITO.orange, OKABE_ITO.black];
+/** Dash patterns, so lanes and users are told apart without colour too. */
+const DASHES = [
   [1, 0],
   [6, 3],
   [2, 2],
@@ -94,7 +95,16 @@ const CONFIG: Config = {
   padding: 8,
   title: { anchor: 'start', fontSize: 15, fontWeight: 'bold', subtitleFontSize: 12, subtitleColor: '#444', offset: 8 },
   axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', titleColor: '#222', gridColor: '#e6e6e6' },
-  legend: { orient: 'top', labelFontSize: 12, titleFontSize: 12, titleFontWeight: 'normal', symbolStrokeWidth: 2 },
+  // The same room for every y axis, so the time axes of the charts line up down the page.
+  axisY: { minExtent: 56 },
+  legend: {
+    orient: 'top',
+    labelFontSize: 12,
+    labelLimit: 240,
+    titleFontSize: 12,
+    titleFontWeight: 'normal',
+    symbolStrokeWidth: 2,
+  },
   view: { stroke: null },
   line: { strokeWidth: 2 },
 };
@@ -147,12 +157,16 @@ function laneScale(lanes: readonly string[]) {
   const domain = [...LANES, ...extra];
   return {
     color: { domain, range: domain.map((_, i) => LANE_COLOURS[i % LANE_COLOURS.length] as string) },
-    dash: { domain, range: domain.map((_, i) => LANE_DASHES[i % LANE_DASHES.length] as number[]) },
+    dash: { domain, range: domain.map((_, i) => DASHES[i % DASHES.length] as number[]) },
   };
 }
 
 function userColourScale(users: readonly string[]) {
   return { domain: [...users], range: users.map((_, i) => USER_COLOURS[i % USER_COLOURS.length] as string) };
+}
+
+function userDashScale(users: readonly string[]) {
+  return { domain: [...users], range: users.map((_, i) => DASHES[i % DASHES.length] as number[]) };
 }
 
 /** Users in the order the run lists them, then any others the series mention. */
@@ -430,7 +444,7 @@ function cooldownChart(obs: RunObservations, unit: TimeUnit, spanMs: number): Ch
               x: timeAxis(unit, spanMs),
               y: { field: 'wait', type: 'quantitative', title: 'announced wait (simulated s)', scale: { zero: true } },
               color: { field: 'user', type: 'nominal', title: 'user', scale: userColourScale(users) },
-              shape: { field: 'user', type: 'nominal', title: 'user' },
+              shape: { field: 'user', type: 'nominal', title: 'user', scale: { domain: users } },
             },
           },
   };
@@ -469,6 +483,7 @@ function remainingBudgetChart(obs: RunObservations, unit: TimeUnit, spanMs: numb
               x: timeAxis(unit, spanMs),
               y: { field: 'remaining', type: 'quantitative', title: 'requests left in the window' },
               color: { field: 'user', type: 'nominal', title: 'user', scale: userColourScale(users) },
+              strokeDash: { field: 'user', type: 'nominal', title: 'user', scale: userDashScale(users) },
             },
           },
   };

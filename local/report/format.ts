@@ -54,3 +54,10 @@ export function describeTimeScale(timeScale: number): string {
   const real = timeScale === 1 ? 'real time' : `${formatNumber(timeScale, 2)}× real time`;
   return `${real}: one simulated hour took ${formatDuration(wallPerSimHour)} of wall-clock time`;
 }
+
+/** An ISO wall-clock time as `2025-01-02 03:00:00 UTC` (the ISO text itself when it does not parse). */
+export function formatWallClock(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}

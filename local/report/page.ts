@@ -3,7 +3,7 @@
  * readable offline from `file://`. Every string from the observations is escaped.
  */
 import type { ChartDefinition } from './charts';
-import { describeTimeScale, escapeHtml, formatCount, formatDuration } from './format';
+import { describeTimeScale, escapeHtml, formatCount, formatDuration, formatWallClock } from './format';
 import type { LaneRow, Tile, Tone, Verdict } from './summary';
 import type { RunObservations } from './types';
 
@@ -38,7 +38,7 @@ header .meta { color: var(--muted); margin: 0 0 12px; }
 .tile .label { font-size: 13px; color: var(--muted); display: flex; justify-content: space-between; gap: 8px; }
 .tile .tone { font-weight: 600; text-transform: uppercase; font-size: 11px; letter-spacing: .04em; }
 .tile.good .tone { color: var(--good); } .tile.warn .tone { color: var(--warn); } .tile.bad .tone { color: var(--bad); }
-.tile .value { font-size: 26px; font-weight: 700; margin: 2px 0; font-variant-numeric: tabular-nums; }
+.tile .value { font-size: 22px; line-height: 1.25; font-weight: 700; margin: 2px 0; font-variant-numeric: tabular-nums; }
 .tile .detail { font-size: 12.5px; color: var(--muted); }
 h2 { font-size: 17px; margin: 28px 0 10px; }
 .checks { list-style: none; padding: 0; margin: 0; background: white; border: 1px solid var(--line); border-radius: 6px; }
@@ -64,7 +64,7 @@ function headerHtml(obs: RunObservations, verdict: Verdict): string {
   const users = obs.users.length === 0 ? 'no users' : obs.users.map(escapeHtml).join(', ');
   return `<header>
 <h1>Outreach gate run: ${escapeHtml(obs.scenario)}</h1>
-<p class="meta">Time scale ${escapeHtml(describeTimeScale(obs.timeScale))}. Ran ${escapeHtml(obs.startedAt)} → ${escapeHtml(obs.finishedAt)} (${escapeHtml(formatDuration(wallMs))} wall-clock). Users: ${users}. All times below are simulated.</p>
+<p class="meta">Time scale ${escapeHtml(describeTimeScale(obs.timeScale))}. Ran ${escapeHtml(formatWallClock(obs.startedAt))} → ${escapeHtml(formatWallClock(obs.finishedAt))} (${escapeHtml(formatDuration(wallMs))} wall-clock). Users: ${users}. All times below are simulated.</p>
 <p class="verdict ${verdict.tone}" role="status">${escapeHtml(verdict.text)}</p>
 </header>`;
 }

@@ -135,11 +135,13 @@ export function sampleCooldowns(points: readonly CooldownPoint[], n: number): Co
   const sorted = [...points].sort(byTime);
   if (sorted.length <= n) return sorted;
   const longest = sorted.reduce((a, b) => (b.waitMs > a.waitMs ? b : a));
-  const step = (sorted.length - 1) / Math.max(1, n - 2);
-  const kept = new Set<CooldownPoint>([longest]);
-  for (let i = 0; kept.size < n && i * step <= sorted.length - 1; i++) {
-    kept.add(sorted[Math.round(i * step)] as CooldownPoint);
-  }
+  const kept = new Set(
+    evenlySpaced(
+      sorted.filter((p) => p !== longest),
+      n - 1,
+    ),
+  );
+  kept.add(longest);
   return sorted.filter((p) => kept.has(p));
 }
 

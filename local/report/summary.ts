@@ -150,7 +150,7 @@ export function laneRowsOf(obs: RunObservations): LaneRow[] {
 
 /** A multiple of the ideal (`1.08×`). */
 export function formatRatio(ratio: number): string {
-  return `${formatNumber(ratio, 2)}×`;
+  return `${ratio.toFixed(2)}×`;
 }
 
 function formatOptionalDuration(ms: number | null): string {
