@@ -30,6 +30,8 @@ interface Update {
   readonly ConditionExpression?: string;
   readonly ExpressionAttributeNames: Record<string, string>;
   readonly ExpressionAttributeValues?: Record<string, unknown>;
+  /** `ALL_NEW` to get the item as written back. */
+  readonly ReturnValues?: 'ALL_NEW';
 }
 
 /**
@@ -87,6 +89,7 @@ export class DynamoDbTokenStore implements TokenRecordStore {
     const seen =
       request.seenRefreshAt === undefined ? 'attribute_not_exists(#refreshAt)' : '#refreshAt = :seenRefreshAt';
     return this.update(user, 'taking the refresh lock', {
+      ReturnValues: 'ALL_NEW',
       UpdateExpression: 'SET #lockOwner = :owner, #lockUntil = :lockUntil',
       ConditionExpression: [
         '(attribute_not_exists(#lockUntil) OR #lockUntil < :now)',
@@ -190,7 +193,7 @@ export class DynamoDbTokenStore implements TokenRecordStore {
   /** One UpdateItem; on a refused condition, the item as it stood instead of an error. */
   private async update(user: string, what: string, update: Update): Promise<ConditionalWrite> {
     try {
-      await this.client.send(
+      const output = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { [TABLE_KEYS.partitionKey]: tokenKey(user) },
@@ -198,7 +201,9 @@ export class DynamoDbTokenStore implements TokenRecordStore {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { written: true };
+      return output.Attributes === undefined
+        ? { written: true }
+        : { written: true, current: itemToTokenRecord(output.Attributes, user) };
     } catch (error) {
       if (
         error instanceof ConditionalCheckFailedException ||

@@ -52,8 +52,13 @@ export interface MintedRecord {
   readonly mintedAt: number;
 }
 
-/** The outcome of a conditional write: written, or refused with the item as it stood (undefined: no item). */
-export type ConditionalWrite = { readonly written: true } | { readonly written: false; readonly current?: TokenRecord };
+/**
+ * The outcome of a conditional write: written (with the item as written, when the write returns it), or refused
+ * with the item as it stood (undefined: no item).
+ */
+export type ConditionalWrite =
+  | { readonly written: true; readonly current?: TokenRecord }
+  | { readonly written: false; readonly current?: TokenRecord };
 
 /**
  * The `token#<user>` items in the gate table. Every write that decides something is conditional, so many
@@ -64,7 +69,8 @@ export interface TokenRecordStore {
   read(user: string): Promise<TokenRecord | undefined>;
   /**
    * Takes the refresh lock only if no live lock is held, the last mint is old enough, no 429 blocks minting,
-   * and `refreshAt` is still the one the caller saw.
+   * and `refreshAt` is still the one the caller saw. Taken, it returns the item as locked, so the holder
+   * refreshes with the refresh token stored at that moment.
    */
   tryLock(user: string, request: LockRequest): Promise<ConditionalWrite>;
   /**

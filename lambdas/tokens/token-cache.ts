@@ -166,7 +166,7 @@ export class SharedTokenCache implements TokenProvider {
             minMintIntervalMs: this.minMintIntervalMs,
             seenRefreshAt: decision.seenRefreshAt,
           });
-          if (lock.written) return this.refreshHoldingLock(user, owner, record);
+          if (lock.written) return this.refreshHoldingLock(user, owner, lock.current ?? record);
           record = lock.current; // someone got there first: decide again from what they left
           break;
         }

@@ -53,8 +53,20 @@ describe('DynamoDbTokenStore: the refresh lock', () => {
   it('GIVEN no item WHEN the lock is asked for THEN it is taken and the item holds its owner and expiry', async () => {
     const user = freshUser();
 
-    expect(await store.tryLock(user, lockRequest())).toEqual({ written: true });
+    expect(await store.tryLock(user, lockRequest())).toEqual({
+      written: true,
+      current: { lockOwner: 'me', lockUntil: T0 + 25_000 },
+    });
     expect(await store.read(user)).toEqual({ lockOwner: 'me', lockUntil: T0 + 25_000 });
+  });
+
+  it('GIVEN a stored refresh token WHEN the lock is taken THEN the item as locked comes back with it', async () => {
+    const user = freshUser();
+    await store.saveRefreshToken(user, 'REFRESH-NOW');
+
+    const result = await store.tryLock(user, lockRequest());
+
+    expect(result.current?.refreshToken).toBe('REFRESH-NOW');
   });
 
   it.each<[string, TokenRecord, Partial<LockRequest>]>([
@@ -82,7 +94,7 @@ describe('DynamoDbTokenStore: the refresh lock', () => {
     const user = freshUser();
     await putItem(user, item);
 
-    expect(await store.tryLock(user, lockRequest(request))).toEqual({ written: true });
+    expect((await store.tryLock(user, lockRequest(request))).written).toBe(true);
   });
 
   it('GIVEN 20 callers WHEN they ask for the lock at once THEN exactly one gets it', async () => {

@@ -56,8 +56,9 @@ export class FakeTokenRecordStore implements TokenRecordStore {
     const notBlocked = item.mintBlockedUntil === undefined || item.mintBlockedUntil <= request.now;
     const unchanged = item.refreshAt === request.seenRefreshAt;
     if (!(lockFree && mintOld && notBlocked && unchanged)) return { written: false, current: { ...item } };
-    this.items.set(user, { ...item, lockOwner: request.owner, lockUntil: request.lockUntil });
-    return { written: true };
+    const locked = { ...item, lockOwner: request.owner, lockUntil: request.lockUntil };
+    this.items.set(user, locked);
+    return { written: true, current: { ...locked } };
   }
 
   async saveMinted(user: string, owner: string, minted: MintedRecord): Promise<ConditionalWrite> {

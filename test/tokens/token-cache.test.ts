@@ -342,6 +342,22 @@ describe('SharedTokenCache: refused refresh tokens', () => {
   });
 });
 
+describe('SharedTokenCache: which refresh token is sent', () => {
+  it('GIVEN the refresh token changed after this caller read the item WHEN it takes the lock THEN it sends the one stored at lock time', async () => {
+    const w = world([minted(2)], { item: { refreshToken: 'READ-EARLIER', refreshAt: 0 } });
+    const read = w.records.read.bind(w.records);
+    w.records.read = async (user) => {
+      const item = await read(user);
+      await w.records.saveRefreshToken(user, 'STORED-SINCE');
+      return item;
+    };
+
+    await w.cache.accessToken(USER);
+
+    expect(w.oauth.sent).toEqual(['STORED-SINCE']);
+  });
+});
+
 describe('SharedTokenCache: an unusable answer with a new refresh token', () => {
   it('GIVEN Outreach answers with a refresh token but no usable access token WHEN minting THEN the refresh token is kept in the item and the secret', async () => {
     const w = world([{ kind: 'error', detail: 'no usable expires_in', refreshToken: 'REFRESH-TOKEN-KEPT' }]);
