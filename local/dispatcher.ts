@@ -2,7 +2,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InMemorySecretStore } from '../lambdas/adapters/in-memory-secrets';
 import type { DispatchLogger } from '../lambdas/dispatcher/dispatch';
 import type { GateMetrics } from '../lambdas/dispatcher/ports';
-import { type WiredDispatcher, wireDispatcher } from '../lambdas/dispatcher/wiring';
+import { type DispatcherParts, type WiredDispatcher, wireDispatcher } from '../lambdas/dispatcher/wiring';
 import type { DispatcherEnvironment } from '../lambdas/shared/config';
 import { dynamoDbLocalClient } from './emulators/dynamodb';
 import type { LocalEnvironment } from './environment';
@@ -50,6 +50,7 @@ export function localDispatcher(
     readonly metrics?: GateMetrics;
     readonly logger?: DispatchLogger;
     readonly clock?: () => number;
+    readonly decorateIntents?: DispatcherParts['decorateIntents'];
   } = {},
 ): LocalDispatcher {
   const env = environment.dispatcherEnvironment;
@@ -85,6 +86,7 @@ export function localDispatcher(
     metrics,
     logger: options.logger ?? QUIET_LOGGER,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.decorateIntents ? { decorateIntents: options.decorateIntents } : {}),
   });
   return { ...wired, metrics, dynamodbRequests: () => requests, close: () => dynamodb.destroy() };
 }

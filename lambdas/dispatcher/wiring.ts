@@ -11,7 +11,7 @@ import type { SecretStore } from '../tokens/ports';
 import { SharedTokenCache } from '../tokens/token-cache';
 import { createBatchHandler, type SqsBatchHandler } from './batch';
 import { type DispatchLogger, IntentDispatcher } from './dispatch';
-import type { GateMetrics } from './ports';
+import type { GateMetrics, IntentStore } from './ports';
 
 /** The clients and sinks a dispatcher is built on: AWS's in Lambda, emulators' locally. */
 export interface DispatcherParts {
@@ -23,6 +23,8 @@ export interface DispatcherParts {
   readonly logger: DispatchLogger;
   readonly clock?: () => number;
   readonly fetch?: typeof fetch;
+  /** Wraps the intent store, e.g. to inject a crash at a chosen point in a test. @default - used as built */
+  readonly decorateIntents?: (store: IntentStore) => IntentStore;
 }
 
 /** A dispatcher wired from its parts, with its gate store exposed for figures (DynamoDB requests). */
@@ -40,6 +42,7 @@ export function wireDispatcher(parts: DispatcherParts): WiredDispatcher {
   const { environment, documents, sqs, secrets, metrics, logger } = parts;
   const { config } = environment;
   const clock = parts.clock ?? Date.now;
+  const decorate = parts.decorateIntents ?? ((store: IntentStore) => store);
   const gate = new DynamoDbGateStore(documents, { tableName: environment.tableName, config, clock });
   const queues = new SqsLaneQueues(sqs, environment.lanes);
   const tokens = new SharedTokenCache({
@@ -69,10 +72,12 @@ export function wireDispatcher(parts: DispatcherParts): WiredDispatcher {
       ...(parts.fetch ? { fetch: parts.fetch } : {}),
     }),
     tokens,
-    intents: new DynamoDbIntentStore(documents, {
-      tableName: environment.tableName,
-      recordTtlSeconds: config.intents.recordTtlSeconds,
-    }),
+    intents: decorate(
+      new DynamoDbIntentStore(documents, {
+        tableName: environment.tableName,
+        recordTtlSeconds: config.intents.recordTtlSeconds,
+      }),
+    ),
     queues,
     metrics,
     logger,
