@@ -23,6 +23,9 @@ export interface PageContent {
 
 const TONE_WORD: Record<Tone, string> = { good: 'ok', warn: 'look', bad: 'broken', neutral: '' };
 
+/** Tile values longer than this many characters get a smaller font so they fit on one line. */
+const LONG_VALUE = 14;
+
 const STYLE = `
 :root { color-scheme: light; --ink: #1a1a1a; --muted: #555; --line: #ddd; --good: #00704f; --warn: #8a5a00; --bad: #b03a00; }
 * { box-sizing: border-box; }
@@ -39,6 +42,7 @@ header .meta { color: var(--muted); margin: 0 0 12px; }
 .tile .tone { font-weight: 600; text-transform: uppercase; font-size: 11px; letter-spacing: .04em; }
 .tile.good .tone { color: var(--good); } .tile.warn .tone { color: var(--warn); } .tile.bad .tone { color: var(--bad); }
 .tile .value { font-size: 22px; line-height: 1.25; font-weight: 700; margin: 2px 0; font-variant-numeric: tabular-nums; }
+.tile .value.long { font-size: 18px; }
 .tile .detail { font-size: 12.5px; color: var(--muted); }
 h2 { font-size: 17px; margin: 28px 0 10px; }
 .checks { list-style: none; padding: 0; margin: 0; background: white; border: 1px solid var(--line); border-radius: 6px; }
@@ -73,7 +77,7 @@ function tilesHtml(tiles: readonly Tile[]): string {
   const items = tiles.map(
     (tile) => `<li class="tile ${tile.tone}">
 <div class="label"><span>${escapeHtml(tile.label)}</span><span class="tone">${escapeHtml(TONE_WORD[tile.tone])}</span></div>
-<div class="value">${escapeHtml(tile.value)}</div>
+<div class="value${tile.value.length > LONG_VALUE ? ' long' : ''}">${escapeHtml(tile.value)}</div>
 <div class="detail">${escapeHtml(tile.detail)}</div>
 </li>`,
   );

@@ -56,10 +56,10 @@ export function verdictOf(obs: RunObservations): Verdict {
   if (intents.deadLettered > 0) {
     return {
       tone: 'warn',
-      text: `⚠ Every check passed, but ${formatCount(intents.deadLettered)} intents were dead-lettered; ${outcome} ${pace}.`,
+      text: `⚠ Every check passed, but ${plural(intents.deadLettered, 'intent was', 'intents were')} dead-lettered; ${outcome} ${pace}.`,
     };
   }
-  const throttled = upstream.status429 === 0 ? 'no 429s' : `${formatCount(upstream.status429)} 429s`;
+  const throttled = upstream.status429 === 0 ? 'no 429s' : plural(upstream.status429, '429 response', '429 responses');
   return {
     tone: 'good',
     text: `✓ Every check passed: ${outcome} ${pace}, with ${throttled} from Outreach.`,
@@ -151,6 +151,11 @@ export function laneRowsOf(obs: RunObservations): LaneRow[] {
 /** A multiple of the ideal (`1.08×`). */
 export function formatRatio(ratio: number): string {
   return `${ratio.toFixed(2)}×`;
+}
+
+/** `1 intent was`, `3 intents were`. */
+function plural(count: number, one: string, many: string): string {
+  return `${formatCount(count)} ${count === 1 ? one : many}`;
 }
 
 function formatOptionalDuration(ms: number | null): string {

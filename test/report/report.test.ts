@@ -57,6 +57,25 @@ describe('buildReport', () => {
     expect(countOf(html, '<svg')).toBe(CHART_COUNT - 1);
   });
 
+  it('GIVEN a run that recorded no samples WHEN the report is built THEN every chart says what is missing', async () => {
+    const obs = smallRun({
+      users: [],
+      series: {
+        upstreamPerSecond: [],
+        inFlight: [],
+        laneDepth: [],
+        laneWaitsMs: {},
+        cooldowns: [],
+        remainingBudget: [],
+      },
+    });
+
+    const { html } = await buildReport(obs);
+
+    expect(countOf(html, '<svg')).toBe(0);
+    expect(countOf(html, 'class="empty"')).toBe(CHART_COUNT);
+  });
+
   it('GIVEN a run WHEN the report is built THEN no two elements of the page share an id', async () => {
     const { html } = await buildReport(smallRun());
 

@@ -25,7 +25,7 @@ describe('verdictOf', () => {
     const verdict = verdictOf(smallRun());
 
     expect(verdict.tone).toBe('warn');
-    expect(verdict.text).toContain('1 intents were dead-lettered');
+    expect(verdict.text).toContain('1 intent was dead-lettered');
   });
 
   it('GIVEN no checks were recorded WHEN the verdict is read THEN it does not claim success', () => {
