@@ -47,6 +47,10 @@ export class RecordingGateMetrics implements GateMetrics {
     this.record('cooldownRemaining', user, ms);
   }
 
+  tokenMinted(user: string): void {
+    this.record('tokenMinted', user, 1);
+  }
+
   /** How many events of `name` (and `key`, when given) were recorded. */
   count(name: keyof GateMetrics, key?: string): number {
     return this.counts.get(key === undefined ? name : `${name}:${key}`) ?? 0;

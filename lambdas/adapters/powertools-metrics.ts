@@ -45,7 +45,17 @@ export class PowertoolsGateMetrics implements GateMetrics {
     this.one(METRIC.cooldownRemaining, DIMENSION.user, user, MetricUnit.Milliseconds, ms);
   }
 
-  private one(name: string, dimension: string, value: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], amount: number): void {
+  tokenMinted(user: string): void {
+    this.one(METRIC.tokenMints, DIMENSION.user, user, MetricUnit.Count, 1);
+  }
+
+  private one(
+    name: string,
+    dimension: string,
+    value: string,
+    unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+    amount: number,
+  ): void {
     const single = this.metrics.singleMetric();
     single.addDimension(dimension, value);
     single.addMetric(name, unit, amount);

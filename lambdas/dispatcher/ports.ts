@@ -76,4 +76,5 @@ export interface GateMetrics {
   inFlight(user: string, count: number): void;
   remainingBudget(user: string, remaining: number): void;
   cooldownRemaining(user: string, ms: number): void;
+  tokenMinted(user: string): void;
 }

@@ -60,6 +60,7 @@ export function wireDispatcher(parts: DispatcherParts): WiredDispatcher {
     config,
     clock,
     logger,
+    metrics,
   });
   const dispatcher = new IntentDispatcher({
     config,

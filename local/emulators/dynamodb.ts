@@ -153,8 +153,13 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       killGroup(child, 'SIGTERM');
-      const timeout = sleep(5000).then(() => 'timeout' as const);
-      if ((await Promise.race([exited, timeout])) === 'timeout') {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), 5000);
+      });
+      const outcome = await Promise.race([exited, timeout]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
         killGroup(child, 'SIGKILL');
         await exited;
       }
