@@ -83,7 +83,10 @@ describe('dispatcher pipeline: bad input reaching a lane', () => {
     expect({ summary, upstreamCalls: pipeline.env.simulator?.stats().total.requests }).toEqual({
       summary: {
         notJson: { reason: 'invalid', detail: expect.stringMatching(/^body is not JSON/) },
-        badEmail: { reason: 'invalid', detail: expect.stringMatching(/operation\.attributes\.emails\[0\]: must be an email address/) },
+        badEmail: {
+          reason: 'invalid',
+          detail: expect.stringMatching(/operation\.attributes\.emails\[0\]: must be an email address/),
+        },
         unknownUser: {
           reason: 'invalid',
           detail: expect.stringMatching(/user "mallory" is not one of the gate's users/),
