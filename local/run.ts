@@ -55,6 +55,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Wall ms between samples. @default 250 */
   readonly sampleIntervalMs?: number;
+  /** Epoch ms the whole program was launched, for the ready and first-settled figures. @default - now */
+  readonly launchedAt?: number;
 }
 
 /** One lane's progress. */
@@ -116,6 +118,8 @@ export interface RunFigures {
   readonly deferrals: Readonly<Record<string, number>>;
   /** Event source mapping errors (handler errors and failed SQS calls). */
   readonly mappingErrors: number;
+  /** Dispatcher invocations and the records they were handed (batches of one group's messages are smaller locally). */
+  readonly invocations: { readonly count: number; readonly records: number; readonly peakConcurrency: number };
 }
 
 /** What {@link runScenario} resolves to. */
@@ -381,7 +385,7 @@ interface Collected {
  * @throws RunAbortedError when `signal` aborted the run; the environment's errors when it could not start.
  */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
-  const launchedAt = Date.now();
+  const launchedAt = options.launchedAt ?? Date.now();
   const { signal } = options;
   const log = options.log ?? (() => {});
   const timeScale = scenario.timeScale;
@@ -594,6 +598,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
 
     // ---- stop processing, then account for every intent
     await runner.stop();
+    const mapped = runner.counters().total;
     sampleMemory();
     const deadLettered = await drainDeadLetters(env.clients.sqs, env.lanes);
     const client = producers.values().next().value as OutreachGateClient | undefined;
@@ -640,6 +645,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         [...metrics.counts].filter(([key]) => key.startsWith('deferral:')).map(([key, n]) => [key.slice(9), n]),
       ),
       mappingErrors,
+      invocations: { count: mapped.invocations, records: mapped.records, peakConcurrency: mapped.peakConcurrency },
     };
     return { observations, exitCode, figures, ...(report ? { report } : {}) };
   } catch (error) {

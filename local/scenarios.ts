@@ -169,11 +169,12 @@ function takeSeeded(g: Generator, count: number): number[] {
   return ids;
 }
 
-/** `count` prospect creates per user on `bulk`, all enqueued at `atMs` (an import handed over at once). */
+/** `count` prospect creates per user on `bulk`, all enqueued at `atMs` (an import handed over at once), users interleaved. */
 function bulkImport(g: Generator, options: { count: number; atMs: number; producer: string; tag?: string }): void {
   const tag = options.tag ?? 'import';
-  for (const user of g.users) {
-    for (let n = 1; n <= options.count; n += 1) {
+  // Interleaved by owner, as an import of a CRM export would be.
+  for (let n = 1; n <= options.count; n += 1) {
+    for (const user of g.users) {
       g.out.push({
         atMs: options.atMs,
         producer: options.producer,
@@ -298,14 +299,14 @@ const DEMO_LANES = {
 const DEFINITIONS: Record<ScenarioName, Definition> = {
   demo: {
     summary:
-      'Two users: a bulk import of 3,000 prospects, CRM updates on standard and a trickle of critical enrolments, about two windows of budget',
+      'Two users: a bulk import of 2,400 prospects, CRM updates on standard and a trickle of critical enrolments, about two windows of budget',
     users: ['u1', 'u2'],
     timeScale: 120,
-    settings: { budgetPerWindow: 900, refill: 'fixed-window', inFlightCap: 8, lanes: DEMO_LANES },
+    settings: { budgetPerWindow: 600, refill: 'fixed-window', inFlightCap: 8, lanes: DEMO_LANES },
     simulator: { faults: LATENCY },
     workload: (g) => {
-      bulkImport(g, { count: 1500, atMs: 0, producer: 'crm-import' });
-      crmUpdates(g, { count: 120, fromMs: 0, toMs: 1.5 * HOUR, producer: 'crm-sync', pool: 40 });
+      bulkImport(g, { count: 1200, atMs: 0, producer: 'crm-import' });
+      crmUpdates(g, { count: 100, fromMs: 0, toMs: 1.5 * HOUR, producer: 'crm-sync', pool: 40 });
       criticalEnrolments(g, {
         everyMs: 3 * MINUTE,
         fromMs: 2 * MINUTE,

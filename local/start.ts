@@ -24,7 +24,7 @@ export function summaryLines(result: RunResult): string[] {
     `upstream: ${o.upstream.calls} calls, ${o.upstream.status429} 429s (at most ${f.max429PerUserWindow} per user per window), at most ${o.upstream.maxInFlight} in flight (cap ${o.upstream.inFlightCap})`,
     `clearance: ${simulated(o.clearance.actualMs)} against an ideal of ${simulated(o.clearance.idealMs)} (ratio ${o.clearance.ratio.toFixed(2)})`,
     `waits: critical p99 ${simulated(o.lanes.critical.waitP99Ms)} (${criticalShare}), standard p50 ${simulated(o.lanes.standard.waitP50Ms)}, bulk p50 ${simulated(bulkP50)}`,
-    `DynamoDB: ${o.dynamodb.requestsPerIntent.toFixed(1)} requests per intent; deferrals ${JSON.stringify(f.deferrals)}`,
+    `DynamoDB: ${o.dynamodb.requestsPerIntent.toFixed(1)} requests per intent; deferrals ${JSON.stringify(f.deferrals)}; ${f.invocations.count} dispatcher invocations of ${(f.invocations.records / Math.max(1, f.invocations.count)).toFixed(1)} records on average, at most ${f.invocations.peakConcurrency} at once`,
     `run: ready in ${ms(f.readyMs)}, first intent settled at ${f.firstSettledMs === null ? '—' : ms(f.firstSettledMs)}, ${ms(f.wallMs)} in all, peak memory ${(f.peakRssBytes / MIB).toFixed(0)} MiB (with the emulators)`,
   ];
 }
@@ -72,6 +72,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const result = await runScenario(scenario, {
       reportDir: resolve(command.reportDir),
       signal: controller.signal,
+      launchedAt: Math.round(performance.timeOrigin),
       onProgress: (progress) => view.update(progress),
       log: (line) => {
         if (!tty) log(line);

@@ -1,0 +1,43 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunResult, runScenario } from '../../local/run';
+import { buildScenario } from '../../local/scenarios';
+
+describe('runScenario: the smoke scenario end to end', () => {
+  const reportDir = mkdtempSync(join(tmpdir(), 'outreach-gate-smoke-'));
+  const scenario = buildScenario('smoke');
+  let result: RunResult;
+
+  beforeAll(async () => {
+    result = await runScenario(scenario, { reportDir });
+  }, 120_000);
+
+  afterAll(() => rmSync(reportDir, { recursive: true, force: true }));
+
+  it('GIVEN the smoke workload WHEN it has run THEN every invariant holds and the exit code is 0', () => {
+    expect({
+      lost: result.observations.intents.lost,
+      duplicates: result.observations.intents.duplicatesCreated,
+      withinCap: result.observations.upstream.maxInFlight <= result.observations.upstream.inFlightCap,
+      broken: result.observations.invariants.filter((invariant) => !invariant.holds),
+      exitCode: result.exitCode,
+    }).toEqual({ lost: 0, duplicates: 0, withinCap: true, broken: [], exitCode: 0 });
+  });
+
+  it('GIVEN the smoke workload WHEN it has run THEN every enqueued intent is accounted for as succeeded or dead-lettered', () => {
+    const { intents } = result.observations;
+    expect({
+      enqueued: intents.enqueued,
+      accountedFor: intents.succeeded + intents.deadLettered,
+    }).toEqual({ enqueued: scenario.workload.length, accountedFor: scenario.workload.length });
+  });
+
+  it('GIVEN a report directory WHEN the run ends THEN report.json and report.html are written there', () => {
+    const json = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')) as { scenario: string };
+    expect({ scenario: json.scenario, html: existsSync(join(reportDir, 'report.html')) }).toEqual({
+      scenario: 'smoke',
+      html: true,
+    });
+  });
+});
