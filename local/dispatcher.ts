@@ -4,6 +4,7 @@ import type { DispatchLogger } from '../lambdas/dispatcher/dispatch';
 import type { GateMetrics } from '../lambdas/dispatcher/ports';
 import { type DispatcherParts, type WiredDispatcher, wireDispatcher } from '../lambdas/dispatcher/wiring';
 import type { DispatcherEnvironment } from '../lambdas/shared/config';
+import { OutreachGateClient } from '../lib/client';
 import { dynamoDbLocalClient } from './emulators/dynamodb';
 import type { LocalEnvironment } from './environment';
 import { RecordingGateMetrics } from './recording-metrics';
@@ -32,6 +33,19 @@ export interface LocalDispatcher extends WiredDispatcher {
   dynamodbRequests(): number;
   /** Closes the dispatcher's own clients. */
   close(): void;
+}
+
+/** A producer client for a local environment's lanes and table, on the environment's own clients. */
+export function localProducerClient(
+  environment: Pick<LocalEnvironment, 'lanes' | 'tableName' | 'clients'>,
+): OutreachGateClient {
+  const { lanes } = environment;
+  return new OutreachGateClient({
+    laneUrls: { critical: lanes.critical.queueUrl, standard: lanes.standard.queueUrl, bulk: lanes.bulk.queueUrl },
+    tableName: environment.tableName,
+    sqs: environment.clients.sqs,
+    dynamodb: environment.clients.dynamodb,
+  });
 }
 
 /** A logger that writes nothing: local runs report through metrics and the report. */

@@ -5,8 +5,7 @@ import {
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
-import { OutreachGateClient } from '../../lib/client';
-import { type LocalDispatcher, localDispatcher } from '../../local/dispatcher';
+import { type LocalDispatcher, localDispatcher, localProducerClient } from '../../local/dispatcher';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/environment';
 import { toRecord } from '../../local/runner/event-source-mapping';
 import { messagesOnQueue } from '../support/sqs';
@@ -46,16 +45,7 @@ describe('deferrals never dead-letter an intent', () => {
     const lease = await dispatcher.gate.acquire('u1', 'bulk');
     if (lease.kind !== 'lease') throw new Error(`expected a lease, got ${JSON.stringify(lease)}`);
     await dispatcher.gate.release(lease, { status: 429, headers: { 'retry-after': '3600' } });
-    const client = new OutreachGateClient({
-      laneUrls: {
-        critical: env.lanes.critical.queueUrl,
-        standard: env.lanes.standard.queueUrl,
-        bulk: env.lanes.bulk.queueUrl,
-      },
-      tableName: env.tableName,
-      sqs: env.clients.sqs,
-      dynamodb: env.clients.dynamodb,
-    });
+    const client = localProducerClient(env);
     await client.enqueue({
       id: 'patient-intent',
       user: 'u1',

@@ -1,7 +1,7 @@
 import type { GateConfig } from '../../lambdas/shared/config';
 import type { IntentResult } from '../../lambdas/shared/intent-record';
-import { OutreachGateClient } from '../../lib/client';
-import { type LocalDispatcher, localDispatcher } from '../../local/dispatcher';
+import type { OutreachGateClient } from '../../lib/client';
+import { type LocalDispatcher, localDispatcher, localProducerClient } from '../../local/dispatcher';
 import { type LocalEnvironment, type LocalEnvironmentOptions, startLocalEnvironment } from '../../local/environment';
 import type { SimulatorStartOptions } from '../../local/outreach-sim';
 import { RecordingGateMetrics } from '../../local/recording-metrics';
@@ -42,16 +42,7 @@ export async function startPipeline(
       handler: dispatcher.handler,
       onError: () => {},
     });
-    const client = new OutreachGateClient({
-      laneUrls: {
-        critical: env.lanes.critical.queueUrl,
-        standard: env.lanes.standard.queueUrl,
-        bulk: env.lanes.bulk.queueUrl,
-      },
-      tableName: env.tableName,
-      sqs: env.clients.sqs,
-      dynamodb: env.clients.dynamodb,
-    });
+    const client = localProducerClient(env);
     runner.start();
     return {
       env,
