@@ -41,6 +41,25 @@ export interface DispatchDependencies {
 /** How one record ended; a deferred record is reported failed to SQS, so its message stays. */
 export type RecordOutcome = 'succeeded' | 'dead-lettered' | 'already-settled' | 'recycled';
 
+/**
+ * How long a deferred message stays hidden. SQS counts whole seconds, so a wait on the gate (a cool-down, the
+ * budget's reset, the critical reserve's release) brings the message back a little EARLY — by up to the jitter,
+ * spreading deferred messages out, and never by more than the in-process wait — and the dispatcher sleeps the
+ * rest: the budget is spent from the moment it is free, not a rounding-up later. A backoff already carries full
+ * jitter and is never shortened.
+ */
+export function deferralSeconds(
+  wait: { readonly untilMs: number; readonly reason: string },
+  now: number,
+  config: GateConfig['deferral'],
+  random: () => number,
+): number {
+  const waitMs = Math.max(0, wait.untilMs - now);
+  if (wait.reason === 'backoff') return Math.min(MAX_DEFERRAL_SECONDS, Math.ceil(waitMs / 1000));
+  const earlyMs = Math.max(0, Math.min(config.jitterMs, config.maxInProcessWaitMs - 1000)) * random();
+  return Math.min(MAX_DEFERRAL_SECONDS, Math.max(0, Math.floor((waitMs - earlyMs) / 1000)));
+}
+
 /** Thrown to the batch processor for a record that must stay on its queue (it was deferred). */
 export class DeferredError extends Error {
   override readonly name = 'DeferredError';
@@ -344,11 +363,7 @@ export class IntentDispatcher {
       this.deps.logger.info('deferred intent recycled as a new message', { intentId: intent.id, receiveCount });
       return 'recycled';
     }
-    const jitterMs = this.random() * this.deps.config.deferral.jitterMs;
-    const delaySeconds = Math.min(
-      MAX_DEFERRAL_SECONDS,
-      Math.max(0, Math.ceil((wait.untilMs - this.clock() + jitterMs) / 1000)),
-    );
+    const delaySeconds = deferralSeconds(wait, this.clock(), this.deps.config.deferral, this.random);
     await this.deps.queues.defer(lane, record.receiptHandle, delaySeconds);
     if (isNonIdempotentCreate(intent.operation))
       await this.deps.intents.markDeferred(intent, receiveCount, this.clock());
