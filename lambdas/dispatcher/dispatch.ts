@@ -60,6 +60,17 @@ export function deferralSeconds(
   return Math.min(MAX_DEFERRAL_SECONDS, Math.max(0, Math.floor((waitMs - earlyMs) / 1000)));
 }
 
+/**
+ * Whether a create must be read back before it is sent: when an earlier receive may have sent it. That is any
+ * redelivery, unless the previous receive ended in a recorded deferral (nothing sent) and no earlier attempt
+ * failed ambiguously (a timeout, a reset or a 5xx after sending).
+ */
+export function mustReadBack(intent: Intent, receiveCount: number, existing: IntentRecord | undefined): boolean {
+  if (!isNonIdempotentCreate(intent.operation) || receiveCount <= 1) return false;
+  const record = existing as (IntentRecord & { mayExist?: boolean; deferredAtReceive?: number }) | undefined;
+  return record === undefined || record.mayExist === true || record.deferredAtReceive !== receiveCount - 1;
+}
+
 /** Thrown to the batch processor for a record that must stay on its queue (it was deferred). */
 export class DeferredError extends Error {
   override readonly name = 'DeferredError';
@@ -145,7 +156,7 @@ export class IntentDispatcher {
     }
 
     try {
-      const outcome = await this.perform(intent, lane, this.mustReadBack(intent, receiveCount, existing), remainingMs);
+      const outcome = await this.perform(intent, lane, mustReadBack(intent, receiveCount, existing), remainingMs);
       await this.deps.intents.markSucceeded(intent, outcome, this.clock());
       this.deps.metrics.succeeded(lane, this.clock() - Number(record.attributes.SentTimestamp ?? this.clock()));
       return 'succeeded';
@@ -184,16 +195,6 @@ export class IntentDispatcher {
       };
     }
     return { kind: 'ok', intent };
-  }
-
-  /**
-   * A create must be read back first when an earlier receive may have sent it: any redelivery, unless the
-   * previous receive ended in a recorded deferral and no attempt ever failed ambiguously.
-   */
-  private mustReadBack(intent: Intent, receiveCount: number, existing: IntentRecord | undefined): boolean {
-    if (!isNonIdempotentCreate(intent.operation) || receiveCount <= 1) return false;
-    const record = existing as (IntentRecord & { mayExist?: boolean; deferredAtReceive?: number }) | undefined;
-    return record === undefined || record.mayExist === true || record.deferredAtReceive !== receiveCount - 1;
   }
 
   private async perform(
