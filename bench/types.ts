@@ -1,0 +1,105 @@
+/**
+ * What one benchmark contender measured on one scenario, and the shape of `bench.json`. Every duration is in
+ * SIMULATED milliseconds (the time the workload experienced), like the run report.
+ */
+import type { CooldownPoint, StatusCountPoint } from '../local/report/types';
+
+/** The contenders, in the order every table lists them. */
+export const CONTENDERS = ['naive', 'bottleneck', 'gate'] as const;
+
+/** One contender's name. */
+export type ContenderName = (typeof CONTENDERS)[number];
+
+/** What the gate spent on AWS during a run, as counted at the SDK clients and the dispatcher. */
+export interface AwsUsage {
+  /** SQS requests that AWS bills: sends, receives (empty ones too), deletes and visibility changes. */
+  readonly sqsRequests: number;
+  /** Dispatcher invocations. */
+  readonly lambdaInvocations: number;
+  /** Wall ms the dispatcher's handler ran, summed over invocations. */
+  readonly lambdaHandlerMs: number;
+  /** Dispatcher memory in MiB. */
+  readonly lambdaMemoryMiB: number;
+  /** DynamoDB read requests (GetItem, Query, BatchGetItem…). */
+  readonly dynamodbReads: number;
+  /** DynamoDB write requests (PutItem, UpdateItem, DeleteItem…), conditional checks that failed included. */
+  readonly dynamodbWrites: number;
+}
+
+/** Everything a contender reports for one scenario; turned into `bench.json` by `assembleBench`. */
+export interface ContenderResult {
+  readonly contender: ContenderName;
+  /** Intents in the workload. */
+  readonly intents: number;
+  /** Simulated ms from the first enqueue until the last intent settled (or the run gave up waiting). */
+  readonly clearanceMs: number;
+  readonly succeeded: number;
+  /** Intents given up on with a reason (a 4xx, retries exhausted, a dead-letter queue). */
+  readonly failed: number;
+  /** Intents neither succeeded nor given up on with a reason. */
+  readonly lost: number;
+  /** Records Outreach created twice, as the simulator counted them. */
+  readonly duplicatesCreated: number;
+  /** Upstream API requests Outreach answered (or that failed without an answer). */
+  readonly upstreamCalls: number;
+  readonly status429: number;
+  /** Most 429s one user got within one rate-limit window. */
+  readonly max429PerUserWindow: number;
+  /** Retry-After of the first 429 Outreach sent, simulated ms; null when it sent none. */
+  readonly firstRetryAfterMs: number | null;
+  /** Longest Retry-After Outreach sent, simulated ms; null when it sent none. */
+  readonly maxRetryAfterMs: number | null;
+  /** Most requests in flight at once for one user, as Outreach saw them. */
+  readonly maxInFlight: number;
+  /** The per-user in-flight cap the scenario configures (the gate's; the others size their pools by it). */
+  readonly inFlightCap: number;
+  /** Enqueue-to-settled waits of succeeded intents, per lane, simulated ms. */
+  readonly waitsMs: Readonly<Record<string, { readonly p50: number; readonly p99: number; readonly count: number }>>;
+  /** DynamoDB requests per intent (0 for contenders without shared state). */
+  readonly dynamodbRequestsPerIntent: number;
+  /** What the contender spent on AWS; null for contenders that run inside their callers. */
+  readonly aws: AwsUsage | null;
+  /** For the charts: Outreach's responses per simulated second by status class, and announced cool-downs. */
+  readonly series: {
+    readonly upstreamPerSecond: readonly StatusCountPoint[];
+    readonly cooldowns: readonly CooldownPoint[];
+  };
+  /** Wall-clock ms the contender's run took, setup included. */
+  readonly wallMs: number;
+}
+
+/** One contender's row of `bench.json`. */
+export interface BenchContenderEntry {
+  readonly clearanceMs: number;
+  readonly clearanceRatio: number;
+  readonly succeeded: number;
+  readonly lost: number;
+  readonly duplicatesCreated: number;
+  readonly status429: number;
+  readonly firstRetryAfterMs: number | null;
+  readonly maxRetryAfterMs: number | null;
+  readonly maxInFlight: number;
+  readonly inFlightCap: number;
+  readonly criticalWaitP50Ms: number | null;
+  readonly criticalWaitP99Ms: number | null;
+  readonly upstreamCallsPerIntent: number;
+  readonly dynamodbRequestsPerIntent: number;
+  readonly usdPerMillionIntents: number;
+}
+
+/** One scenario of `bench.json`. */
+export interface BenchScenarioEntry {
+  /** Simulated ms the fastest legal schedule takes for the simulator's refill mode. */
+  readonly idealMs: number;
+  readonly contenders: Partial<Record<ContenderName, BenchContenderEntry>>;
+}
+
+/** `bench.json`. */
+export interface BenchJson {
+  /** CPU model, cores and Node version of the machine that ran it. */
+  readonly machine: string;
+  /** ISO time the benchmark finished. */
+  readonly date: string;
+  readonly quick: boolean;
+  readonly scenarios: Readonly<Record<string, BenchScenarioEntry>>;
+}
