@@ -16,6 +16,7 @@ import {
 } from '../gate/types';
 import type { GateConfig } from '../shared/config';
 import { gateKey, isLane, type Lane, TABLE_KEYS } from '../shared/names';
+import { plainValue } from './dynamodb-values';
 
 /** Raised when the gate cannot do what was asked: bad input, an unreadable item, or DynamoDB failing. */
 export class GateStoreError extends Error {
@@ -131,16 +132,6 @@ export function toUpdateExpression(patch: GatePatch, leaseValue?: string): Updat
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
-}
-
-/** A DynamoDB attribute value in either wire form (`{N: "1"}`) or document form (`1`). */
-function plainValue(raw: unknown): unknown {
-  if (raw !== null && typeof raw === 'object') {
-    const wire = raw as { N?: unknown; S?: unknown };
-    if (typeof wire.N === 'string') return Number(wire.N);
-    if (typeof wire.S === 'string') return wire.S;
-  }
-  return raw;
 }
 
 /**

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE_KEYS, tokenKey } from '../shared/names';
 import type { ConditionalWrite, LockRequest, MintedRecord, TokenRecord, TokenRecordStore } from '../tokens/ports';
+import { plainValue } from './dynamodb-values';
 
 /** Raised when the token item cannot be read or written: bad input, an unreadable item, or DynamoDB failing. */
 export class TokenStoreError extends Error {
@@ -222,16 +223,6 @@ export class DynamoDbTokenStore implements TokenRecordStore {
 
 function names(...attributes: string[]): Record<string, string> {
   return Object.fromEntries(attributes.map((attribute) => [`#${attribute}`, attribute]));
-}
-
-/** A DynamoDB attribute value in either wire form (`{N: "1"}`) or document form (`1`). */
-function plainValue(raw: unknown): unknown {
-  if (raw !== null && typeof raw === 'object') {
-    const wire = raw as { N?: unknown; S?: unknown };
-    if (typeof wire.N === 'string') return Number(wire.N);
-    if (typeof wire.S === 'string') return wire.S;
-  }
-  return raw;
 }
 
 /**
