@@ -16,33 +16,42 @@ export function fieldsQuery(intent: Pick<Intent, 'fields'>): Record<string, stri
 
 const ref = (type: string, id: number) => ({ data: { type, id } });
 
+function createProspect(
+  attributes: Record<string, unknown>,
+  query: Record<string, string>,
+  accountId?: number,
+): OutreachRequest {
+  return {
+    method: 'POST',
+    path: '/prospects',
+    query,
+    body: {
+      data: {
+        type: 'prospect',
+        attributes,
+        ...(accountId === undefined ? {} : { relationships: { account: ref('account', accountId) } }),
+      },
+    },
+  };
+}
+
+function updateProspect(
+  id: number,
+  attributes: Record<string, unknown>,
+  query: Record<string, string>,
+): OutreachRequest {
+  return { method: 'PATCH', path: `/prospects/${id}`, query, body: { data: { type: 'prospect', id, attributes } } };
+}
+
 /** The request that performs a single-request operation (everything but an upsert). */
 export function performRequest(intent: Intent): OutreachRequest {
   const op = intent.operation;
   const query = fieldsQuery(intent);
   switch (op.type) {
     case 'prospect.create':
-      return {
-        method: 'POST',
-        path: '/prospects',
-        query,
-        body: {
-          data: {
-            type: 'prospect',
-            attributes: op.attributes,
-            ...(op.relationships?.account
-              ? { relationships: { account: ref('account', op.relationships.account.id) } }
-              : {}),
-          },
-        },
-      };
+      return createProspect(op.attributes, query, op.relationships?.account?.id);
     case 'prospect.update':
-      return {
-        method: 'PATCH',
-        path: `/prospects/${op.prospectId}`,
-        query,
-        body: { data: { type: 'prospect', id: op.prospectId, attributes: op.attributes } },
-      };
+      return updateProspect(op.prospectId, op.attributes, query);
     case 'sequenceState.create':
       return {
         method: 'POST',
@@ -119,24 +128,10 @@ export function upsertWriteRequest(intent: Intent, existingProspectId: number | 
   const op = intent.operation;
   if (op.type !== 'prospect.upsert') throw new Error(`not an upsert: ${op.type}`);
   const query = fieldsQuery(intent);
-  if (existingProspectId !== undefined) {
-    return {
-      method: 'PATCH',
-      path: `/prospects/${existingProspectId}`,
-      query,
-      body: { data: { type: 'prospect', id: existingProspectId, attributes: op.attributes } },
-    };
-  }
+  if (existingProspectId !== undefined) return updateProspect(existingProspectId, op.attributes, query);
   const emails = Array.isArray(op.attributes.emails) ? op.attributes.emails : [];
-  return {
-    method: 'POST',
-    path: '/prospects',
+  return createProspect(
+    { ...op.attributes, emails: emails.includes(op.email) ? emails : [op.email, ...emails] },
     query,
-    body: {
-      data: {
-        type: 'prospect',
-        attributes: { ...op.attributes, emails: emails.includes(op.email) ? emails : [op.email, ...emails] },
-      },
-    },
-  };
+  );
 }
