@@ -20,6 +20,8 @@ export interface ScenarioRuns {
   /** Whether Outreach sends X-RateLimit-* headers. */
   readonly rateLimitHeaders: boolean;
   readonly results: readonly ContenderResult[];
+  /** Contenders that did not finish, with the reason. */
+  readonly errors?: Readonly<Partial<Record<ContenderName, string>>>;
 }
 
 /** Raised when results cannot be assembled; the message names what is wrong. */

@@ -44,6 +44,7 @@ function markdownTable(headings: readonly string[], rows: readonly (readonly str
 /** `bench.md`. Pure. */
 export function renderMarkdown(
   bench: BenchJson,
+  runs: readonly ScenarioRuns[],
   targets: readonly TargetCheck[],
   context: { readonly prices: PriceTable; readonly command: string; readonly wallSeconds: number },
 ): string {
@@ -68,6 +69,8 @@ export function renderMarkdown(
       return entry ? [[contender, ...COLUMNS.map(([, show]) => show(entry))]] : [];
     });
     out.push(markdownTable(['contender', ...COLUMNS.map(([heading]) => heading)], rows), '');
+    const errors = Object.entries(runs.find((run) => run.name === name)?.errors ?? {});
+    for (const [contender, reason] of errors) out.push(`**${contender} did not finish**: ${reason}`, '');
   }
   out.push(
     '## Targets',

@@ -1,7 +1,8 @@
 /**
  * Scaling a scenario down for a quick benchmark, and the ideal every contender is compared with. A scenario
- * scaled by k keeps every k-th intent of each producer's lane, a k-th of the budget, and runs k times faster, so
- * Outreach sees the same requests per wall-clock second and the same shape of work in a k-th of the time.
+ * scaled by k keeps every k-th intent of each producer's lane and user, a k-th of the budget, and runs k times
+ * faster, so Outreach sees the same requests per wall-clock second and the same shape of work in a k-th of the
+ * time.
  */
 import { demandOf, idealClearanceMs } from '../local/ideal';
 import { meanLatencyMs, type Scenario, type ScheduledIntent, seedProspectEmail } from '../local/scenarios';
@@ -53,8 +54,8 @@ function renumbered(item: ScheduledIntent, ids: ReadonlyMap<number, number>): Sc
 }
 
 /**
- * `scenario` scaled down by `factor` (a whole number ≥ 1): every `factor`-th intent of each producer's lane (the
- * first one included), the budget divided by `factor`, the time scale multiplied by it, and the seed prospects the
+ * `scenario` scaled down by `factor` (a whole number ≥ 1): every `factor`-th intent of each producer's lane and
+ * user (the first one included), the budget divided by `factor`, the time scale multiplied by it, and the seed prospects the
  * kept intents use renumbered 1…n so that seeding fits the smaller budget. Pure.
  * @throws ScaleError when the factor is not a whole number ≥ 1 or the seeding would not fit one window's budget.
  */
@@ -63,7 +64,7 @@ export function scaleScenario(scenario: Scenario, factor: number): Scenario {
   if (factor === 1) return scenario;
   const seen = new Map<string, number>();
   const kept = scenario.workload.filter((item) => {
-    const stream = `${item.producer}/${item.intent.lane}`;
+    const stream = `${item.producer}/${item.intent.lane}/${item.intent.user}`;
     const index = seen.get(stream) ?? 0;
     seen.set(stream, index + 1);
     return index % factor === 0;

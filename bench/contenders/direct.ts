@@ -202,10 +202,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /**
  * Starts a fresh simulator configured like the scenario's gate runs and creates its seed prospects (ids 1…n) as
- * {@link SEED_USER}, whose budget is its own.
+ * {@link SEED_USER}, whose budget is its own, before switching the scenario's faults on.
  */
 export async function startSeededSimulator(scenario: Scenario): Promise<RunningSimulator> {
-  const simulator = await startOutreachSimulator(simulatorOptions(scenario));
+  const options = simulatorOptions(scenario);
+  const latency = { latencyMs: options.faults?.latencyMs ?? 0, latencyJitterMs: options.faults?.latencyJitterMs ?? 0 };
+  // Seeding is not part of the workload: the scenario's faults (an error burst, random failures) start after it.
+  const simulator = await startOutreachSimulator({ ...options, faults: latency });
   try {
     const tokens = new ServiceTokens(simulator.tokenUrl, retryPolicyFor(scenario), new AbortController().signal);
     const token = await tokens.get(SEED_USER);
