@@ -345,6 +345,9 @@ const DEFINITIONS: Record<ScenarioName, Definition> = {
     simulator: {
       faults: LATENCY,
       retryAfter: 'delta',
+      // Outreach answers 429 to more than 8 requests at once; in penalty mode that starts a 10 s cool-down that
+      // every request made during it lengthens, up to 210 s: what seed 002 measured.
+      concurrencyCap: 8,
       penalty: { enabled: true, initialWaitSeconds: 10, growthFactor: 1.5, maxWaitSeconds: 210 },
     },
     workload: (g) => {

@@ -455,7 +455,13 @@ export class OutreachSimulator implements RunningSimulator {
     );
   }
 
-  private announce(user: string, reply: Reply, retryAtMs: number, now: number, reason: 'budget' | 'penalty'): void {
+  private announce(
+    user: string,
+    reply: Reply,
+    retryAtMs: number,
+    now: number,
+    reason: 'budget' | 'penalty' | 'concurrency',
+  ): void {
     if (Math.abs((this.announcedUntil.get(user) ?? -1) - retryAtMs) < 1) return;
     this.announcedUntil.set(user, retryAtMs);
     this.statsRecorder.cooldown({
@@ -516,17 +522,23 @@ export class OutreachSimulator implements RunningSimulator {
     const settings = this.budgetSettings();
     const budget = this.budget(name);
     const cooldown = this.cooldown(name);
-    const cap = this.config.concurrencyCap;
-    if (cap !== null && this.statsRecorder.user(name).inFlight > cap) {
-      if (this.config.rejectedRequestsConsumeBudget) budget.forceCharge(now, settings);
-      return this.tooManyRequests(budget.peek(now, settings), now + 1000, now);
-    }
     const penalty = this.penaltySettings();
     if (penalty.enabled && cooldown.isCoolingDown(now)) {
       if (this.config.rejectedRequestsConsumeBudget) budget.forceCharge(now, settings);
       const announcement = cooldown.onStrike(now, penalty);
       const reply = this.tooManyRequests(budget.peek(now, settings), announcement.retryAtMs, now);
       this.announce(name, reply, announcement.retryAtMs, now, 'penalty');
+      return reply;
+    }
+    const cap = this.config.concurrencyCap;
+    if (cap !== null && this.statsRecorder.user(name).inFlight > cap) {
+      if (this.config.rejectedRequestsConsumeBudget) budget.forceCharge(now, settings);
+      if (!penalty.enabled) return this.tooManyRequests(budget.peek(now, settings), now + 1000, now);
+      // In penalty mode, too many requests at once starts a cool-down like a spent budget does, and every request
+      // made during it lengthens it: the escalation uncoordinated callers cause.
+      const announcement = cooldown.onExhausted(now, now, penalty);
+      const reply = this.tooManyRequests(budget.peek(now, settings), announcement.retryAtMs, now);
+      this.announce(name, reply, announcement.retryAtMs, now, 'concurrency');
       return reply;
     }
     const charge = budget.charge(now, settings);

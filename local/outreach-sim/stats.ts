@@ -19,8 +19,11 @@ export interface CooldownRecord {
   retryAtMs: number;
   /** The `Retry-After` header sent, or null when none was sent. */
   retryAfterHeader: string | null;
-  /** `budget`: the budget was spent; `penalty`: a request made during the cool-down extended it. */
-  reason: 'budget' | 'penalty';
+  /**
+   * `budget`: the budget was spent; `penalty`: a request made during the cool-down extended it; `concurrency`:
+   * penalty mode and too many requests in flight at once.
+   */
+  reason: 'budget' | 'penalty' | 'concurrency';
 }
 
 /** Activity during one wall-clock second. */

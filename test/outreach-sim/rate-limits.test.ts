@@ -108,6 +108,26 @@ describe('rate limits', () => {
     expect(sim.stats().users.u1?.peakInFlight).toBe(2);
   });
 
+  test('GIVEN penalty mode and a concurrency cap of 1 WHEN requests overlap THEN a cool-down starts, and a request during it lengthens it', async () => {
+    clock = new ManualClock();
+    sim = await startSim({
+      users: ['u1'],
+      concurrencyCap: 1,
+      timeScale: 1,
+      penalty: { enabled: true },
+      faults: { latencyMs: 1500 },
+    });
+    const token = await accessToken(sim);
+    const overlapping = await Promise.all([api(sim, token, 'GET', '/sequences'), api(sim, token, 'GET', '/sequences')]);
+    const during = await api(sim, token, 'GET', '/sequences');
+    expect({
+      overlapping: overlapping.map((response) => response.status).sort(),
+      firstWait: overlapping.find((response) => response.status === 429)?.headers.get('retry-after'),
+      during: [during.status, during.headers.get('retry-after')],
+      reasons: (sim.stats().users.u1?.cooldowns ?? []).map((record) => record.reason),
+    }).toEqual({ overlapping: [200, 429], firstWait: '10', during: [429, '15'], reasons: ['concurrency', 'penalty'] });
+  });
+
   test('GIVEN penalty mode WHEN a user keeps calling during its cool-down THEN each wait is longer, up to the maximum', async () => {
     const token = await start({ budget: 1, mode: 'leaky', timeScale: 1, penalty: { enabled: true } });
     await api(sim, token, 'GET', '/sequences');
