@@ -31,12 +31,12 @@ const COLUMNS: ReadonlyArray<readonly [string, (entry: BenchContenderEntry) => s
   ['USD / M intents', (e) => e.usdPerMillionIntents.toFixed(2)],
 ];
 
-/** A Markdown table of `rows` under `headings`; pipes in cells are escaped. */
-function markdownTable(headings: readonly string[], rows: readonly (readonly string[])[]): string {
+/** A Markdown table of `rows` under `headings`, numbers right-aligned after the first column; pipes escaped. */
+function markdownTable(headings: readonly string[], rows: readonly (readonly string[])[], numeric = true): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|');
   return [
     `| ${headings.map(cell).join(' | ')} |`,
-    `| ${headings.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    `| ${headings.map((_, i) => (i === 0 || !numeric ? '---' : '---:')).join(' | ')} |`,
     ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
   ].join('\n');
 }
@@ -78,6 +78,7 @@ export function renderMarkdown(
     markdownTable(
       ['target', 'scenario', 'met', 'measured'],
       targets.map((check) => [check.target, check.scenario, mark(check.met), check.measured]),
+      false,
     ),
     '',
     '## Cost',
@@ -141,6 +142,10 @@ function chartShell(result: ContenderResult, users: readonly string[], spanMs: n
   };
 }
 
+/** Size of one contender's chart, for three panels side by side. */
+const PANEL_WIDTH = 400;
+const PANEL_HEIGHT = 170;
+
 /** The two seed-002 style charts of one contender, titled with its name. */
 function contenderCharts(result: ContenderResult, users: readonly string[], spanMs: number): ChartDefinition[] {
   const charts = chartDefinitions(chartShell(result, users, spanMs), timeUnitFor(spanMs));
@@ -153,7 +158,14 @@ function contenderCharts(result: ContenderResult, users: readonly string[], span
       const title = spec.title as { text: string; subtitle?: string };
       return {
         ...chart,
-        spec: { ...spec, width: 400, height: 170, title: { ...title, text: `${result.contender}: ${title.text}` } },
+        spec: {
+          ...spec,
+          width: PANEL_WIDTH,
+          height: PANEL_HEIGHT,
+          // Three panels side by side: legends wrap so the chart, not the legend, sets the width.
+          config: { ...spec.config, legend: { ...spec.config?.legend, columns: 3, labelLimit: 150 } },
+          title: { ...title, text: `${result.contender}: ${title.text}` },
+        },
       };
     });
 }

@@ -60,6 +60,18 @@ export function countBilledRequests(
   return { sqsRequests, dynamodbWrites };
 }
 
+/** `Operation count` pairs of the records up to `untilMs`, most frequent first (for the run's log). Pure. */
+export function describeTargets(records: readonly AwsRequestRecord[], untilMs: number): string {
+  const counts = new Map<string, number>();
+  for (const { at, target } of records) {
+    if (at <= untilMs) counts.set(target, (counts.get(target) ?? 0) + 1);
+  }
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([target, count]) => `${target.replace(/^(AmazonSQS|DynamoDB_\d+)\./, '')} ${count}`)
+    .join(', ');
+}
+
 /** Handler invocations and their summed wall time, measured around the event source mapping runner's invocations. */
 export class HandlerTimer {
   invocations = 0;
@@ -164,6 +176,7 @@ export async function runGate(
     const settledAt = Date.parse(result.observations.finishedAt);
     const memoryMiB = resolveGateSettings(gateSettingsInput(scenario)).dispatcherMemoryMiB;
     const usage = gateUsage(result, countBilledRequests(recorder.records, settledAt), timer, memoryMiB);
+    options.log?.(`AWS requests by operation until settled: ${describeTargets(recorder.records, settledAt)}`);
     return gateResult(result, usage, Date.now() - launchedAt);
   } finally {
     timer.stop();
