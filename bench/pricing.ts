@@ -28,9 +28,9 @@ export const US_EAST_1_PRICES: PriceTable = {
   region: 'us-east-1',
   checkedOn: '2026-11-29',
   sources: [
-    'https://aws.amazon.com/sqs/pricing/ (FIFO requests, first 100 billion a month)',
-    'https://aws.amazon.com/lambda/pricing/ (Arm price per GB-second, requests)',
-    'https://aws.amazon.com/dynamodb/pricing/on-demand/ (Standard table class; on-demand prices since 2024-11-01)',
+    'SQS FIFO $0.50 per million requests (first 100 billion a month): https://aws.amazon.com/sqs/pricing/, as quoted by cloudburn.io (March 2026) and factualminds.com (June 2026)',
+    'Lambda Arm $0.0000133334 per GB-second, $0.20 per million requests: https://aws.amazon.com/lambda/pricing/, as quoted by artillery.io prices.js and api-evangelist (2026)',
+    'DynamoDB on-demand Standard $0.625 per million WRU, $0.125 per million RRU (since 2024-11-01): https://aws.amazon.com/dynamodb/pricing/on-demand/, as quoted by airbyte.com and jusdb.com (2025)',
   ],
   sqsFifoPerMillionRequests: 0.5,
   lambdaArmPerGbSecond: 0.0000133334,
