@@ -4,6 +4,7 @@
  * the producer client, a sample of everything every quarter second, and at the end what happened to every intent,
  * measured rather than assumed: each one is found succeeded or in a dead-letter queue, or it counts as lost.
  */
+
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -18,7 +19,7 @@ import { type IntentInput, OutreachGateClient } from '../lib/client';
 import { type LocalCredentials, type LocalDispatcher, localDispatcher, simulatorCredentials } from './dispatcher';
 import { type LocalEnvironment, startLocalEnvironment } from './environment';
 import { demandOf, idealClearanceMs } from './ideal';
-import type { SimulatorStats, UserStats } from './outreach-sim';
+import type { SimulatorConfigPatch, SimulatorStats, UserStats } from './outreach-sim';
 import { processTreeRssBytes } from './process-tree';
 import { RecordingGateMetrics } from './recording-metrics';
 import { type RunObservations, type RunSeries, writeReport } from './report';
@@ -206,6 +207,19 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
     }),
   );
   return results;
+}
+
+/** The simulator's options with its injected failures left out (latency stays): for creating seed data. */
+function withoutFailures(options: SimulatorConfigPatch): SimulatorConfigPatch {
+  const faults = options.faults;
+  if (faults === undefined) return options;
+  return {
+    ...options,
+    faults: {
+      ...(faults.latencyMs === undefined ? {} : { latencyMs: faults.latencyMs }),
+      ...(faults.latencyJitterMs === undefined ? {} : { latencyJitterMs: faults.latencyJitterMs }),
+    },
+  };
 }
 
 /** Creates the scenario's seed prospects (ids 1…n) in the simulator as {@link SEED_USER}. */
@@ -404,7 +418,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   log(`starting DynamoDB Local, the SQS emulator${options.outreach ? '' : ' and the Outreach simulator'}`);
   const env = await startLocalEnvironment({
     ...gateSettingsInput(scenario),
-    ...(options.outreach ? { outreachUrl: options.outreach.url } : { simulator: simulatorOptions(scenario) }),
+    ...(options.outreach
+      ? { outreachUrl: options.outreach.url }
+      : { simulator: withoutFailures(simulatorOptions(scenario)) }),
     stopOnSignals: false,
   });
   let dispatcher: LocalDispatcher | undefined;
@@ -420,6 +436,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     if (env.simulator) {
       log(`seeding ${scenario.seedProspects} prospects in the simulator`);
       await seedProspects(env, scenario.seedProspects);
+      // The scenario's failures start with the workload, not while its seed data is created.
+      if (scenario.simulator.faults !== undefined) env.simulator.configure({ faults: scenario.simulator.faults });
     } else if (scenario.seedProspects > 0) {
       log(
         `the workload updates and enrols prospects 1…${scenario.seedProspects}, which must exist at ${options.outreach?.url}`,
