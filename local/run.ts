@@ -33,6 +33,7 @@ import {
   seedProspectEmail,
   simulatorOptions,
 } from './scenarios';
+import { sleep } from './sleep';
 
 /** Options of {@link runScenario}. */
 export interface RunOptions {
@@ -182,18 +183,6 @@ export function statusClass(status: string): string {
   if (!Number.isInteger(code)) return status;
   return `${Math.floor(code / 100)}xx`;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);

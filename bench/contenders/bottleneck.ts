@@ -5,11 +5,13 @@
  * in-flight cap and `minTime` = the window ÷ its share (an even pace). 429s, 5xx and unanswered requests are
  * retried through the limiter's `failed` event with the wait the Retry-After gives (or a backoff).
  */
+
 import { setMaxListeners } from 'node:events';
 import Bottleneck from 'bottleneck';
 import type { OutreachReply, OutreachRequest } from '../../lambdas/outreach/client';
 import type { Lane } from '../../lambdas/shared/names';
 import type { Scenario } from '../../local/scenarios';
+import { sleep } from '../../local/sleep';
 import type { ContenderResult } from '../types';
 import {
   type CallOutreach,
@@ -23,7 +25,6 @@ import {
   retryPolicyFor,
   ServiceTokens,
   servicesOf,
-  sleep,
   startSeededSimulator,
   toIntent,
 } from './direct';

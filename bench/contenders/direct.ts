@@ -1,3 +1,5 @@
+import { sleep } from '../../local/sleep';
+
 /**
  * What the contenders without the gate share: services that call Outreach directly over HTTP. Each service mints
  * its own token and shares it among its workers, performs an intent the way the dispatcher plans it (an upsert
@@ -184,20 +186,6 @@ export class ServiceTokens {
 export function outreachApi(simulator: RunningSimulator, scenario: Scenario): FetchOutreachApi {
   const timeoutMs = resolveGateSettings(gateSettingsInput(scenario)).gate.outreach.requestTimeoutMs;
   return new FetchOutreachApi({ baseUrl: simulator.apiBaseUrl, timeoutMs });
-}
-
-/** Resolves after `ms` wall ms, or at once when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**

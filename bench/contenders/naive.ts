@@ -3,9 +3,11 @@
  * worker pool of its own (as large as the in-flight cap it was told about) that calls Outreach directly, retries
  * its own 429s by Retry-After or exponential backoff, retries 5xx blindly, and shares nothing with the others.
  */
+
 import { setMaxListeners } from 'node:events';
 import type { OutreachReply, OutreachRequest } from '../../lambdas/outreach/client';
 import type { Scenario } from '../../local/scenarios';
+import { sleep } from '../../local/sleep';
 import type { ContenderResult } from '../types';
 import {
   type CallOutreach,
@@ -18,7 +20,6 @@ import {
   retryPolicyFor,
   ServiceTokens,
   servicesOf,
-  sleep,
   startSeededSimulator,
   toIntent,
 } from './direct';
