@@ -19,7 +19,7 @@ import { type IntentInput, OutreachGateClient } from '../lib/client';
 import { type LocalCredentials, type LocalDispatcher, localDispatcher, simulatorCredentials } from './dispatcher';
 import { type LocalEnvironment, startLocalEnvironment } from './environment';
 import { demandOf, idealClearanceMs } from './ideal';
-import type { SimulatorConfigPatch, SimulatorStats, UserStats } from './outreach-sim';
+import type { RunningSimulator, SimulatorConfigPatch, SimulatorStats, UserStats } from './outreach-sim';
 import { processTreeRssBytes } from './process-tree';
 import { RecordingGateMetrics } from './recording-metrics';
 import { type RunObservations, type RunSeries, writeReport } from './report';
@@ -199,7 +199,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 }
 
 /** The simulator's options with its injected failures left out (latency stays): for creating seed data. */
-function withoutFailures(options: SimulatorConfigPatch): SimulatorConfigPatch {
+export function withoutFailures(options: SimulatorConfigPatch): SimulatorConfigPatch {
   const faults = options.faults;
   if (faults === undefined) return options;
   return {
@@ -212,9 +212,11 @@ function withoutFailures(options: SimulatorConfigPatch): SimulatorConfigPatch {
 }
 
 /** Creates the scenario's seed prospects (ids 1…n) in the simulator as {@link SEED_USER}. */
-async function seedProspects(env: LocalEnvironment, count: number): Promise<void> {
-  const simulator = env.simulator;
-  if (simulator === undefined || count === 0) return;
+export async function seedProspects(
+  simulator: Pick<RunningSimulator, 'tokenUrl' | 'apiBaseUrl'>,
+  count: number,
+): Promise<void> {
+  if (count === 0) return;
   const credentials = simulatorCredentials([SEED_USER]);
   const tokenResponse = await fetch(simulator.tokenUrl, {
     method: 'POST',
@@ -424,7 +426,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     if (signal?.aborted) throw new RunAbortedError();
     if (env.simulator) {
       log(`seeding ${scenario.seedProspects} prospects in the simulator`);
-      await seedProspects(env, scenario.seedProspects);
+      await seedProspects(env.simulator, scenario.seedProspects);
       // The scenario's failures start with the workload, not while its seed data is created.
       if (scenario.simulator.faults !== undefined) env.simulator.configure({ faults: scenario.simulator.faults });
     } else if (scenario.seedProspects > 0) {

@@ -20,14 +20,8 @@ import {
   startOutreachSimulator,
 } from '../../local/outreach-sim';
 import type { CooldownPoint, StatusCountPoint } from '../../local/report/types';
-import { quantile, statusClass } from '../../local/run';
-import {
-  gateSettingsInput,
-  type Scenario,
-  SEED_USER,
-  seedProspectEmail,
-  simulatorOptions,
-} from '../../local/scenarios';
+import { quantile, seedProspects, statusClass, withoutFailures } from '../../local/run';
+import { gateSettingsInput, type Scenario, SEED_USER, simulatorOptions } from '../../local/scenarios';
 import type { ContenderResult } from '../types';
 
 /** The OAuth client of the simulator's development credentials. */
@@ -193,45 +187,12 @@ export function outreachApi(simulator: RunningSimulator, scenario: Scenario): Fe
  * {@link SEED_USER}, whose budget is its own, before switching the scenario's faults on.
  */
 export async function startSeededSimulator(scenario: Scenario): Promise<RunningSimulator> {
-  const options = simulatorOptions(scenario);
-  const latency = { latencyMs: options.faults?.latencyMs ?? 0, latencyJitterMs: options.faults?.latencyJitterMs ?? 0 };
   // Seeding is not part of the workload: the scenario's faults (an error burst, random failures) start after it.
-  const simulator = await startOutreachSimulator({ ...options, faults: latency });
+  const simulator = await startOutreachSimulator(withoutFailures(simulatorOptions(scenario)));
   try {
-    const tokens = new ServiceTokens(simulator.tokenUrl, retryPolicyFor(scenario), new AbortController().signal);
-    const token = await tokens.get(SEED_USER);
-    const api = new FetchOutreachApi({ baseUrl: simulator.apiBaseUrl, timeoutMs: 10_000 });
-    const ids: number[] = [];
-    let next = 1;
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (next <= scenario.seedProspects) {
-          const n = next++;
-          const reply = await api.send(
-            {
-              method: 'POST',
-              path: '/prospects',
-              body: {
-                data: { type: 'prospect', attributes: { emails: [seedProspectEmail(n)], firstName: `Seed${n}` } },
-              },
-            },
-            token,
-          );
-          if (reply.kind !== 'response' || reply.status !== 201) {
-            const got = reply.kind === 'response' ? `HTTP ${reply.status}` : reply.detail;
-            throw new GiveUpError(`could not seed prospect ${n} in a fresh simulator: ${got}`);
-          }
-          ids.push(Number((reply.body as { data?: { id?: unknown } } | undefined)?.data?.id));
-        }
-      }),
-    );
-    // Created concurrently, the ids come back in any order; together they must be exactly 1…n.
-    const expected = new Set(Array.from({ length: scenario.seedProspects }, (_, i) => i + 1));
-    if (ids.length !== expected.size || !ids.every((id) => expected.has(id))) {
-      throw new GiveUpError(
-        `seed prospects got ids other than 1…${scenario.seedProspects}; the simulator was not fresh`,
-      );
-    }
+    await seedProspects(simulator, scenario.seedProspects);
+    const { faults } = scenario.simulator;
+    if (faults !== undefined) simulator.configure({ faults });
     return simulator;
   } catch (error) {
     await simulator.stop();
