@@ -1,5 +1,6 @@
 /**
- * Generates `lambdas/outreach/openapi.gen.ts` from Outreach's published OpenAPI document.
+ * Generates `lambdas/outreach/openapi.gen.ts` from Outreach's published OpenAPI document, kept in the repository as
+ * `scripts/outreach/openapi.json`.
  *
  * Only the parts this project talks to are kept (prospects, accounts, sequences, mailboxes, sequenceStates,
  * batches and every schema they reference), so the generated file stays small enough to read and review.
@@ -13,10 +14,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 
-/** Where the published document lives, relative to this repository. */
-export const DEFAULT_SPEC_PATH = path.resolve(__dirname, '../../shared/outreach/openapi.json');
+/** Outreach's published document, kept in the repository beside this script (see outreach/README.md). */
+export const DEFAULT_SPEC_PATH = path.join(__dirname, 'outreach', 'openapi.json');
 /** Where the generated module is written. */
-export const DEFAULT_OUTPUT_PATH = path.resolve(__dirname, '../lambdas/outreach/openapi.gen.ts');
+export const DEFAULT_OUTPUT_PATH = path.join(__dirname, '..', 'lambdas', 'outreach', 'openapi.gen.ts');
 
 /** Path templates kept from the document. */
 const KEPT_PATHS: readonly RegExp[] = [

@@ -1,4 +1,4 @@
-/** The committed OpenAPI types must match what the generator produces from the published document. */
+/** The committed OpenAPI types must match what the generator produces from the published document in the repository. */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,9 +6,9 @@ import path from 'node:path';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const committed = path.join(repoRoot, 'lambdas/outreach/openapi.gen.ts');
-const spec = path.resolve(repoRoot, '../shared/outreach/openapi.json');
+const spec = path.join(repoRoot, 'scripts/outreach/openapi.json');
 
-test('GIVEN the published OpenAPI document WHEN types are regenerated THEN the committed file is identical', () => {
+test('GIVEN the published OpenAPI document kept in the repository WHEN types are regenerated THEN the committed file is identical', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'outreach-types-'));
   try {
     const fresh = path.join(dir, 'openapi.gen.ts');

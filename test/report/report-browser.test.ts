@@ -1,17 +1,17 @@
 /**
- * The report opened in a real browser (Debian's Chromium driven by playwright-core): every chart draws, the page
- * asks the network for nothing and logs no errors. `UPDATE_SCREENSHOT=1` also refreshes docs/report-screenshot.png.
+ * The report opened in a real browser (a system Chromium when one runs, else the one @sparticuz/chromium ships,
+ * driven by playwright-core): every chart draws, the page asks the network for nothing and logs no errors.
+ * `UPDATE_SCREENSHOT=1` also refreshes docs/report-screenshot.png.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { writeReport } from '../../local/report';
+import { launchChromium } from '../support/browser';
 import { realisticRun } from './fixtures';
 
-const CHROMIUM = '/usr/bin/chromium';
 const CHART_IDS = [
   'chart-upstream',
   'chart-in-flight',
@@ -47,25 +47,10 @@ describe('report.html in Chromium', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: run \`apt-get install -y chromium\` (the real-browser check needs it)`);
-    }
     dir = await mkdtemp(join(tmpdir(), 'outreach-gate-report-'));
     const { htmlPath } = await writeReport(dir, realisticRun());
     pageUrl = pathToFileURL(htmlPath).href;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    ({ browser } = await launchChromium());
     page = await browser.newPage({ viewport: { width: 1000, height: 900 }, deviceScaleFactor: 1 });
     page.on('request', (request) => requests.push(request.url()));
     page.on('console', (message) => {
