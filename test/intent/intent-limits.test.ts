@@ -1,0 +1,104 @@
+import { type IntentValidationError, safeParseIntent } from '../../lambdas/shared/intent';
+import {
+  deadlineProblem,
+  intentShapeProblem,
+  MAX_DEADLINE_AHEAD_MS,
+  MAX_INTENT_DEPTH,
+} from '../../lambdas/shared/intent-limits';
+
+/** `{ a: { a: … } }` nested `levels` deep, built without recursion. */
+function nested(levels: number): Record<string, unknown> {
+  let value: Record<string, unknown> = {};
+  for (let i = 1; i < levels; i += 1) value = { a: value };
+  return value;
+}
+
+/** A generic POST whose body is `body`, at intent depth 3. */
+const post = (body: unknown) => ({
+  v: 1,
+  id: 'deep',
+  user: 'u1',
+  lane: 'standard',
+  operation: { type: 'request', method: 'POST', path: '/accounts', body },
+});
+
+function errorOf(value: unknown): IntentValidationError {
+  const result = safeParseIntent(value);
+  if (result.success) throw new Error('expected the intent to be refused');
+  return result.error;
+}
+
+describe('intent shape limits', () => {
+  it('GIVEN a body nested 2,000 levels deep (about 4 KB) WHEN validated THEN it is an IntentValidationError naming the depth, not a RangeError', () => {
+    let deep: unknown = [];
+    for (let i = 1; i < 2000; i += 1) deep = [deep];
+    const value = post({ data: deep });
+
+    expect(JSON.stringify(value).length).toBeLessThan(4200);
+    expect(errorOf(value).message).toMatch(/operation\.body\.data\[0\]\[0\].*…: is nested more than 32 levels deep/);
+  });
+
+  it('GIVEN objects nested 2,000 levels deep WHEN validated THEN it is refused for its depth', () => {
+    expect(errorOf(post(nested(2000))).message).toMatch(/operation\.body\.a\.a.*…: is nested more than 32 levels deep/);
+  });
+
+  it('GIVEN an intent exactly at the depth limit WHEN validated THEN it is accepted', () => {
+    // The intent is level 1, operation 2, body 3: a body nested MAX - 2 levels reaches the limit.
+    expect(safeParseIntent(post(nested(MAX_INTENT_DEPTH - 2))).success).toBe(true);
+  });
+
+  it('GIVEN an intent one level deeper than the limit WHEN validated THEN it is refused', () => {
+    expect(errorOf(post(nested(MAX_INTENT_DEPTH - 1))).message).toMatch(/is nested more than 32 levels deep/);
+  });
+
+  it('GIVEN a circular value WHEN validated THEN it is refused as too deep instead of looping', () => {
+    const body: Record<string, unknown> = {};
+    body.self = body;
+
+    expect(errorOf(post(body)).message).toMatch(/is nested more than 32 levels deep/);
+  });
+
+  it('GIVEN a value whose getter throws WHEN validated THEN it is refused naming the error', () => {
+    const body = Object.defineProperty({}, 'data', {
+      enumerable: true,
+      get() {
+        throw new TypeError('no');
+      },
+    });
+
+    expect(errorOf(post(body)).message).toMatch(/\(intent\): could not be read as JSON data \(TypeError: no\)/);
+  });
+
+  it('GIVEN a sparse array of a billion slots WHEN its shape is checked THEN it is refused for its size without walking it', () => {
+    expect(intentShapeProblem({ operation: { body: { ids: new Array(1e9) } } })).toEqual({
+      path: [],
+      message: 'is more than 1048576 bytes as JSON; the limit is 262144 bytes (256 KiB)',
+    });
+  });
+
+  it('GIVEN a 1 MB string WHEN validated THEN it is refused for its size', () => {
+    expect(errorOf(post({ notes: 'x'.repeat(1_100_000) })).message).toMatch(/the limit is 262144 bytes/);
+  });
+});
+
+describe('deadlineProblem', () => {
+  const now = Date.parse('2030-01-01T00:00:00Z');
+
+  it.each([
+    ['a deadline an hour ahead', '2030-01-01T01:00:00Z', undefined],
+    ['a deadline exactly 14 days ahead', new Date(now + MAX_DEADLINE_AHEAD_MS).toISOString(), undefined],
+    [
+      'a deadline already past',
+      '2029-12-31T23:59:59Z',
+      '2029-12-31T23:59:59Z is already past (now is 2030-01-01T00:00:00.000Z)',
+    ],
+    ['a deadline equal to now', '2030-01-01T00:00:00Z', expect.stringMatching(/is already past/)],
+    [
+      'a deadline a year ahead',
+      '2031-01-01T00:00:00Z',
+      expect.stringMatching(/is more than 14 days ahead: SQS keeps an intent at most 14 days/),
+    ],
+  ])('GIVEN %s THEN its problem is as expected', (_name, deadline, expected) => {
+    expect(deadlineProblem(deadline, now)).toEqual(expected);
+  });
+});
