@@ -41,21 +41,25 @@ export interface ShapeProblem {
  * show up as values nested too deep.
  */
 export function intentShapeProblem(value: unknown): ShapeProblem | undefined {
-  const stack: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
+  const stack: Node[] = [{ value, depth: 0 }];
   let bytes = 0;
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const { value: current, path } = item;
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    const current = node.value;
     if (typeof current === 'string') {
       bytes += current.length + 2;
+    } else if (typeof current === 'number') {
+      bytes += String(current).length;
     } else if (typeof current === 'object' && current !== null) {
-      if (path.length + 1 > MAX_INTENT_DEPTH) {
-        return { path, message: `is nested more than ${MAX_INTENT_DEPTH} levels deep` };
+      if (node.depth + 1 > MAX_INTENT_DEPTH) {
+        return { path: pathOf(node), message: `is nested more than ${MAX_INTENT_DEPTH} levels deep` };
       }
       bytes += 2;
+      const depth = node.depth + 1;
       if (Array.isArray(current)) {
         bytes += current.length;
         if (bytes <= MAX_WALKED_BYTES) {
-          for (let i = current.length - 1; i >= 0; i -= 1) stack.push({ value: current[i], path: [...path, i] });
+          for (let i = current.length - 1; i >= 0; i -= 1)
+            stack.push({ value: current[i], depth, parent: node, key: i });
         }
       } else {
         const keys = Object.keys(current);
@@ -63,7 +67,7 @@ export function intentShapeProblem(value: unknown): ShapeProblem | undefined {
         if (bytes <= MAX_WALKED_BYTES) {
           for (let i = keys.length - 1; i >= 0; i -= 1) {
             const key = keys[i] as string;
-            stack.push({ value: (current as Record<string, unknown>)[key], path: [...path, key] });
+            stack.push({ value: (current as Record<string, unknown>)[key], depth, parent: node, key });
           }
         }
       }
@@ -78,6 +82,20 @@ export function intentShapeProblem(value: unknown): ShapeProblem | undefined {
     }
   }
   return undefined;
+}
+
+/** A value met by the walk, with how it was reached (kept as links, so the path is only built for an error). */
+interface Node {
+  readonly value: unknown;
+  readonly depth: number;
+  readonly parent?: Node;
+  readonly key?: string | number;
+}
+
+function pathOf(node: Node): (string | number)[] {
+  const path: (string | number)[] = [];
+  for (let at: Node | undefined = node; at?.key !== undefined; at = at.parent) path.unshift(at.key);
+  return path;
 }
 
 /**
