@@ -102,3 +102,66 @@ describe('deadlineProblem', () => {
     expect(deadlineProblem(deadline, now)).toEqual(expected);
   });
 });
+
+describe('the intent schema limits', () => {
+  const update = (attributes: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    v: 1,
+    id: 'limits',
+    user: 'u1',
+    lane: 'standard',
+    operation: { type: 'prospect.update', prospectId: 7, attributes },
+    ...extra,
+  });
+  const many = (n: number, make: (i: number) => [string, unknown]) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => make(i)));
+
+  it('GIVEN 256 attributes WHEN validated THEN they are accepted', () => {
+    expect(safeParseIntent(update(many(256, (i) => [`a${i}`, i]))).success).toBe(true);
+  });
+
+  it('GIVEN 257 attributes WHEN validated THEN they are refused naming the limit', () => {
+    expect(errorOf(update(many(257, (i) => [`a${i}`, i]))).message).toMatch(
+      /operation\.attributes: must set at most 256 attributes/,
+    );
+  });
+
+  it('GIVEN 257 attributes on a create WHEN validated THEN they are refused naming the limit', () => {
+    const create = {
+      v: 1,
+      id: 'limits',
+      user: 'u1',
+      lane: 'standard',
+      operation: { type: 'prospect.create', attributes: { emails: ['a@x.io'], ...many(256, (i) => [`a${i}`, i]) } },
+    };
+
+    expect(errorOf(create).message).toMatch(/operation\.attributes: must set at most 256 attributes/);
+  });
+
+  it('GIVEN 51 query parameters WHEN validated THEN they are refused naming the limit', () => {
+    const value = post(undefined) as Record<string, unknown>;
+    value.operation = { type: 'request', method: 'GET', path: '/prospects', query: many(51, (i) => [`q${i}`, 'x']) };
+
+    expect(errorOf(value).message).toMatch(/operation\.query: must have at most 50 query parameters/);
+  });
+
+  it('GIVEN a query value longer than 2,048 characters WHEN validated THEN it is refused naming the parameter', () => {
+    const value = post(undefined) as Record<string, unknown>;
+    value.operation = { type: 'request', method: 'GET', path: '/prospects', query: { q: 'x'.repeat(2049) } };
+
+    expect(errorOf(value).message).toMatch(/operation\.query\.q: must be at most 2048 characters/);
+  });
+
+  it('GIVEN fields for 21 resource types WHEN validated THEN they are refused naming the limit', () => {
+    expect(errorOf(update({ title: 'x' }, { fields: many(21, (i) => [`t${i}`, ['id']]) })).message).toMatch(
+      /fields: must name at most 20 resource types/,
+    );
+  });
+
+  it('GIVEN 201 fields for one type WHEN validated THEN they are refused naming the limit', () => {
+    const names = Array.from({ length: 201 }, (_, i) => `f${i}`);
+
+    expect(errorOf(update({ title: 'x' }, { fields: { prospect: names } })).message).toMatch(
+      /fields\.prospect: must list at most 200 fields/,
+    );
+  });
+});
