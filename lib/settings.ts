@@ -1,5 +1,6 @@
 import { type GateConfig, parseGateConfig } from '../lambdas/shared/config';
 import { LANES, type Lane } from '../lambdas/shared/names';
+import { compileRequestPolicy, DEFAULT_RULE, RequestPolicyError } from '../lambdas/shared/request-policy';
 
 /**
  * The gate's settings: what the CDK stack deploys and what the local runner recreates on one machine.
@@ -88,6 +89,14 @@ export interface GateSettingsInput {
   readonly cooldownAlarmSeconds?: number;
   /** Alarm when upstream 429s in five minutes reach this count. @default 5 */
   readonly upstream429AlarmThreshold?: number;
+  /**
+   * What the generic `request` operation may do: rules `METHOD /path` (relative to /api/v2, `*` matching one
+   * segment), with `default` standing for the built-in list (reads of the common sales resources, a few safe
+   * writes; no DELETE, webhooks, user or admin resources). Writes to bulk actions (`/batches`, `/imports`) are
+   * refused whatever the policy. Give producers' clients the same rules.
+   * @default ['default']
+   */
+  readonly requestPolicy?: readonly string[];
 }
 
 /** One lane, fully resolved. */
@@ -168,6 +177,16 @@ function users(value: readonly string[]): string[] {
     seen.add(user);
   }
   return [...value];
+}
+
+function requestPolicy(rules: readonly string[]): string[] {
+  try {
+    compileRequestPolicy(rules);
+  } catch (error) {
+    if (error instanceof RequestPolicyError) throw new GateSettingsError(`requestPolicy: ${error.message}`);
+    throw error;
+  }
+  return [...rules];
 }
 
 function url(name: string, value: string): string {
@@ -295,6 +314,7 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
     },
     deferral: { maxInProcessWaitMs: 2000, jitterMs: 1000, recycleAtReceiveCount: maxReceiveCount - 50 },
     intents: { recordTtlSeconds: integer('intentRecordTtlDays', input.intentRecordTtlDays ?? 7, 1, 365) * 86_400 },
+    requestPolicy: requestPolicy(input.requestPolicy ?? [DEFAULT_RULE]),
   });
 
   return assertDispatcherWiring({

@@ -35,16 +35,18 @@ export interface LocalDispatcher extends WiredDispatcher {
   close(): void;
 }
 
-/** A producer client for a local environment's lanes and table, on the environment's own clients. */
+/** A producer client for a local environment's lanes and table, on its own clients, with its settings' request policy. */
 export function localProducerClient(
-  environment: Pick<LocalEnvironment, 'lanes' | 'tableName' | 'clients'>,
+  environment: Pick<LocalEnvironment, 'lanes' | 'tableName' | 'clients'> & Partial<Pick<LocalEnvironment, 'settings'>>,
 ): OutreachGateClient {
   const { lanes } = environment;
+  const requestPolicy = environment.settings?.gate.requestPolicy;
   return new OutreachGateClient({
     laneUrls: { critical: lanes.critical.queueUrl, standard: lanes.standard.queueUrl, bulk: lanes.bulk.queueUrl },
     tableName: environment.tableName,
     sqs: environment.clients.sqs,
     dynamodb: environment.clients.dynamodb,
+    ...(requestPolicy === undefined ? {} : { requestPolicy }),
   });
 }
 

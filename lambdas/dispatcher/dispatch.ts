@@ -2,9 +2,10 @@ import type { SQSRecord } from 'aws-lambda';
 import { backoffDelayMs, cooldownUntilFor429, type GateStore } from '../gate';
 import type { OutreachApi, OutreachReply, OutreachRequest } from '../outreach/client';
 import type { GateConfig, LaneEndpoints } from '../shared/config';
-import { type Intent, safeParseIntent } from '../shared/intent';
+import { type Intent, intentIdSchema, MAX_INTENT_BYTES, safeParseIntent } from '../shared/intent';
 import type { IntentError, IntentOutcome, IntentRecord } from '../shared/intent-record';
 import { LANES, type Lane } from '../shared/names';
+import { requestPolicyOf, requestPolicyRefusal } from '../shared/request-policy';
 import { classifyReply, firstResourceId, outcomeOf, type Verdict } from './classify';
 import { isNonIdempotentCreate, lookupRequest, performRequest, upsertWriteRequest } from './plan';
 import { CredentialsError, type GateMetrics, type IntentStore, type LaneQueues, type TokenProvider } from './ports';
@@ -174,13 +175,19 @@ export class IntentDispatcher {
     record: SQSRecord,
     lane: Lane,
   ): { kind: 'ok'; intent: Intent } | { kind: 'invalid'; detail: string; intentId?: string } {
+    // Bounded before parsing: an intent is at most MAX_INTENT_BYTES, whatever the queue accepted.
+    const bytes = Buffer.byteLength(record.body, 'utf8');
+    if (bytes > MAX_INTENT_BYTES) {
+      return { kind: 'invalid', detail: `body is ${bytes} bytes; an intent is at most ${MAX_INTENT_BYTES} bytes` };
+    }
     let json: unknown;
     try {
       json = JSON.parse(record.body);
     } catch (error) {
       return { kind: 'invalid', detail: `body is not JSON: ${(error as Error).message}` };
     }
-    const intentId = typeof (json as { id?: unknown })?.id === 'string' ? (json as { id: string }).id : undefined;
+    const id = (json as { id?: unknown } | null)?.id;
+    const intentId = intentIdSchema.safeParse(id).success ? (id as string) : undefined;
     const result = safeParseIntent(json);
     if (!result.success) return { kind: 'invalid', detail: result.error.message, intentId };
     const intent = result.intent;
@@ -193,6 +200,11 @@ export class IntentDispatcher {
         detail: `user "${intent.user}" is not one of the gate's users (${this.deps.config.users.join(', ')})`,
         intentId,
       };
+    }
+    if (intent.operation.type === 'request') {
+      const refusal = requestPolicyRefusal(requestPolicyOf(this.deps.config.requestPolicy), intent.operation);
+      if (refusal !== undefined)
+        return { kind: 'invalid', detail: `refused by the request policy: ${refusal}`, intentId };
     }
     return { kind: 'ok', intent };
   }

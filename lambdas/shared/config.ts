@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ENV, LANES, type Lane } from './names';
+import { compileRequestPolicy, RequestPolicyError } from './request-policy';
 
 /**
  * The dispatcher's runtime configuration: every limit the gate enforces comes from here or from what
@@ -80,6 +81,22 @@ export const gateConfigSchema = z.strictObject({
     /** How long a settled intent's record (and result) is kept for `getResult` and de-duplication. */
     recordTtlSeconds: z.number().int().positive(),
   }),
+  /**
+   * What the generic `request` operation may do: rules such as `GET /prospects/*`, `default` standing for the
+   * built-in list (see `request-policy`). Kept as written, so the default costs a few bytes of environment.
+   * @default - the built-in policy
+   */
+  requestPolicy: z
+    .array(z.string())
+    .superRefine((rules, ctx) => {
+      try {
+        compileRequestPolicy(rules);
+      } catch (error) {
+        if (!(error instanceof RequestPolicyError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message });
+      }
+    })
+    .optional(),
 });
 
 /** The dispatcher's runtime configuration. */

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { intentShapeProblem, MAX_INTENT_BYTES } from './intent-limits';
 import { LANES } from './names';
+
+export { MAX_INTENT_BYTES };
 
 /**
  * The intent: one Outreach operation a producer wants done, as it travels on a lane's SQS FIFO queue.
@@ -11,15 +14,19 @@ import { LANES } from './names';
 /** The schema version this code writes and understands. Bump it on incompatible changes. */
 export const INTENT_SCHEMA_VERSION = 1;
 
-/**
- * Largest serialised intent, in bytes (UTF-8 JSON): 256 KiB, SQS's classic message-size limit. Staying under
- * it keeps a batch of 10 records under Lambda's 6 MB synchronous invocation payload and works with every SQS
- * emulator, even though SQS itself now accepts up to 1 MiB.
- */
-export const MAX_INTENT_BYTES = 262_144;
-
 /** Most ids one `batch.prospectsAddToSequence` intent may carry. */
 export const MAX_BULK_PROSPECT_IDS = 1000;
+
+/** Most attributes one operation may set (Outreach's prospect has about a hundred). */
+export const MAX_ATTRIBUTES = 256;
+
+/** Most query parameters of a generic request, and the longest value one may have. */
+export const MAX_QUERY_PARAMETERS = 50;
+export const MAX_QUERY_VALUE_LENGTH = 2048;
+
+/** Most resource types in `fields`, and most field names per type. */
+export const MAX_FIELD_TYPES = 20;
+export const MAX_FIELDS_PER_TYPE = 200;
 
 /** SQS's limit on a MessageGroupId's length. */
 export const MAX_MESSAGE_GROUP_ID_LENGTH = 128;
@@ -59,7 +66,11 @@ const fieldName = z.string().regex(FIELD_NAME_PATTERN, {
 const jsonValue = z.json({ error: 'must be a JSON value' });
 
 /** Outreach attributes of a resource: JSON values keyed by attribute name. */
-const attributes = z.record(fieldName, jsonValue, { error: 'must be an object of attribute names to JSON values' });
+const attributes = z
+  .record(fieldName, jsonValue, { error: 'must be an object of attribute names to JSON values' })
+  .refine((value) => Object.keys(value).length <= MAX_ATTRIBUTES, {
+    error: `must set at most ${MAX_ATTRIBUTES} attributes`,
+  });
 
 const nonEmptyAttributes = attributes.refine((value) => Object.keys(value).length > 0, {
   error: 'must set at least one attribute',
@@ -78,6 +89,9 @@ const prospectCreate = z.strictObject({
     )
     .catchall(jsonValue)
     .superRefine((value, ctx) => {
+      if (Object.keys(value).length > MAX_ATTRIBUTES) {
+        ctx.addIssue({ code: 'custom', message: `must set at most ${MAX_ATTRIBUTES} attributes` });
+      }
       for (const name of Object.keys(value)) {
         if (!FIELD_NAME_PATTERN.test(name)) {
           ctx.addIssue({
@@ -166,8 +180,16 @@ const request = z
       if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
     }),
     query: z
-      .record(z.string().min(1, { error: 'query parameter names must not be empty' }), z.string(), {
-        error: 'must be an object of query parameter names to string values',
+      .record(
+        z
+          .string()
+          .min(1, { error: 'query parameter names must not be empty' })
+          .max(256, { error: 'query parameter names must be at most 256 characters' }),
+        z.string().max(MAX_QUERY_VALUE_LENGTH, { error: `must be at most ${MAX_QUERY_VALUE_LENGTH} characters` }),
+        { error: 'must be an object of query parameter names to string values' },
+      )
+      .refine((value) => Object.keys(value).length <= MAX_QUERY_PARAMETERS, {
+        error: `must have at most ${MAX_QUERY_PARAMETERS} query parameters`,
       })
       .optional(),
     body: z.record(z.string(), jsonValue, { error: 'must be a JSON object' }).optional(),
@@ -233,11 +255,17 @@ export const intentSchema = z.strictObject(
     fields: z
       .record(
         fieldName,
-        z.array(fieldName, { error: 'must be a list of field names' }).min(1, 'must list at least one field'),
+        z
+          .array(fieldName, { error: 'must be a list of field names' })
+          .min(1, 'must list at least one field')
+          .max(MAX_FIELDS_PER_TYPE, `must list at most ${MAX_FIELDS_PER_TYPE} fields`),
         {
           error: 'must be an object of resource types to lists of field names',
         },
       )
+      .refine((value) => Object.keys(value).length <= MAX_FIELD_TYPES, {
+        error: `must name at most ${MAX_FIELD_TYPES} resource types`,
+      })
       .optional(),
     /** Past this instant the dispatcher no longer performs the intent and dead-letters it as `expired`. */
     deadline: z.iso
@@ -297,11 +325,36 @@ export type IntentParseResult =
   | { readonly success: true; readonly intent: Intent }
   | { readonly success: false; readonly error: IntentValidationError };
 
-/** Validates a value as an intent without throwing. */
+const invalid = (issues: IntentIssue[]): IntentParseResult => ({
+  success: false,
+  error: new IntentValidationError(issues),
+});
+
+/** A path for an error message: at most the first 12 parts, each at most 64 characters. */
+function shortPath(path: readonly (string | number)[]): string {
+  const parts = path
+    .slice(0, 12)
+    .map((part) => (typeof part === 'string' && part.length > 64 ? `${part.slice(0, 64)}…` : part));
+  const formatted = formatIssuePath(parts);
+  return path.length > parts.length ? `${formatted}…` : formatted;
+}
+
+/**
+ * Validates a value as an intent without throwing, whatever the value: its depth and size are bounded before
+ * the schema runs (see `intent-limits`), and a value that cannot even be read (a throwing getter, a revoked
+ * proxy) is refused too.
+ */
 export function safeParseIntent(value: unknown): IntentParseResult {
-  const parsed = intentSchema.safeParse(value);
-  if (parsed.success) return { success: true, intent: parsed.data };
-  return { success: false, error: new IntentValidationError(toIssues(parsed.error)) };
+  try {
+    const shape = intentShapeProblem(value);
+    if (shape !== undefined) return invalid([{ path: shortPath(shape.path), message: shape.message }]);
+    const parsed = intentSchema.safeParse(value);
+    if (parsed.success) return { success: true, intent: parsed.data };
+    return invalid(toIssues(parsed.error));
+  } catch (error) {
+    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return invalid([{ path: '(intent)', message: `could not be read as JSON data (${why.slice(0, 200)})` }]);
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ export {
   safeParseIntent,
   upstreamRequestsFor,
 } from '../../lambdas/shared/intent';
+export { MAX_DEADLINE_AHEAD_MS, MAX_INTENT_DEPTH } from '../../lambdas/shared/intent-limits';
 export {
   type IntentError,
   type IntentOutcome,
@@ -18,6 +19,7 @@ export {
   type IntentResult,
   type IntentStatus,
 } from '../../lambdas/shared/intent-record';
+export { DEFAULT_REQUEST_RULES } from '../../lambdas/shared/request-policy';
 export { INTENT_MESSAGE_ATTRIBUTE, type IntentInput } from './intent-message';
 export {
   type EnqueuedIntent,

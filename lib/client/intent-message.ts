@@ -9,7 +9,9 @@ import {
   safeParseIntent,
   serializeIntent,
 } from '../../lambdas/shared/intent';
+import { deadlineProblem } from '../../lambdas/shared/intent-limits';
 import type { Lane } from '../../lambdas/shared/names';
+import { DEFAULT_REQUEST_POLICY, type RequestPolicy, requestPolicyRefusal } from '../../lambdas/shared/request-policy';
 
 /** What a producer passes to the client: an intent whose schema version `v` may be left out (it defaults to 1). */
 export type IntentInput = Omit<Intent, 'v'> & { readonly v?: typeof INTENT_SCHEMA_VERSION };
@@ -64,10 +66,24 @@ export function toIntentMessage(intent: Intent): IntentMessage {
   };
 }
 
+/** Array.isArray that answers false for a value it cannot inspect (a revoked proxy) instead of throwing. */
+function isArray(value: unknown): value is unknown[] {
+  try {
+    return Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
 function withDefaultVersion(input: unknown): unknown {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
-  const record = input as Record<string, unknown>;
-  return record.v === undefined ? { ...record, v: INTENT_SCHEMA_VERSION } : record;
+  try {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+    const record = input as Record<string, unknown>;
+    return record.v === undefined ? { ...record, v: INTENT_SCHEMA_VERSION } : record;
+  } catch {
+    // Unreadable (a throwing getter, a revoked proxy): validation names the problem.
+    return input;
+  }
 }
 
 function tooLarge(message: IntentMessage): IntentIssue {
@@ -77,13 +93,39 @@ function tooLarge(message: IntentMessage): IntentIssue {
   };
 }
 
+/** What the producer checks beyond the schema: the request policy, and deadlines against its clock. */
+export interface PrepareOptions {
+  /** The policy generic requests are held to. @default - the built-in policy */
+  readonly policy?: RequestPolicy;
+  /** The producer's clock, in epoch milliseconds. @default Date.now() */
+  readonly now?: number;
+}
+
+/** Problems of a valid intent the schema cannot see: the request policy and the deadline. */
+function producerIssues(intent: Intent, options: PrepareOptions): IntentIssue[] {
+  const issues: IntentIssue[] = [];
+  const op = intent.operation;
+  if (op.type === 'request') {
+    const refusal = requestPolicyRefusal(options.policy ?? DEFAULT_REQUEST_POLICY, op);
+    if (refusal !== undefined) issues.push({ path: 'operation', message: `refused: ${refusal}` });
+  }
+  if (intent.deadline !== undefined) {
+    const problem = deadlineProblem(intent.deadline, options.now ?? Date.now());
+    if (problem !== undefined) issues.push({ path: 'deadline', message: problem });
+  }
+  return issues;
+}
+
 /**
  * Validates one producer input and builds its message.
- * @throws IntentValidationError naming each bad field, or the size and the limit when it is too large.
+ * @throws IntentValidationError naming each bad field, a generic request the policy refuses, a deadline past
+ *   or too far ahead, or the size and the limit when it is too large.
  */
-export function prepareIntent(input: unknown): IntentMessage {
+export function prepareIntent(input: unknown, options: PrepareOptions = {}): IntentMessage {
   const parsed = safeParseIntent(withDefaultVersion(input));
   if (!parsed.success) throw parsed.error;
+  const issues = producerIssues(parsed.intent, options);
+  if (issues.length > 0) throw new IntentValidationError(issues);
   const message = toIntentMessage(parsed.intent);
   if (message.sizeBytes > MAX_INTENT_BYTES) throw new IntentValidationError([tooLarge(message)]);
   return message;
@@ -94,8 +136,8 @@ export function prepareIntent(input: unknown): IntentMessage {
  * @throws IntentValidationError listing every problem of every bad input, each path prefixed with its index
  *   (`intents[3].operation.type: ...`), including ids used twice in the same call.
  */
-export function prepareIntents(inputs: unknown): IntentMessage[] {
-  if (!Array.isArray(inputs)) {
+export function prepareIntents(inputs: unknown, options: PrepareOptions = {}): IntentMessage[] {
+  if (!isArray(inputs)) {
     throw new IntentValidationError([{ path: 'intents', message: 'must be an array of intents' }], 'invalid intents');
   }
   const issues: IntentIssue[] = [];
@@ -108,6 +150,8 @@ export function prepareIntents(inputs: unknown): IntentMessage[] {
       for (const issue of parsed.error.issues) issues.push({ path: at(issue.path), message: issue.message });
       return;
     }
+    for (const issue of producerIssues(parsed.intent, options))
+      issues.push({ path: at(issue.path), message: issue.message });
     const message = toIntentMessage(parsed.intent);
     if (message.sizeBytes > MAX_INTENT_BYTES) {
       const issue = tooLarge(message);

@@ -4,6 +4,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { IntentValidationError, intentIdSchema } from '../../lambdas/shared/intent';
 import { type IntentResult, toIntentResult } from '../../lambdas/shared/intent-record';
 import { LANES, type Lane } from '../../lambdas/shared/names';
+import {
+  compileRequestPolicy,
+  DEFAULT_RULE,
+  type RequestPolicy,
+  RequestPolicyError,
+} from '../../lambdas/shared/request-policy';
 import { DynamoDbIntentRecordReader, type IntentRecordReader } from './dynamodb-intent-records';
 import { type IntentInput, type IntentMessage, planBatches, prepareIntent, prepareIntents } from './intent-message';
 import { type IntentQueue, SqsIntentQueue } from './sqs-intent-queue';
@@ -18,6 +24,14 @@ export interface OutreachGateClientOptions {
   readonly sqs?: SQSClient;
   /** DynamoDB client to read results with. @default - one created for this client */
   readonly dynamodb?: DynamoDBDocumentClient | DynamoDBClient;
+  /**
+   * The rules generic `request` intents are held to: the same list as the deployment's `requestPolicy`
+   * setting, so a request the dispatcher would refuse is refused here, before anything is sent.
+   * @default ['default'] (the built-in policy)
+   */
+  readonly requestPolicy?: readonly string[];
+  /** The clock deadlines are checked against, in epoch milliseconds. @default Date.now */
+  readonly clock?: () => number;
 }
 
 /** An intent accepted by its lane's queue. */
@@ -62,6 +76,15 @@ function errorText(error: unknown): { code: string; message: string; senderFault
   };
 }
 
+function policyOf(rules: readonly string[] | undefined): RequestPolicy {
+  try {
+    return compileRequestPolicy(rules ?? [DEFAULT_RULE]);
+  } catch (error) {
+    if (error instanceof RequestPolicyError) throw new OutreachGateClientError(`requestPolicy: ${error.message}`);
+    throw error;
+  }
+}
+
 function checkOptions(options: OutreachGateClientOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new OutreachGateClientError('options must be an object with laneUrls and tableName');
@@ -89,9 +112,13 @@ export class OutreachGateClient {
   private readonly laneUrls: Readonly<Record<Lane, string>>;
   private readonly queue: IntentQueue;
   private readonly records: IntentRecordReader;
+  private readonly policy: RequestPolicy;
+  private readonly clock: () => number;
 
   constructor(options: OutreachGateClientOptions) {
     checkOptions(options);
+    this.policy = policyOf(options.requestPolicy);
+    this.clock = options.clock ?? Date.now;
     this.laneUrls = { ...options.laneUrls };
     this.queue = new SqsIntentQueue(options.sqs ?? new SQSClient({}));
     const dynamodb = options.dynamodb ?? new DynamoDBClient({});
@@ -104,11 +131,12 @@ export class OutreachGateClient {
 
   /**
    * Validates one intent and sends it to its lane.
-   * @throws IntentValidationError naming each bad field, or giving the size and the limit; nothing is sent.
+   * @throws IntentValidationError naming each bad field, a generic request the request policy refuses, a
+   *   deadline already past or more than 14 days ahead, or the size and the limit; nothing is sent.
    * @throws OutreachGateClientError when SQS refuses the message.
    */
   async enqueue(intent: IntentInput): Promise<EnqueuedIntent> {
-    const message = prepareIntent(intent);
+    const message = prepareIntent(intent, { policy: this.policy, now: this.clock() });
     try {
       const { messageId } = await this.queue.send(this.laneUrls[message.lane], message);
       return { id: message.intent.id, messageId, lane: message.lane, messageGroupId: message.messageGroupId };
@@ -125,10 +153,11 @@ export class OutreachGateClient {
    * Validates every intent, then sends them in batches per lane (≤ 10 entries and ≤ 256 KiB per request),
    * keeping their order within each lane. Once an intent fails, later intents of the same message group in this
    * call are held back (reported failed with {@link PRECEDING_INTENT_FAILED}) so a retry keeps them in order.
-   * @throws IntentValidationError listing every bad intent by index and field, or ids used twice; nothing is sent.
+   * @throws IntentValidationError listing every bad intent by index and field (as for {@link enqueue}), or ids
+   *   used twice; nothing is sent.
    */
   async enqueueMany(intents: readonly IntentInput[]): Promise<EnqueueManyResult> {
-    const messages = prepareIntents(intents);
+    const messages = prepareIntents(intents, { policy: this.policy, now: this.clock() });
     const outcomes = new Map<number, { sent: EnqueuedIntent } | { failed: FailedIntent }>();
     const indexed = messages.map((message, index) => ({ index, message, sizeBytes: message.sizeBytes }));
 
