@@ -52,9 +52,9 @@ describe('exactly once and never lost, on every path an intent takes', () => {
 
   beforeAll(async () => {
     env = await startLocalEnvironment({
-      outreachUsers: ['u1', 'u2'],
+      outreachUsers: ['u1', 'u2', 'u3'],
       stopOnSignals: false,
-      simulator: { users: ['u1', 'u2'], batches: { startDelaySeconds: 0, secondsPerItem: 0 } },
+      simulator: { users: ['u1', 'u2', 'u3'], batches: { startDelaySeconds: 0, secondsPerItem: 0 } },
     });
     dispatcher = localDispatcher(
       {
@@ -215,6 +215,32 @@ describe('exactly once and never lost, on every path an intent takes', () => {
       duplicates: stats().duplicatesCreated,
       deadLetters: (await drive.deadLetters('bulk')).length,
     }).toEqual({ statuses: ['succeeded', 'succeeded'], upstreamRequests: 2, duplicates: 0, deadLetters: 0 });
+  }, 60_000);
+
+  it('GIVEN a 429 WHEN returning its lease fails twice THEN the cool-down is still recorded and the intent waits, not failed', async () => {
+    // Outreach allows u3 one request and sends no rate-limit headers, so only a 429 can tell the gate.
+    env.simulator?.configure({ budget: 1, rateLimitHeaders: false });
+    try {
+      const first = create('cooldown-1', 'cooldown-1@example.com', 'u3');
+      const second = create('cooldown-2', 'cooldown-2@example.com', 'u3');
+      await drive.send(first);
+      await drive.drain('bulk');
+      await drive.send(second);
+      const messages = await drive.receive('bulk');
+      releases.failures = 2;
+      const response = await drive.invoke('bulk', messages);
+      const gate = await dispatcher.gate.snapshot('u3');
+      expect({
+        waited: response.batchItemFailures.length,
+        failuresLeft: releases.failures,
+        coolingDown: (gate.cooldownUntil ?? 0) > Date.now(),
+        status: (await result(second.id)).status,
+        failureAttempts: (await result(second.id)).failureAttempts,
+      }).toEqual({ waited: 1, failuresLeft: 0, coolingDown: true, status: 'in-progress', failureAttempts: 0 });
+    } finally {
+      releases.failures = 0;
+      env.simulator?.configure({ budget: 10_000, rateLimitHeaders: true });
+    }
   }, 60_000);
 
   it('GIVEN a bulk action whose connection resets after Outreach performed it WHEN the answer is lost THEN it is dead-lettered as ambiguous, never sent again', async () => {
