@@ -67,6 +67,7 @@ export function localDispatcher(
     readonly logger?: DispatchLogger;
     readonly clock?: () => number;
     readonly decorateIntents?: DispatcherParts['decorateIntents'];
+    readonly decorateGate?: DispatcherParts['decorateGate'];
   } = {},
 ): LocalDispatcher {
   const env = environment.dispatcherEnvironment;
@@ -103,6 +104,7 @@ export function localDispatcher(
     logger: options.logger ?? QUIET_LOGGER,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.decorateIntents ? { decorateIntents: options.decorateIntents } : {}),
+    ...(options.decorateGate ? { decorateGate: options.decorateGate } : {}),
   });
   return { ...wired, metrics, dynamodbRequests: () => requests, close: () => dynamodb.destroy() };
 }

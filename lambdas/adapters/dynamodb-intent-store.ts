@@ -1,8 +1,9 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { IntentStore } from '../dispatcher/ports';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Claim, ClaimRequest, DeadLetterMark, IntentStore, Release } from '../dispatcher/ports';
 import type { Intent } from '../shared/intent';
 import {
-  type IntentError,
   type IntentOutcome,
   type IntentRecord,
   intentRecordExpiresAt,
@@ -10,16 +11,31 @@ import {
 } from '../shared/intent-record';
 import { intentKey, TABLE_KEYS } from '../shared/names';
 
-/** Attributes one write sets (besides the common ones) or adds to. */
-interface RecordChange {
-  readonly status: IntentRecord['status'];
-  readonly set?: Readonly<Record<string, unknown>>;
+/** One conditional UpdateItem, written as attribute → value maps and turned into an expression. */
+interface Change {
+  readonly set: Readonly<Record<string, unknown>>;
+  /** Attributes set only when absent (`if_not_exists`). */
+  readonly setIfAbsent?: Readonly<Record<string, unknown>>;
   readonly add?: Readonly<Record<string, number>>;
+  readonly remove?: readonly string[];
+  /** The condition, over `#name` placeholders of attributes and `:name` values given in `values`. */
+  readonly condition: string;
+  readonly values?: Readonly<Record<string, unknown>>;
+  readonly returnOld?: boolean;
 }
 
+/** What a conditional write came to: applied (with the old item when asked), or refused with the item as it is. */
+type Written =
+  | { readonly applied: true; readonly old?: IntentRecord }
+  | { readonly applied: false; readonly current?: IntentRecord };
+
+const IN_PROGRESS = 'in-progress';
+const NOT_SETTLED_OWNED = '#status = :inProgress AND #owner = :owner';
+
 /**
- * Intent records in the gate table. Every write is one UpdateItem that creates the record if needed and never
- * loses what an earlier write recorded: failure counts are added, the first `createdAt` stays.
+ * Intent records in the gate table, as the conditional state machine of intent-record.ts. Each transition is one
+ * UpdateItem conditioned on the state it starts from; a claim that is refused returns the record as it is
+ * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), so a settled or owned record costs no second read.
  */
 export class DynamoDbIntentStore implements IntentStore {
   constructor(
@@ -38,33 +54,106 @@ export class DynamoDbIntentStore implements IntentStore {
     return Item === undefined ? undefined : parseIntentRecord(Item);
   }
 
-  async markSucceeded(intent: Intent, outcome: IntentOutcome, now: number): Promise<void> {
-    await this.write(intent, now, { status: 'succeeded', set: { result: outcome } });
-  }
-
-  async recordFailure(intent: Intent, error: IntentError, mayExist: boolean, now: number): Promise<number> {
-    const attributes = await this.write(intent, now, {
-      status: 'in-progress',
-      set: { lastError: error, ...(mayExist ? { mayExist: true } : {}) },
-      add: { failureAttempts: 1 },
+  async claim(intent: Intent, request: ClaimRequest, now: number): Promise<Claim> {
+    const written = await this.write(intent, now, {
+      ...this.taking(request),
+      setIfAbsent: { createdAt: now, failureAttempts: 0 },
+      condition:
+        'attribute_not_exists(#pk) OR (#status = :inProgress AND (attribute_not_exists(#payloadHash) OR #payloadHash = :payloadHash)' +
+        ' AND (attribute_not_exists(#owner) OR #owner = :owner OR #ownerExpiresAt < :now))',
+      values: { ':payloadHash': request.payloadHash, ':owner': request.owner, ':now': now },
+      returnOld: true,
     });
-    return Number(attributes?.failureAttempts ?? 1);
+    return this.claimOf(intent, written);
   }
 
-  async markDeferred(intent: Intent, receiveCount: number, now: number): Promise<void> {
-    await this.write(intent, now, { status: 'in-progress', set: { deferredAtReceive: receiveCount } });
-  }
-
-  async markDeadLettered(intent: Intent, reason: string, error: IntentError | undefined, now: number): Promise<void> {
-    await this.write(intent, now, {
-      status: 'dead-lettered',
-      set: { deadLetterReason: reason, ...(error === undefined ? {} : { lastError: error }) },
+  async reopen(intent: Intent, request: ClaimRequest, deadLetterId: string, now: number): Promise<Claim> {
+    const taking = this.taking(request);
+    const written = await this.write(intent, now, {
+      set: { ...taking.set, failureAttempts: 0 },
+      setIfAbsent: { createdAt: now },
+      add: { redrives: 1 },
+      remove: ['deadLetterReason', 'deadLetterId', 'deadLetteredBy', ...(taking.remove ?? [])],
+      condition:
+        '#status = :deadLettered AND #deadLetterId = :deadLetterId AND (attribute_not_exists(#payloadHash) OR #payloadHash = :payloadHash)',
+      values: { ':deadLettered': 'dead-lettered', ':deadLetterId': deadLetterId, ':payloadHash': request.payloadHash },
+      returnOld: true,
     });
+    return this.claimOf(intent, written);
   }
 
-  private async write(intent: Intent, now: number, change: RecordChange): Promise<Record<string, unknown> | undefined> {
+  async succeed(intent: Intent, _owner: string, outcome: IntentOutcome, now: number): Promise<boolean> {
+    // Conditioned on "in progress" only: a 2xx is what happened upstream, and it is kept even if this message's
+    // ownership lapsed meanwhile. A settled record is never overwritten.
+    const written = await this.write(intent, now, {
+      set: { status: 'succeeded', result: outcome },
+      remove: ['owner', 'ownerExpiresAt', 'unconfirmedSend'],
+      condition: '#status = :inProgress',
+    });
+    return written.applied;
+  }
+
+  async release(intent: Intent, owner: string, release: Release, now: number): Promise<boolean> {
+    const written = await this.write(intent, now, {
+      set: {
+        ...(release.unconfirmedSend ? { unconfirmedSend: true } : {}),
+        ...(release.failure === undefined ? {} : { lastError: release.failure }),
+      },
+      ...(release.failure === undefined ? {} : { add: { failureAttempts: 1 } }),
+      remove: ['owner', 'ownerExpiresAt', ...(release.unconfirmedSend ? [] : ['unconfirmedSend'])],
+      condition: NOT_SETTLED_OWNED,
+      values: { ':owner': owner },
+    });
+    return written.applied;
+  }
+
+  async deadLetter(intent: Intent, owner: string, mark: DeadLetterMark, now: number): Promise<boolean> {
+    const written = await this.write(intent, now, {
+      set: {
+        status: 'dead-lettered',
+        deadLetterReason: mark.reason,
+        deadLetterId: mark.deadLetterId,
+        deadLetteredBy: owner,
+        ...(mark.error === undefined ? {} : { lastError: mark.error }),
+      },
+      ...(mark.countFailure ? { add: { failureAttempts: 1 } } : {}),
+      remove: ['owner', 'ownerExpiresAt'],
+      condition: NOT_SETTLED_OWNED,
+      values: { ':owner': owner },
+    });
+    return written.applied;
+  }
+
+  /** What every claim sets: in progress, owned by the message until its expiry, and the payload's hash. */
+  private taking(request: ClaimRequest): Pick<Change, 'set' | 'remove'> {
+    return {
+      set: {
+        status: IN_PROGRESS,
+        owner: request.owner,
+        ownerExpiresAt: request.ownerExpiresAt,
+        payloadHash: request.payloadHash,
+        ...(request.guardSend ? { unconfirmedSend: true } : {}),
+      },
+    };
+  }
+
+  private claimOf(intent: Intent, written: Written): Claim {
+    if (written.applied) return { kind: 'claimed', ...(written.old === undefined ? {} : { previous: written.old }) };
+    if (written.current === undefined) {
+      throw new Error(`the claim on intent ${intent.id} was refused but DynamoDB returned no record`);
+    }
+    return { kind: 'refused', current: written.current };
+  }
+
+  private async write(intent: Intent, now: number, change: Change): Promise<Written> {
+    const names: Record<string, string> = {};
+    const name = (attribute: string) => {
+      const placeholder = `#${attribute}`;
+      names[placeholder] = attribute;
+      return placeholder;
+    };
+    const values: Record<string, unknown> = { ...change.values };
     const set: Record<string, unknown> = {
-      status: change.status,
       lane: intent.lane,
       user: intent.user,
       operationType: intent.operation.type,
@@ -72,35 +161,49 @@ export class DynamoDbIntentStore implements IntentStore {
       [TABLE_KEYS.ttlAttribute]: intentRecordExpiresAt(now, this.options.recordTtlSeconds),
       ...change.set,
     };
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = { ':now': now };
-    const sets = Object.entries(set).map(([name, value], i) => {
-      names[`#s${i}`] = name;
-      values[`:s${i}`] = value;
-      return `#s${i} = :s${i}`;
+    const sets = Object.entries(set).map(([attribute, value]) => {
+      values[`:set_${attribute}`] = value;
+      return `${name(attribute)} = :set_${attribute}`;
     });
-    names['#createdAt'] = 'createdAt';
-    sets.push('#createdAt = if_not_exists(#createdAt, :now)');
-    const adds = Object.entries(change.add ?? {}).map(([name, value], i) => {
-      names[`#a${i}`] = name;
-      values[`:a${i}`] = value;
-      return `#a${i} :a${i}`;
-    });
-    if (!('failureAttempts' in (change.add ?? {}))) {
-      names['#failureAttempts'] = 'failureAttempts';
-      values[':zero'] = 0;
-      sets.push('#failureAttempts = if_not_exists(#failureAttempts, :zero)');
+    for (const [attribute, value] of Object.entries(change.setIfAbsent ?? {})) {
+      values[`:init_${attribute}`] = value;
+      sets.push(`${name(attribute)} = if_not_exists(${name(attribute)}, :init_${attribute})`);
     }
-    const { Attributes } = await this.documents.send(
-      new UpdateCommand({
-        TableName: this.options.tableName,
-        Key: { [TABLE_KEYS.partitionKey]: intentKey(intent.id) },
-        UpdateExpression: `SET ${sets.join(', ')}${adds.length > 0 ? ` ADD ${adds.join(', ')}` : ''}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: adds.length > 0 ? 'UPDATED_NEW' : 'NONE',
-      }),
-    );
-    return Attributes;
+    const adds = Object.entries(change.add ?? {}).map(([attribute, value]) => {
+      values[`:add_${attribute}`] = value;
+      return `${name(attribute)} :add_${attribute}`;
+    });
+    const removes = (change.remove ?? []).filter((attribute) => !(attribute in set)).map(name);
+    // Placeholders the condition uses; `#pk` is the table's partition key.
+    for (const [, attribute] of change.condition.matchAll(/#(\w+)/g)) {
+      names[`#${attribute}`] = attribute === 'pk' ? TABLE_KEYS.partitionKey : (attribute as string);
+    }
+    if (change.condition.includes(':inProgress')) values[':inProgress'] = IN_PROGRESS;
+    const expression = [
+      `SET ${sets.join(', ')}`,
+      ...(adds.length > 0 ? [`ADD ${adds.join(', ')}`] : []),
+      ...(removes.length > 0 ? [`REMOVE ${removes.join(', ')}`] : []),
+    ].join(' ');
+    try {
+      const { Attributes } = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { [TABLE_KEYS.partitionKey]: intentKey(intent.id) },
+          UpdateExpression: expression,
+          ConditionExpression: change.condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: change.returnOld ? 'ALL_OLD' : 'NONE',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { applied: true, ...(Attributes === undefined ? {} : { old: parseIntentRecord(Attributes) }) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return {
+        applied: false,
+        ...(error.Item === undefined ? {} : { current: parseIntentRecord(unmarshall(error.Item)) }),
+      };
+    }
   }
 }

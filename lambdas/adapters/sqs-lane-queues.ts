@@ -4,7 +4,8 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { DeadLetter, LaneQueues } from '../dispatcher/ports';
+import type { SQSMessageAttributes } from 'aws-lambda';
+import type { DeadLetter, LaneQueues, Resend } from '../dispatcher/ports';
 import type { LaneEndpoints } from '../shared/config';
 import type { Lane } from '../shared/names';
 
@@ -16,6 +17,11 @@ export const DEAD_LETTER_ATTRIBUTES = {
   outreachErrorId: 'outreach-gate.outreach-error-id',
   detail: 'outreach-gate.detail',
   intentId: 'outreach-gate.intent-id',
+  /**
+   * The intent record's dead-letter id. SQS keeps message attributes when a dead-letter queue is redriven
+   * (`StartMessageMoveTask`), so a lane message carrying it is a redrive, and re-opens the intent exactly once.
+   */
+  deadLetterId: 'outreach-gate.dead-letter-id',
 } as const;
 
 const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value.slice(0, 1024) });
@@ -44,6 +50,9 @@ export class SqsLaneQueues implements LaneQueues {
   async deadLetter(lane: Lane, message: DeadLetter): Promise<void> {
     const attributes: Record<string, MessageAttributeValue> = { [DEAD_LETTER_ATTRIBUTES.reason]: text(message.reason) };
     if (message.intentId !== undefined) attributes[DEAD_LETTER_ATTRIBUTES.intentId] = text(message.intentId);
+    if (message.deadLetterId !== undefined) {
+      attributes[DEAD_LETTER_ATTRIBUTES.deadLetterId] = text(message.deadLetterId);
+    }
     if (message.error !== undefined) {
       attributes[DEAD_LETTER_ATTRIBUTES.errorKind] = text(message.error.kind);
       if (message.error.status !== undefined) {
@@ -67,14 +76,30 @@ export class SqsLaneQueues implements LaneQueues {
     );
   }
 
-  async resend(lane: Lane, message: { body: string; groupId: string; deduplicationId: string }): Promise<void> {
+  async resend(lane: Lane, message: Resend): Promise<void> {
+    const attributes = sqsAttributes(message.attributes ?? {});
     await this.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.lanes[lane].queueUrl,
         MessageBody: message.body,
         MessageGroupId: message.groupId,
         MessageDeduplicationId: message.deduplicationId,
+        ...(Object.keys(attributes).length > 0 ? { MessageAttributes: attributes } : {}),
       }),
     );
   }
+}
+
+/** The attributes of a received message (the event's form) as SendMessage takes them. */
+export function sqsAttributes(attributes: SQSMessageAttributes): Record<string, MessageAttributeValue> {
+  return Object.fromEntries(
+    Object.entries(attributes).map(([name, value]) => [
+      name,
+      {
+        DataType: value.dataType,
+        ...(value.stringValue === undefined ? {} : { StringValue: value.stringValue }),
+        ...(value.binaryValue === undefined ? {} : { BinaryValue: Buffer.from(value.binaryValue, 'base64') }),
+      },
+    ]),
+  );
 }

@@ -6,11 +6,17 @@ import type { LaneQueues } from './ports';
 /** The Lambda handler's shape: an SQS batch in, a partial batch response out. */
 export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
+/** Thrown for a record whose message group stopped earlier in the batch (a recycled record): it is not processed. */
+class GroupStoppedError extends Error {
+  override readonly name = 'GroupStoppedError';
+}
+
 /**
  * Processes one batch in message-group order with Powertools' FIFO processor: once a record of a group is
- * deferred or fails, the group's later records are not processed and are reported failed too, so order holds.
- * Those skipped records are made visible again at once: they stay behind their group's first record, which is
- * hidden for its wait. A batch in which every record waits is a normal outcome, not an invocation error.
+ * deferred, recycled or fails, the group's later records are not processed and are reported failed, so order
+ * holds. Those skipped records are made visible again at once: they stay behind their group's first record, which
+ * is hidden for its wait. A recycled record is deleted (its copy is on the queue) but stops its group just the
+ * same. A batch in which every record waits is a normal outcome, not an invocation error.
  */
 export function createBatchHandler(
   dispatcher: IntentDispatcher,
@@ -20,10 +26,15 @@ export function createBatchHandler(
   return async (event, context) => {
     const processor = new SqsFifoPartialProcessorAsync();
     const processed = new Set<string>();
+    const stoppedGroups = new Set<string>();
     const recordHandler = async (record: SQSRecord) => {
+      const group = record.attributes.MessageGroupId ?? record.messageId;
+      if (stoppedGroups.has(group)) throw new GroupStoppedError(`group ${group} stopped at a recycled record`);
       processed.add(record.messageId);
       try {
-        return await dispatcher.process(record, () => context.getRemainingTimeInMillis());
+        const outcome = await dispatcher.process(record, () => context.getRemainingTimeInMillis());
+        if (outcome === 'recycled') stoppedGroups.add(group);
+        return outcome;
       } catch (error) {
         if (!(error instanceof DeferredError)) {
           logger.error('record failed unexpectedly; it will be retried after its visibility timeout', {

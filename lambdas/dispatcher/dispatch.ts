@@ -1,20 +1,40 @@
 import type { SQSRecord } from 'aws-lambda';
-import { backoffDelayMs, cooldownUntilFor429, type GateStore } from '../gate';
+import { backoffDelayMs, cooldownUntilFor429, type GateStore, type Lease, type UpstreamResult } from '../gate';
 import type { OutreachApi, OutreachReply, OutreachRequest } from '../outreach/client';
 import type { GateConfig, LaneEndpoints } from '../shared/config';
 import { type Intent, intentIdSchema, MAX_INTENT_BYTES, safeParseIntent } from '../shared/intent';
-import type { IntentError, IntentOutcome, IntentRecord } from '../shared/intent-record';
+import { type IntentError, type IntentOutcome, type IntentRecord, payloadHashOf } from '../shared/intent-record';
 import { LANES, type Lane } from '../shared/names';
 import { requestPolicyOf, requestPolicyRefusal } from '../shared/request-policy';
 import { classifyReply, firstResourceId, outcomeOf, type Verdict } from './classify';
-import { isNonIdempotentCreate, lookupRequest, performRequest, upsertWriteRequest } from './plan';
-import { CredentialsError, type GateMetrics, type IntentStore, type LaneQueues, type TokenProvider } from './ports';
+import { lookupRequest, performRequest, repeatsHarmfully, upsertWriteRequest } from './plan';
+import {
+  type Claim,
+  CredentialsError,
+  type GateMetrics,
+  type IntentStore,
+  type LaneQueues,
+  type TokenProvider,
+} from './ports';
+import { onRefusedClaim, sendPlan } from './record-rules';
 
 /** How often a caller told to wait for a lease tries again, at most. */
 const LEASE_POLL_MS = 100;
 
 /** SQS's longest visibility timeout: the longest a deferral can hide a message. */
 export const MAX_DEFERRAL_SECONDS = 43_200;
+
+/** Time kept after an upstream request for settling the record (DynamoDB and SQS writes). */
+export const SETTLE_MARGIN_MS = 2000;
+
+/** Lambda's longest invocation: no receive owns an intent's record for longer. */
+const MAX_OWNERSHIP_MS = 900_000;
+
+/** How many times returning a lease is tried before it is left to expire. */
+const RELEASE_TRIES = 3;
+
+/** Message attribute that marks a lane message as a redrive of a dead-letter copy (see sqs-lane-queues.ts). */
+export const REDRIVE_ATTRIBUTE = 'outreach-gate.dead-letter-id';
 
 /** Something the dispatcher logs through (Powertools Logger in Lambda). */
 export interface DispatchLogger {
@@ -39,7 +59,10 @@ export interface DispatchDependencies {
   readonly random?: () => number;
 }
 
-/** How one record ended; a deferred record is reported failed to SQS, so its message stays. */
+/**
+ * How one record ended; a deferred record is reported failed to SQS, so its message stays. A `recycled` record
+ * is deleted (a copy was sent) and stops its message group for the rest of the batch.
+ */
 export type RecordOutcome = 'succeeded' | 'dead-lettered' | 'already-settled' | 'recycled';
 
 /**
@@ -62,14 +85,11 @@ export function deferralSeconds(
 }
 
 /**
- * Whether a create must be read back before it is sent: when an earlier receive may have sent it. That is any
- * redelivery, unless the previous receive ended in a recorded deferral (nothing sent) and no earlier attempt
- * failed ambiguously (a timeout, a reset or a 5xx after sending).
+ * The time an invocation must still have to start a record or an upstream request: the request's timeout and
+ * the margin to settle after it. With less, the record goes back to its queue at once (a wait, not a failure).
  */
-export function mustReadBack(intent: Intent, receiveCount: number, existing: IntentRecord | undefined): boolean {
-  if (!isNonIdempotentCreate(intent.operation) || receiveCount <= 1) return false;
-  const record = existing as (IntentRecord & { mayExist?: boolean; deferredAtReceive?: number }) | undefined;
-  return record === undefined || record.mayExist === true || record.deferredAtReceive !== receiveCount - 1;
+export function timeNeededMs(config: GateConfig): number {
+  return config.outreach.requestTimeoutMs + SETTLE_MARGIN_MS;
 }
 
 /** Thrown to the batch processor for a record that must stay on its queue (it was deferred). */
@@ -94,14 +114,45 @@ class Wait {
 /** A verdict that ends processing of the record. */
 class Settle {
   constructor(
-    readonly action: { kind: 'dead-letter'; reason: string; error?: IntentError } | { kind: 'defer'; wait: Wait },
+    readonly action:
+      | { kind: 'dead-letter'; reason: string; error?: IntentError; countFailure?: boolean }
+      | { kind: 'defer'; wait: Wait; failure?: IntentError },
   ) {}
 }
 
+/** One receive working on an intent whose record it owns. */
+interface Attempt {
+  readonly record: SQSRecord;
+  readonly lane: Lane;
+  readonly intent: Intent;
+  /** The record before this receive claimed it. */
+  readonly previous: IntentRecord | undefined;
+  /** Whether the claim re-opened a dead-lettered record (a redrive). */
+  readonly redriven: boolean;
+  /** Failed attempts counted before this receive. */
+  readonly failuresBefore: number;
+  /**
+   * What the record must say if this receive lets go now: a request that does harm when repeated went out and
+   * its outcome is not stored yet (true from the send until a definite answer other than a 2xx, or until the 2xx
+   * is stored).
+   */
+  unconfirmed: boolean;
+  /** Whether this receive still owns the record. */
+  owned: boolean;
+}
+
+/** The upstream answer to one request, and, for a 2xx that settles the intent, the lease still to return. */
+interface Answer {
+  readonly status: number;
+  readonly body: unknown;
+  readonly outcome: IntentOutcome;
+  readonly release?: () => Promise<void>;
+}
+
 /**
- * Processes one SQS record of a lane: validates the intent, skips it when already settled, asks the gate for
- * each upstream request, calls Outreach, and settles the intent (result stored), dead-letters it (with the
- * reason), or defers it (message hidden until it may go; never counted as a failure).
+ * Processes one SQS record of a lane: validates the intent, claims its record (a conditional write, on every
+ * receive), asks the gate for each upstream request, calls Outreach, and settles the intent (result stored
+ * first), dead-letters it (with the reason), or defers it (message hidden until it may go; never a failure).
  */
 export class IntentDispatcher {
   private readonly clock: () => number;
@@ -126,49 +177,167 @@ export class IntentDispatcher {
 
   /**
    * Processes one record. Resolves when the message may be deleted; throws {@link DeferredError} when it must
-   * stay (already hidden for the wait). `remainingMs` is the invocation's time left, for in-process waits.
+   * stay (already hidden for the wait). `remainingMs` is the invocation's time left: no record and no upstream
+   * request is started without {@link timeNeededMs} of it.
    */
   async process(record: SQSRecord, remainingMs: () => number = () => Number.POSITIVE_INFINITY): Promise<RecordOutcome> {
     const lane = this.laneOf(record);
     const parsed = this.parse(record, lane);
     if (parsed.kind === 'invalid') {
-      await this.deadLetter(record, lane, undefined, parsed.intentId, 'invalid', {
-        kind: 'invalid',
-        detail: parsed.detail,
+      await this.sendToDeadLetterQueue(record, lane, {
+        reason: 'invalid',
+        error: { kind: 'invalid', detail: parsed.detail },
+        ...(parsed.intentId === undefined ? {} : { intentId: parsed.intentId }),
       });
       return 'dead-lettered';
     }
     const intent = parsed.intent;
-    const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
-    const existing = receiveCount > 1 ? await this.deps.intents.get(intent.id) : undefined;
-    if (existing?.status === 'succeeded' || existing?.status === 'dead-lettered') {
-      this.deps.logger.info('intent already settled; not sending it again', {
-        intentId: intent.id,
-        status: existing.status,
-      });
-      return 'already-settled';
-    }
-    if (intent.deadline !== undefined && Date.parse(intent.deadline) <= this.clock()) {
-      await this.deadLetter(record, lane, intent, intent.id, 'expired', {
-        kind: 'expired',
-        detail: `deadline ${intent.deadline} passed`,
-      });
-      return 'dead-lettered';
-    }
-
+    if (remainingMs() < timeNeededMs(this.deps.config)) return this.giveBack(record, lane);
+    const taken = await this.take(record, lane, intent, remainingMs);
+    if (taken.kind === 'done') return taken.outcome;
+    const attempt = taken.attempt;
     try {
-      const outcome = await this.perform(intent, lane, mustReadBack(intent, receiveCount, existing), remainingMs);
-      await this.deps.intents.markSucceeded(intent, outcome, this.clock());
-      this.deps.metrics.succeeded(lane, this.clock() - Number(record.attributes.SentTimestamp ?? this.clock()));
-      return 'succeeded';
+      return await this.settle(attempt, remainingMs);
     } catch (error) {
-      if (!(error instanceof Settle)) throw error;
-      if (error.action.kind === 'dead-letter') {
-        await this.deadLetter(record, lane, intent, intent.id, error.action.reason, error.action.error);
-        return 'dead-lettered';
+      if (error instanceof Settle) {
+        if (error.action.kind === 'dead-letter') {
+          await this.deadLetter(attempt, error.action.reason, error.action.error, error.action.countFailure === true);
+          return 'dead-lettered';
+        }
+        return this.defer(attempt, error.action.wait, error.action.failure);
       }
-      return this.defer(record, lane, intent, receiveCount, error.action.wait);
+      await this.abandon(attempt);
+      throw error;
     }
+  }
+
+  /** Performs a claimed intent and stores its result before anything else. */
+  private async settle(attempt: Attempt, remainingMs: () => number): Promise<RecordOutcome> {
+    const { intent, lane, record } = attempt;
+    if (intent.deadline !== undefined && Date.parse(intent.deadline) <= this.clock()) {
+      throw new Settle({
+        kind: 'dead-letter',
+        reason: 'expired',
+        error: { kind: 'expired', detail: `deadline ${intent.deadline} passed` },
+      });
+    }
+    const plan = sendPlan(intent, attempt.previous, attempt.redriven);
+    if (plan === 'ambiguous') {
+      throw new Settle({
+        kind: 'dead-letter',
+        reason: 'ambiguous',
+        error: attempt.previous?.lastError ?? {
+          kind: 'ambiguous',
+          detail: 'an earlier attempt may have reached Outreach and its outcome was never seen; it cannot be read back',
+        },
+      });
+    }
+    const answer = await this.perform(attempt, plan === 'read-back', remainingMs);
+    const stored = await this.deps.intents.succeed(intent, record.messageId, answer.outcome, this.clock());
+    attempt.owned = false;
+    if (!stored) {
+      this.deps.logger.error('Outreach answered 2xx but the intent was already settled; its record is kept as it is', {
+        intentId: intent.id,
+        outcome: answer.outcome,
+      });
+    }
+    await answer.release?.();
+    this.deps.metrics.succeeded(lane, this.clock() - Number(record.attributes.SentTimestamp ?? this.clock()));
+    return 'succeeded';
+  }
+
+  /**
+   * Claims the intent's record for this message, or decides from the record why not: already settled, another
+   * payload, dead-lettered (a redrive re-opens it), or in flight elsewhere (wait).
+   */
+  private async take(
+    record: SQSRecord,
+    lane: Lane,
+    intent: Intent,
+    remainingMs: () => number,
+  ): Promise<{ kind: 'claimed'; attempt: Attempt } | { kind: 'done'; outcome: RecordOutcome }> {
+    const now = this.clock();
+    const request = {
+      owner: record.messageId,
+      ownerExpiresAt: now + Math.min(remainingMs(), MAX_OWNERSHIP_MS),
+      payloadHash: payloadHashOf(intent),
+      guardSend: repeatsHarmfully(intent.operation),
+    };
+    const redriveOf = record.messageAttributes?.[REDRIVE_ATTRIBUTE]?.stringValue;
+    let claim: Claim = await this.deps.intents.claim(intent, request, now);
+    let redriven = false;
+    if (claim.kind === 'refused') {
+      const refusal = onRefusedClaim(claim.current, { ...request, now, ...(redriveOf ? { redriveOf } : {}) });
+      if (refusal.kind === 'redrive') {
+        claim = await this.deps.intents.reopen(intent, request, refusal.deadLetterId, now);
+        redriven = claim.kind === 'claimed';
+      }
+    }
+    if (claim.kind === 'refused')
+      return { kind: 'done', outcome: await this.refused(record, lane, intent, claim.current) };
+    const previous = claim.previous;
+    if (redriven) this.deps.logger.info('dead-lettered intent redriven; performing it again', { intentId: intent.id });
+    return {
+      kind: 'claimed',
+      attempt: {
+        record,
+        lane,
+        intent,
+        previous,
+        redriven,
+        failuresBefore: redriven ? 0 : (previous?.failureAttempts ?? 0),
+        unconfirmed: previous?.unconfirmedSend === true,
+        owned: true,
+      },
+    };
+  }
+
+  /** Acts on a claim refused for good (a redrive that lost its race is decided again, as a plain receive). */
+  private async refused(record: SQSRecord, lane: Lane, intent: Intent, current: IntentRecord): Promise<RecordOutcome> {
+    const refusal = onRefusedClaim(current, {
+      payloadHash: payloadHashOf(intent),
+      owner: record.messageId,
+      now: this.clock(),
+    });
+    switch (refusal.kind) {
+      case 'already-settled':
+        this.deps.logger.info('intent already succeeded; not sending it again', { intentId: intent.id });
+        return 'already-settled';
+      case 'id-reused':
+        await this.sendToDeadLetterQueue(record, lane, {
+          reason: 'id-reused',
+          error: refusal.error,
+          intentId: intent.id,
+        });
+        return 'dead-lettered';
+      case 'dead-letter-again':
+        await this.sendToDeadLetterQueue(record, lane, {
+          reason: refusal.reason,
+          intentId: intent.id,
+          ...(refusal.error === undefined ? {} : { error: refusal.error }),
+          ...(refusal.deadLetterId === undefined ? {} : { deadLetterId: refusal.deadLetterId }),
+          // The message that dead-lettered it came back after a crash: the same copy, de-duplicated by SQS.
+          ...(current.deadLetteredBy === record.messageId && refusal.deadLetterId !== undefined
+            ? { deduplicationId: refusal.deadLetterId }
+            : {}),
+        });
+        return 'dead-lettered';
+      case 'wait':
+      case 'redrive': {
+        const untilMs =
+          refusal.kind === 'wait'
+            ? Math.min(refusal.untilMs, this.clock() + this.deps.config.deferral.maxInProcessWaitMs)
+            : this.clock();
+        return this.waitUnowned(record, lane, intent, new Wait(untilMs, 'in-flight'));
+      }
+    }
+  }
+
+  /** The invocation is nearly out of time: the record goes back to its queue at once, untouched. */
+  private async giveBack(record: SQSRecord, lane: Lane): Promise<never> {
+    this.deps.metrics.deferral('time');
+    await this.deps.queues.defer(lane, record.receiptHandle, 0);
+    throw new DeferredError('time', 0);
   }
 
   private parse(
@@ -209,72 +378,75 @@ export class IntentDispatcher {
     return { kind: 'ok', intent };
   }
 
-  private async perform(
-    intent: Intent,
-    lane: Lane,
-    readBack: boolean,
-    remainingMs: () => number,
-  ): Promise<IntentOutcome> {
+  private async perform(attempt: Attempt, readBack: boolean, remainingMs: () => number): Promise<Answer> {
+    const { intent, lane } = attempt;
     const op = intent.operation;
     if (op.type === 'prospect.upsert') {
-      const lookup = await this.call(intent, lane, lookupRequest(intent) as OutreachRequest, false, remainingMs);
+      const lookup = await this.call(attempt, lane, lookupRequest(intent) as OutreachRequest, false, remainingMs);
       const found = firstResourceId(lookup.body);
-      const write = upsertWriteRequest(intent, found);
-      return (await this.call(intent, lane, write, found === undefined, remainingMs)).outcome;
+      return this.call(attempt, lane, upsertWriteRequest(intent, found), true, remainingMs);
     }
-    if (readBack) {
-      const lookup = lookupRequest(intent);
-      if (lookup !== undefined) {
-        const found = await this.call(intent, lane, lookup, false, remainingMs);
-        if (firstResourceId(found.body) !== undefined) {
-          this.deps.logger.info('an earlier attempt already created it; reusing the resource', { intentId: intent.id });
-          return outcomeOf(found.status, found.body);
-        }
+    const lookup = readBack ? lookupRequest(intent) : undefined;
+    if (lookup !== undefined) {
+      const found = await this.call(attempt, lane, lookup, false, remainingMs);
+      if (firstResourceId(found.body) !== undefined) {
+        this.deps.logger.info('an earlier attempt already created it; reusing the resource', { intentId: intent.id });
+        return { status: found.status, body: found.body, outcome: outcomeOf(found.status, found.body) };
       }
+      // Nothing was created: the earlier attempt's outcome is known now.
+      attempt.unconfirmed = false;
     }
-    return (await this.call(intent, lane, performRequest(intent), isNonIdempotentCreate(op), remainingMs)).outcome;
+    return this.call(attempt, lane, performRequest(intent), true, remainingMs);
   }
 
-  /** One upstream request through the gate, with one token refresh on a 401. */
+  /**
+   * One upstream request through the gate, with one token refresh on a 401. The lease is returned before acting
+   * on the answer, except after the 2xx of the request that performs the intent: that result is stored first.
+   */
   private async call(
-    intent: Intent,
+    attempt: Attempt,
     lane: Lane,
     request: OutreachRequest,
-    isCreate: boolean,
+    performs: boolean,
     remainingMs: () => number,
-  ): Promise<{ status: number; body: unknown; outcome: IntentOutcome }> {
-    for (let attempt = 1; ; attempt++) {
-      const token = await this.token(intent);
+  ): Promise<Answer> {
+    const { intent } = attempt;
+    const guarded = performs && repeatsHarmfully(intent.operation);
+    for (let tries = 1; ; tries++) {
+      if (remainingMs() < timeNeededMs(this.deps.config)) {
+        throw new Settle({ kind: 'defer', wait: new Wait(this.clock(), 'time') });
+      }
+      const token = await this.token(attempt);
       const lease = await this.admit(intent.user, lane, remainingMs);
+      if (guarded) attempt.unconfirmed = true;
       const reply = await this.deps.outreach.send(request, token);
-      await this.deps.gate.release(lease, {
-        status: reply.kind === 'response' ? reply.status : 'timeout',
-        ...(reply.kind === 'response' ? { headers: reply.headers } : {}),
-      });
+      const result: UpstreamResult =
+        reply.kind === 'response' ? { status: reply.status, headers: reply.headers } : { status: 'timeout' };
       this.deps.metrics.upstream(reply.kind === 'response' ? reply.status : 'timeout', reply.latencyMs);
       const verdict = classifyReply(reply);
-      if (verdict.kind === 'unauthorized' && attempt === 1) {
+      // Until a 2xx is stored, or while the answer is unknown, a harmful repeat must be avoided.
+      if (guarded) attempt.unconfirmed = verdict.kind === 'success' || verdict.kind === 'failed';
+      if (verdict.kind === 'success' && performs) {
+        return { ...this.answerOf(reply, verdict.outcome), release: () => this.returnLease(lease, result, intent) };
+      }
+      await this.returnLease(lease, result, intent);
+      if (verdict.kind === 'unauthorized' && tries === 1) {
         await this.deps.tokens.invalidate(intent.user, token);
         continue;
       }
-      return this.act(intent, lane, verdict, reply, isCreate);
+      return this.act(attempt, verdict, reply, guarded);
     }
   }
 
-  private async act(
-    intent: Intent,
-    lane: Lane,
-    verdict: Verdict,
-    reply: OutreachReply,
-    isCreate: boolean,
-  ): Promise<{ status: number; body: unknown; outcome: IntentOutcome }> {
+  private answerOf(reply: OutreachReply, outcome: IntentOutcome): Answer {
+    const response = reply as { status: number; body: unknown };
+    return { status: response.status, body: response.body, outcome };
+  }
+
+  private async act(attempt: Attempt, verdict: Verdict, reply: OutreachReply, guarded: boolean): Promise<Answer> {
     switch (verdict.kind) {
       case 'success':
-        return {
-          status: (reply as { status: number }).status,
-          body: (reply as { body: unknown }).body,
-          outcome: verdict.outcome,
-        };
+        return this.answerOf(reply, verdict.outcome);
       case 'throttled': {
         const now = this.clock();
         const { untilMs } = cooldownUntilFor429(
@@ -282,37 +454,68 @@ export class IntentDispatcher {
           now,
           this.deps.config,
         );
-        this.deps.metrics.cooldownRemaining(intent.user, Math.max(0, untilMs - now));
+        this.deps.metrics.cooldownRemaining(attempt.intent.user, Math.max(0, untilMs - now));
         throw new Settle({ kind: 'defer', wait: new Wait(untilMs, 'cooldown') });
       }
       case 'rejected':
         throw new Settle({ kind: 'dead-letter', reason: 'rejected', error: verdict.error });
-      case 'unauthorized':
       case 'failed':
-        return this.fail(intent, lane, verdict.error, isCreate && verdict.kind === 'failed');
+        if (guarded && lookupRequest(attempt.intent) === undefined) {
+          // Outreach may have performed it and nothing can tell: on-call decides, never a blind repeat.
+          this.deps.metrics.failure(attempt.lane);
+          throw new Settle({ kind: 'dead-letter', reason: 'ambiguous', error: verdict.error, countFailure: true });
+        }
+        return this.fail(attempt, verdict.error);
+      case 'unauthorized':
+        return this.fail(attempt, verdict.error);
     }
   }
 
   /** Counts a real failure; dead-letters after the configured attempts, else backs off with full jitter. */
-  private async fail(intent: Intent, lane: Lane, error: IntentError, mayExist: boolean): Promise<never> {
-    const attempts = await this.deps.intents.recordFailure(intent, error, mayExist, this.clock());
-    this.deps.metrics.failure(lane);
-    this.deps.logger.warn('upstream attempt failed', { intentId: intent.id, attempts, error });
+  private fail(attempt: Attempt, error: IntentError): never {
+    const attempts = attempt.failuresBefore + 1;
+    this.deps.metrics.failure(attempt.lane);
+    this.deps.logger.warn('upstream attempt failed', { intentId: attempt.intent.id, attempts, error });
     if (attempts >= this.deps.config.retries.maxFailureAttempts) {
-      throw new Settle({ kind: 'dead-letter', reason: 'attempts-exhausted', error });
+      throw new Settle({ kind: 'dead-letter', reason: 'attempts-exhausted', error, countFailure: true });
     }
     const delay = backoffDelayMs(attempts, this.deps.config, this.random);
-    throw new Settle({ kind: 'defer', wait: new Wait(this.clock() + delay, 'backoff') });
+    throw new Settle({ kind: 'defer', wait: new Wait(this.clock() + delay, 'backoff'), failure: error });
   }
 
-  private async token(intent: Intent): Promise<string> {
+  private async token(attempt: Attempt): Promise<string> {
     try {
-      const grant = await this.deps.tokens.accessToken(intent.user);
+      const grant = await this.deps.tokens.accessToken(attempt.intent.user);
       if (grant.kind === 'wait') throw new Settle({ kind: 'defer', wait: new Wait(grant.untilMs, 'token') });
       return grant.token;
     } catch (error) {
       if (!(error instanceof CredentialsError)) throw error;
-      return this.fail(intent, intent.lane, { kind: 'credentials', detail: error.message }, false);
+      return this.fail(attempt, { kind: 'credentials', detail: error.message });
+    }
+  }
+
+  /**
+   * Returns a lease and records what the answer said (a 429's cool-down among it). Tried a few times; if it still
+   * fails the lease frees itself at its expiry. Never throws: the answer is never lost to it.
+   */
+  private async returnLease(lease: Lease, result: UpstreamResult, intent: Intent): Promise<void> {
+    for (let tries = 1; ; tries++) {
+      try {
+        await this.deps.gate.release(lease, result);
+        return;
+      } catch (error) {
+        if (tries >= RELEASE_TRIES) {
+          this.deps.logger.error('could not return a lease; it frees itself at its expiry', {
+            intentId: intent.id,
+            user: lease.user,
+            status: result.status,
+            leaseExpiresAt: lease.expiresAt,
+            error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+          });
+          return;
+        }
+        await this.sleep(50 * tries);
+      }
     }
   }
 
@@ -323,7 +526,7 @@ export class IntentDispatcher {
   private async admit(user: string, lane: Lane, remainingMs: () => number) {
     const { maxInProcessWaitMs } = this.deps.config.deferral;
     // Leave time for the upstream request and settling after any in-process wait.
-    const reserveMs = this.deps.config.outreach.requestTimeoutMs + 2000;
+    const reserveMs = timeNeededMs(this.deps.config);
     const started = this.clock();
     for (;;) {
       const admission = await this.deps.gate.acquire(user, lane);
@@ -356,51 +559,137 @@ export class IntentDispatcher {
     }
   }
 
-  private async defer(
-    record: SQSRecord,
-    lane: Lane,
-    intent: Intent,
-    receiveCount: number,
-    wait: Wait,
-  ): Promise<RecordOutcome> {
+  /**
+   * Defers an owned intent: lets go of its record when that matters (a failure to count, a harmful repeat to
+   * guard, a recycled copy that must be able to claim it) and hides the message for the wait, or recycles it.
+   * An intent whose repeat is harmless keeps its owner until the invocation ends; its next receive is the same
+   * message, which may claim it again.
+   */
+  private async defer(attempt: Attempt, wait: Wait, failure?: IntentError): Promise<RecordOutcome> {
+    const { intent, record } = attempt;
+    const recycle = this.receiveCount(record) >= this.deps.config.deferral.recycleAtReceiveCount;
+    if (recycle || failure !== undefined || repeatsHarmfully(intent.operation)) {
+      await this.deps.intents.release(
+        intent,
+        record.messageId,
+        { unconfirmedSend: attempt.unconfirmed, ...(failure === undefined ? {} : { failure }) },
+        this.clock(),
+      );
+      attempt.owned = false;
+    }
+    return this.waitUnowned(record, attempt.lane, intent, wait);
+  }
+
+  /** Hides a message for a wait, or, near SQS's maxReceiveCount, sends it again as a new message (recycling). */
+  private async waitUnowned(record: SQSRecord, lane: Lane, intent: Intent, wait: Wait): Promise<RecordOutcome> {
     this.deps.metrics.deferral(wait.reason);
+    const receiveCount = this.receiveCount(record);
     if (receiveCount >= this.deps.config.deferral.recycleAtReceiveCount) {
       // SQS would dead-letter the message at maxReceiveCount: send it again as a new message instead. Waiting
       // must never look like failing. (A FIFO message cannot carry its own delay, so the copy is visible at once
-      // and the next receive defers it again; it moves to the back of its message group.)
+      // and the next receive defers it again; it moves to the back of its message group, and the batch stops
+      // that group.) The copy keeps the message's attributes.
       await this.deps.queues.resend(lane, {
         body: record.body,
         groupId: record.attributes.MessageGroupId ?? intent.id,
         deduplicationId: `${intent.id.slice(0, 100)}-r${record.messageId.slice(0, 20)}`,
+        attributes: record.messageAttributes ?? {},
       });
       this.deps.logger.info('deferred intent recycled as a new message', { intentId: intent.id, receiveCount });
       return 'recycled';
     }
     const delaySeconds = deferralSeconds(wait, this.clock(), this.deps.config.deferral, this.random);
     await this.deps.queues.defer(lane, record.receiptHandle, delaySeconds);
-    if (isNonIdempotentCreate(intent.operation))
-      await this.deps.intents.markDeferred(intent, receiveCount, this.clock());
     throw new DeferredError(wait.reason, delaySeconds);
   }
 
+  private receiveCount(record: SQSRecord): number {
+    return Number(record.attributes.ApproximateReceiveCount ?? '1');
+  }
+
+  /**
+   * Dead-letters an owned intent: the record first (dead-lettered, with a dead-letter id naming this
+   * dead-lettering), then the copy on the dead-letter queue carrying that id. A crash between the two brings the
+   * message back, and the record tells it to send the same copy again.
+   */
   private async deadLetter(
-    record: SQSRecord,
-    lane: Lane,
-    intent: Intent | undefined,
-    intentId: string | undefined,
+    attempt: Attempt,
     reason: string,
     error: IntentError | undefined,
+    countFailure: boolean,
   ): Promise<void> {
+    const { intent, record, lane } = attempt;
+    const now = this.clock();
+    const deadLetterId = `${record.messageId.slice(0, 100)}.${now}`;
+    const written = await this.deps.intents.deadLetter(
+      intent,
+      record.messageId,
+      { reason, deadLetterId, countFailure, ...(error === undefined ? {} : { error }) },
+      now,
+    );
+    attempt.owned = false;
+    if (!written) {
+      this.deps.logger.error('the intent record was no longer this message’s; dead-lettering the message anyway', {
+        intentId: intent.id,
+        reason,
+      });
+    }
+    await this.sendToDeadLetterQueue(record, lane, {
+      reason,
+      intentId: intent.id,
+      deduplicationId: deadLetterId,
+      ...(error === undefined ? {} : { error }),
+      ...(written ? { deadLetterId } : {}),
+    });
+  }
+
+  /** Sends a copy of the message to its lane's dead-letter queue with the reason; nothing is ever just dropped. */
+  private async sendToDeadLetterQueue(
+    record: SQSRecord,
+    lane: Lane,
+    letter: {
+      reason: string;
+      error?: IntentError;
+      intentId?: string;
+      deadLetterId?: string;
+      deduplicationId?: string;
+    },
+  ): Promise<void> {
+    const { deduplicationId, ...rest } = letter;
     await this.deps.queues.deadLetter(lane, {
       body: record.body,
       groupId: record.attributes.MessageGroupId ?? record.messageId,
-      deduplicationId: record.attributes.MessageDeduplicationId ?? record.messageId,
-      reason,
-      ...(error === undefined ? {} : { error }),
-      ...(intentId === undefined ? {} : { intentId }),
+      // One copy per message (or per dead-lettering): a re-sent or redriven intent is never de-duplicated away.
+      deduplicationId: deduplicationId ?? record.messageId,
+      ...rest,
     });
-    if (intent !== undefined) await this.deps.intents.markDeadLettered(intent, reason, error, this.clock());
     this.deps.metrics.deadLettered(lane);
-    this.deps.logger.warn('intent dead-lettered', { intentId, reason, error });
+    this.deps.logger.warn('intent dead-lettered', {
+      intentId: letter.intentId,
+      reason: letter.reason,
+      error: letter.error,
+    });
+  }
+
+  /**
+   * After an unexpected error (an AWS call failed), lets go of the record so the redelivery, or another copy,
+   * can claim it; keeps "sent, outcome unknown" if a harmful request may have gone out. Best effort: if this write
+   * fails too, the ownership lapses at the invocation's end and the record still says what may have been sent.
+   */
+  private async abandon(attempt: Attempt): Promise<void> {
+    if (!attempt.owned) return;
+    try {
+      await this.deps.intents.release(
+        attempt.intent,
+        attempt.record.messageId,
+        { unconfirmedSend: attempt.unconfirmed },
+        this.clock(),
+      );
+    } catch (error) {
+      this.deps.logger.warn('could not let go of the intent record after an error', {
+        intentId: attempt.intent.id,
+        error: String(error),
+      });
+    }
   }
 }

@@ -92,6 +92,19 @@ export function isNonIdempotentCreate(op: Operation): boolean {
 }
 
 /**
+ * Operations whose request does harm if Outreach receives it twice: the creates, the bulk action, and a generic
+ * `POST`. An attempt whose answer was not seen (a timeout, a reset, a 5xx) must not be blindly repeated for these.
+ * An upsert is not among them: it looks the prospect up before every write.
+ */
+export function repeatsHarmfully(op: Operation): boolean {
+  return (
+    isNonIdempotentCreate(op) ||
+    op.type === 'batch.prospectsAddToSequence' ||
+    (op.type === 'request' && op.method === 'POST')
+  );
+}
+
+/**
  * The request that finds what `intent` would create or change: the prospect by email, or the sequence state by
  * prospect and sequence. Undefined for operations that cannot be read back.
  */

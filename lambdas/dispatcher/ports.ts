@@ -1,3 +1,4 @@
+import type { SQSMessageAttributes } from 'aws-lambda';
 import type { Intent } from '../shared/intent';
 import type { IntentError, IntentOutcome, IntentRecord } from '../shared/intent-record';
 import type { Lane } from '../shared/names';
@@ -8,21 +9,64 @@ import type { Lane } from '../shared/names';
  * measured. Each has one adapter for AWS; tests and the local runner use the same adapters against emulators.
  */
 
-/** The intent records in the gate table. */
+/** What a receive asks of an intent's record when it takes the intent on. */
+export interface ClaimRequest {
+  /** The SQS message id of the message being processed: the record's owner while it works. */
+  readonly owner: string;
+  /** Epoch ms until which the ownership holds: the end of the invocation at the latest. */
+  readonly ownerExpiresAt: number;
+  /** {@link payloadHashOf} the intent received. */
+  readonly payloadHash: string;
+  /**
+   * Marks the record "a send may happen" in the claim itself (for operations that do harm when repeated), so a
+   * crash between the send and the settlement leaves the next attempt knowing the outcome is unknown.
+   */
+  readonly guardSend: boolean;
+}
+
+/** The answer to a claim: taken (with the record as it was before, if any), or refused with the record as it is. */
+export type Claim =
+  | { readonly kind: 'claimed'; readonly previous?: IntentRecord }
+  | { readonly kind: 'refused'; readonly current: IntentRecord };
+
+/** How a receive lets go of an intent it owns without settling it (a deferral, a failed attempt, a recycle). */
+export interface Release {
+  /** Whether a request that may create something was sent and its answer not seen (see {@link ClaimRequest.guardSend}). */
+  readonly unconfirmedSend: boolean;
+  /** The failed attempt to count, if this release follows one. */
+  readonly failure?: IntentError;
+}
+
+/** How a receive dead-letters an intent it owns. */
+export interface DeadLetterMark {
+  readonly reason: string;
+  readonly error?: IntentError;
+  /** Names this dead-lettering; the dead-letter copy carries it, and only its redrive re-opens the record. */
+  readonly deadLetterId: string;
+  /** Whether the dead-lettering follows a failed attempt to count. */
+  readonly countFailure: boolean;
+}
+
+/**
+ * The intent records in the gate table: a conditional state machine (see intent-record.ts). Every write is one
+ * conditional UpdateItem from an expected state; a write whose condition fails changes nothing and says so.
+ */
 export interface IntentStore {
   /** The intent's record (a strongly consistent read), or undefined when it has none. */
   get(id: string): Promise<IntentRecord | undefined>;
-  /** Settles the intent with its result. */
-  markSucceeded(intent: Intent, outcome: IntentOutcome, now: number): Promise<void>;
   /**
-   * Counts one failed attempt and returns the count so far. `mayExist` records that a create may have reached
-   * Outreach without us seeing the answer, so every later attempt reads back before creating.
+   * Creates the record or takes it over: allowed when it is in progress with the same payload and no live owner
+   * other than this message. Refused (nothing written) for a settled record, another payload or a live owner.
    */
-  recordFailure(intent: Intent, error: IntentError, mayExist: boolean, now: number): Promise<number>;
-  /** Notes that receive number `receiveCount` ended in a deferral without sending anything that writes. */
-  markDeferred(intent: Intent, receiveCount: number, now: number): Promise<void>;
-  /** Records that the intent went to its dead-letter queue, and why. */
-  markDeadLettered(intent: Intent, reason: string, error: IntentError | undefined, now: number): Promise<void>;
+  claim(intent: Intent, request: ClaimRequest, now: number): Promise<Claim>;
+  /** A redrive: dead-lettered → in progress, only while the record's dead-letter id is `deadLetterId`. */
+  reopen(intent: Intent, request: ClaimRequest, deadLetterId: string, now: number): Promise<Claim>;
+  /** In progress → succeeded with the result. False when the record is already settled (nothing written). */
+  succeed(intent: Intent, owner: string, outcome: IntentOutcome, now: number): Promise<boolean>;
+  /** Lets go of an intent this message owns, still in progress. False when it no longer owns it. */
+  release(intent: Intent, owner: string, release: Release, now: number): Promise<boolean>;
+  /** In progress and owned by this message → dead-lettered with the reason. False when it no longer owns it. */
+  deadLetter(intent: Intent, owner: string, mark: DeadLetterMark, now: number): Promise<boolean>;
 }
 
 /** What the dispatcher does to a lane's messages besides letting the batch response delete them. */
@@ -34,7 +78,16 @@ export interface LaneQueues {
   /** Sends a copy of the message to the lane's dead-letter queue with the reason in its attributes. */
   deadLetter(lane: Lane, message: DeadLetter): Promise<void>;
   /** Sends the message again as a new message (resets its receive count); see the dispatcher's recycling. */
-  resend(lane: Lane, message: { body: string; groupId: string; deduplicationId: string }): Promise<void>;
+  resend(lane: Lane, message: Resend): Promise<void>;
+}
+
+/** A message sent again on its lane, with the attributes it arrived with. */
+export interface Resend {
+  readonly body: string;
+  readonly groupId: string;
+  readonly deduplicationId: string;
+  /** Message attributes of the original, as the event carries them. @default - none */
+  readonly attributes?: SQSMessageAttributes;
 }
 
 /** A message bound for a dead-letter queue. */
@@ -46,6 +99,8 @@ export interface DeadLetter {
   readonly reason: string;
   readonly error?: IntentError;
   readonly intentId?: string;
+  /** The record's dead-letter id: redriving this copy re-opens the intent (see {@link IntentStore.reopen}). */
+  readonly deadLetterId?: string;
 }
 
 /** A user's access token, or when one can be had. */

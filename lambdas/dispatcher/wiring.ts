@@ -5,6 +5,7 @@ import { DynamoDbIntentStore } from '../adapters/dynamodb-intent-store';
 import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
 import { FetchOAuthClient } from '../adapters/oauth-client';
 import { SqsLaneQueues } from '../adapters/sqs-lane-queues';
+import type { GateStore } from '../gate';
 import { FetchOutreachApi } from '../outreach/client';
 import type { DispatcherEnvironment } from '../shared/config';
 import type { SecretStore } from '../tokens/ports';
@@ -25,6 +26,8 @@ export interface DispatcherParts {
   readonly fetch?: typeof fetch;
   /** Wraps the intent store, e.g. to inject a crash at a chosen point in a test. @default - used as built */
   readonly decorateIntents?: (store: IntentStore) => IntentStore;
+  /** Wraps the gate store the dispatcher calls, e.g. to inject a failure in a test. @default - used as built */
+  readonly decorateGate?: (gate: GateStore) => GateStore;
 }
 
 /** A dispatcher wired from its parts, with its gate store exposed for figures (DynamoDB requests). */
@@ -65,7 +68,7 @@ export function wireDispatcher(parts: DispatcherParts): WiredDispatcher {
   const dispatcher = new IntentDispatcher({
     config,
     lanes: environment.lanes,
-    gate,
+    gate: parts.decorateGate ? parts.decorateGate(gate) : gate,
     outreach: new FetchOutreachApi({
       baseUrl: config.outreach.baseUrl,
       timeoutMs: config.outreach.requestTimeoutMs,

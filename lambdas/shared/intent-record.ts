@@ -1,11 +1,15 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { formatIssuePath, type Intent, OPERATION_TYPES } from './intent';
 import { ITEM_PREFIX, intentKey, LANES, TABLE_KEYS } from './names';
 
 /**
  * The intent record: the gate table item (`intent#<id>`) in which the dispatcher tracks one intent from its
- * first attempt to its settlement, and from which producers read the outcome. It is also what makes a
- * redelivered intent a no-op: a succeeded record is reused, never performed again.
+ * first attempt to its settlement, and from which producers read the outcome. It is a state machine checked on
+ * every receive: no record (pending) → `in-progress` (owned by one SQS message until `ownerExpiresAt`) →
+ * `succeeded` (with the result) or `dead-lettered` (with the reason); `dead-lettered` → `in-progress` only
+ * through a redrive of the dead-letter copy that carries the record's `deadLetterId`. Every transition is a
+ * conditional write from an expected state, so a terminal record is never overwritten.
  */
 
 /** Where an intent stands. An intent with no record yet is `pending` (see {@link IntentResult}). */
@@ -70,6 +74,23 @@ export const intentRecordSchema = z.looseObject({
   lastError: intentErrorSchema.optional(),
   /** Why the intent was dead-lettered, e.g. `expired`, `rejected`, `attempts-exhausted`. */
   deadLetterReason: z.string().min(1).optional(),
+  /** {@link payloadHashOf} the intent the record was made for: the same id with another payload is refused. */
+  payloadHash: z.string().min(1).optional(),
+  /** SQS message id of the message working on the intent now; absent when none is. */
+  owner: z.string().min(1).optional(),
+  /** Epoch milliseconds after which another message may take the intent from {@link owner} (its invocation ended). */
+  ownerExpiresAt: z.number().int().nonnegative().optional(),
+  /**
+   * A request that may create something was sent, or may be about to be, and its answer was not seen: the next
+   * attempt reads back before creating, or dead-letters as `ambiguous` when nothing can be read back.
+   */
+  unconfirmedSend: z.boolean().optional(),
+  /** Names one dead-lettering: its dead-letter copy carries it, and only a redrive of that copy re-opens the record. */
+  deadLetterId: z.string().min(1).optional(),
+  /** SQS message id of the message that dead-lettered the intent. */
+  deadLetteredBy: z.string().min(1).optional(),
+  /** How many times the intent was redriven from its dead-letter queue. */
+  redrives: z.number().int().nonnegative().optional(),
   /** Epoch milliseconds. */
   createdAt: z.number().int().nonnegative(),
   /** Epoch milliseconds. */
@@ -104,6 +125,29 @@ export function newIntentRecord(intent: Intent, now: number, recordTtlSeconds: n
     updatedAt: now,
     [TABLE_KEYS.ttlAttribute]: intentRecordExpiresAt(now, recordTtlSeconds),
   };
+}
+
+/** Sorts object keys at every level, so two equal JSON values serialise to the same text. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+    );
+  }
+  return value;
+}
+
+/**
+ * What makes two intents with one id the same intent: SHA-256 of the user, the operation and the sparse
+ * fieldsets, in canonical JSON. The lane, ordering key, deadline and correlation id are left out: a producer may
+ * re-send an intent on another lane or with another deadline and it is still the same piece of work.
+ */
+export function payloadHashOf(intent: Pick<Intent, 'user' | 'operation' | 'fields'>): string {
+  const payload = canonical({ user: intent.user, operation: intent.operation, fields: intent.fields ?? null });
+  return createHash('sha256').update(JSON.stringify(payload)).digest('base64url');
 }
 
 /** The record as a DynamoDB document item: absent optional attributes are left out rather than stored as null. */

@@ -36,7 +36,8 @@ export const DISPATCHER_ENTRY = path.join(__dirname, '..', '..', 'lambdas', 'dis
  * The dispatcher: one Lambda function consuming every lane through its own event source mapping (batch size
  * and maxConcurrency per lane, partial batch responses, no batching window since FIFO forbids it). Its
  * reserved concurrency equals the sum of the lanes' maxConcurrency, so Lambda never throttles a mapping.
- * Its role may touch only its own queues, the gate table and the Outreach secrets.
+ * Its role may touch only its own queues (consume, change visibility, send a recycled message again, send to
+ * the dead-letter queues), the gate table and the Outreach secrets.
  */
 export class Dispatcher extends Construct {
   /** The function. */
@@ -110,7 +111,8 @@ export class Dispatcher extends Construct {
     credentials.grantUse(this.function);
     for (const lane of LANES) {
       const laneSettings = settings.lanes[lane];
-      lanes.queues[lane].grant(this.function, 'sqs:ChangeMessageVisibility');
+      // Deferrals change a message's visibility; recycling sends a deferred message again on its own lane.
+      lanes.queues[lane].grant(this.function, 'sqs:ChangeMessageVisibility', 'sqs:SendMessage');
       lanes.deadLetterQueues[lane].grantSendMessages(this.function);
       this.function.addEventSource(
         new SqsEventSource(lanes.queues[lane], {

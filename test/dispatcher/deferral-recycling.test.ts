@@ -95,7 +95,8 @@ describe('deferrals never dead-letter an intent', () => {
       recycled: 2,
       inDeadLetterQueue: 0,
       stillQueued: 1,
-      status: 'pending',
+      // Claimed on its first receive, never performed: in progress, waiting.
+      status: 'in-progress',
       upstreamCalls: 0,
     });
   }, 180_000);

@@ -5,15 +5,17 @@ import { type Pipeline, prospectCreate, startPipeline } from '../support/pipelin
 function crashing(store: IntentStore, plan: Map<string, 'before-record' | 'after-record'>): IntentStore {
   return {
     get: (id) => store.get(id),
-    recordFailure: (...args) => store.recordFailure(...args),
-    markDeferred: (...args) => store.markDeferred(...args),
-    markDeadLettered: (...args) => store.markDeadLettered(...args),
-    async markSucceeded(intent, outcome, now) {
+    claim: (...args) => store.claim(...args),
+    reopen: (...args) => store.reopen(...args),
+    release: (...args) => store.release(...args),
+    deadLetter: (...args) => store.deadLetter(...args),
+    async succeed(intent, owner, outcome, now) {
       const when = plan.get(intent.id);
       plan.delete(intent.id);
       if (when === 'before-record') throw new Error('simulated crash after the 2xx, before anything was recorded');
-      await store.markSucceeded(intent, outcome, now);
+      const stored = await store.succeed(intent, owner, outcome, now);
       if (when === 'after-record') throw new Error('simulated crash after recording success, before the delete');
+      return stored;
     },
   };
 }
@@ -26,11 +28,12 @@ describe('dispatcher pipeline: a crash between the 2xx and the delete', () => {
   ]);
 
   beforeAll(async () => {
-    // A 2 s dispatcher timeout gives a 12 s visibility timeout: the crashed messages come back that soon.
+    // A 4 s dispatcher timeout gives a 24 s visibility timeout: the crashed messages come back that soon. The
+    // dispatcher starts a request only with the upstream timeout and a settle margin left: 1 s + 2 s fits in 4 s.
     pipeline = await startPipeline({
       outreachUsers: ['u1'],
-      dispatcherTimeoutSeconds: 2,
-      upstreamTimeoutMs: 1500,
+      dispatcherTimeoutSeconds: 4,
+      upstreamTimeoutMs: 1000,
       simulator: { users: ['u1'] },
       wrapDispatcher: { decorateIntents: (store) => crashing(store, plan) },
     });

@@ -72,3 +72,27 @@ describe('IAM', () => {
     }).toEqual({ actions: ['sqs:SendMessage'], resources: 3 });
   });
 });
+
+describe('IAM: what the dispatcher sends', () => {
+  const app = testApp();
+  const stack = new OutreachGateStack(app, 'Gate', { outreachUsers: ['alice'] });
+  const template = Template.fromStack(stack);
+  const queueIds = Object.keys(template.findResources('AWS::SQS::Queue'));
+  const laneIds = queueIds.filter((id) => !id.includes('DeadLetter') && !id.toLowerCase().includes('dlq'));
+  const sendTargets = statementsOf(template)
+    .filter((s) => s.Effect === 'Allow' && actions(s).includes('sqs:SendMessage'))
+    .flatMap((s) => referencedIds(s.Resource));
+
+  it('GIVEN the synthesized template THEN the dispatcher may send to each of its three lane queues (recycling)', () => {
+    expect({ lanes: laneIds.length, missing: laneIds.filter((id) => !sendTargets.includes(id)) }).toEqual({
+      lanes: 3,
+      missing: [],
+    });
+  });
+
+  it('GIVEN the synthesized template THEN the lane queues are granted sqs:SendMessage and no other send or delete action', () => {
+    const onLanes = statementsOf(template).filter((s) => referencedIds(s.Resource).some((id) => laneIds.includes(id)));
+    const sendLike = [...new Set(onLanes.flatMap(actions))].filter((a) => /Send|Delete|Purge/.test(a)).sort();
+    expect(sendLike).toEqual(['sqs:DeleteMessage', 'sqs:SendMessage']);
+  });
+});
