@@ -1,4 +1,4 @@
-import { type GateConfig, parseGateConfig } from '../lambdas/shared/config';
+import { type GateConfig, parseGateConfig, SETTLE_MARGIN_MS } from '../lambdas/shared/config';
 import { LANES, type Lane } from '../lambdas/shared/names';
 import { compileRequestPolicy, DEFAULT_RULE, RequestPolicyError } from '../lambdas/shared/request-policy';
 
@@ -265,9 +265,9 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
     );
   }
   const upstreamTimeoutMs = integer('upstreamTimeoutMs', input.upstreamTimeoutMs ?? 10_000, 100);
-  if (upstreamTimeoutMs >= dispatcherTimeoutSeconds * 1000) {
+  if (upstreamTimeoutMs + SETTLE_MARGIN_MS > dispatcherTimeoutSeconds * 1000) {
     throw new GateSettingsError(
-      `upstreamTimeoutMs (${upstreamTimeoutMs}) must be shorter than the dispatcher timeout (${dispatcherTimeoutSeconds * 1000} ms)`,
+      `upstreamTimeoutMs (${upstreamTimeoutMs}) plus ${SETTLE_MARGIN_MS} ms to settle must fit in the dispatcher timeout (${dispatcherTimeoutSeconds * 1000} ms): the dispatcher never starts a request it cannot finish`,
     );
   }
   const budgetWindowSeconds = input.budgetWindowSeconds ?? 3600;

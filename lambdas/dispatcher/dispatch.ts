@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { backoffDelayMs, cooldownUntilFor429, type GateStore, type Lease, type UpstreamResult } from '../gate';
 import type { OutreachApi, OutreachReply, OutreachRequest } from '../outreach/client';
-import type { GateConfig, LaneEndpoints } from '../shared/config';
+import { type GateConfig, type LaneEndpoints, SETTLE_MARGIN_MS } from '../shared/config';
 import { type Intent, intentIdSchema, MAX_INTENT_BYTES, safeParseIntent } from '../shared/intent';
 import { type IntentError, type IntentOutcome, type IntentRecord, payloadHashOf } from '../shared/intent-record';
 import { LANES, type Lane } from '../shared/names';
@@ -23,9 +23,6 @@ const LEASE_POLL_MS = 100;
 
 /** SQS's longest visibility timeout: the longest a deferral can hide a message. */
 export const MAX_DEFERRAL_SECONDS = 43_200;
-
-/** Time kept after an upstream request for settling the record (DynamoDB and SQS writes). */
-export const SETTLE_MARGIN_MS = 2000;
 
 /** Lambda's longest invocation: no receive owns an intent's record for longer. */
 const MAX_OWNERSHIP_MS = 900_000;
@@ -185,8 +182,8 @@ export class IntentDispatcher {
     const parsed = this.parse(record, lane);
     if (parsed.kind === 'invalid') {
       await this.sendToDeadLetterQueue(record, lane, {
-        reason: 'invalid',
-        error: { kind: 'invalid', detail: parsed.detail },
+        reason: parsed.reason ?? 'invalid',
+        error: { kind: parsed.reason ?? 'invalid', detail: parsed.detail },
         ...(parsed.intentId === undefined ? {} : { intentId: parsed.intentId }),
       });
       return 'dead-lettered';
@@ -343,7 +340,9 @@ export class IntentDispatcher {
   private parse(
     record: SQSRecord,
     lane: Lane,
-  ): { kind: 'ok'; intent: Intent } | { kind: 'invalid'; detail: string; intentId?: string } {
+  ):
+    | { kind: 'ok'; intent: Intent }
+    | { kind: 'invalid'; detail: string; intentId?: string; reason?: 'refused-by-policy' } {
     // Bounded before parsing: an intent is at most MAX_INTENT_BYTES, whatever the queue accepted.
     const bytes = Buffer.byteLength(record.body, 'utf8');
     if (bytes > MAX_INTENT_BYTES) {
@@ -373,7 +372,12 @@ export class IntentDispatcher {
     if (intent.operation.type === 'request') {
       const refusal = requestPolicyRefusal(requestPolicyOf(this.deps.config.requestPolicy), intent.operation);
       if (refusal !== undefined)
-        return { kind: 'invalid', detail: `refused by the request policy: ${refusal}`, intentId };
+        return {
+          kind: 'invalid',
+          reason: 'refused-by-policy',
+          detail: `refused by the request policy: ${refusal}`,
+          intentId,
+        };
     }
     return { kind: 'ok', intent };
   }

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { ENV, LANES, type Lane } from './names';
 import { compileRequestPolicy, RequestPolicyError } from './request-policy';
 
+/** Time an invocation keeps after an upstream request for settling the record (DynamoDB and SQS writes). */
+export const SETTLE_MARGIN_MS = 2000;
+
 /**
  * The dispatcher's runtime configuration: every limit the gate enforces comes from here or from what
  * Outreach tells us, never from constants in code. The stack serialises it into {@link ENV.config};

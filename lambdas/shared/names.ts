@@ -80,7 +80,16 @@ export const DIMENSION = {
 export const STATUS_DIMENSION_VALUES = ['2xx', '429', '4xx', '5xx', 'timeout'] as const;
 
 /** Why an intent was deferred (values of the `Reason` dimension of {@link METRIC.deferrals}). */
-export const DEFERRAL_REASONS = ['cooldown', 'lease', 'budget', 'circuit', 'backoff'] as const;
+export const DEFERRAL_REASONS = [
+  'cooldown',
+  'lease',
+  'budget',
+  'circuit',
+  'backoff',
+  'token',
+  'in-flight',
+  'time',
+] as const;
 
 /** Environment variables the stack sets on the dispatcher and the local runner sets for the handler. */
 export const ENV = {

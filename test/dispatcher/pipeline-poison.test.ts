@@ -61,7 +61,7 @@ describe('dispatcher pipeline: generic requests and poison input put on a lane d
     return found;
   }
 
-  it('GIVEN refused generic requests, a 2,000-level body and a 600 KB body on a lane WHEN dispatched THEN each is dead-lettered once as invalid with the detail, the lane is empty and Outreach got no request', async () => {
+  it('GIVEN refused generic requests, a 2,000-level body and a 600 KB body on a lane WHEN dispatched THEN each is dead-lettered once, as invalid or refused by the policy, with the detail, the lane is empty and Outreach got no request', async () => {
     let deep: unknown = [];
     for (let i = 1; i < 2000; i += 1) deep = [deep];
     const bodies: Record<string, string> = {
@@ -105,6 +105,9 @@ describe('dispatcher pipeline: generic requests and poison input put on a lane d
     const invalid = (detail: RegExp, intentId?: string) => [
       { reason: 'invalid', detail: expect.stringMatching(detail), intentId },
     ];
+    const refused = (detail: RegExp, intentId: string) => [
+      { reason: 'refused-by-policy', detail: expect.stringMatching(detail), intentId },
+    ];
     expect({
       summary,
       deadLetters: found.length,
@@ -112,18 +115,18 @@ describe('dispatcher pipeline: generic requests and poison input put on a lane d
       upstreamRequests: pipeline.env.simulator?.stats().total.requests,
     }).toEqual({
       summary: {
-        bulkWithoutIds: invalid(
+        bulkWithoutIds: refused(
           /^refused by the request policy: POST \/batches\/actions\/prospectsAddToSequence is a bulk action/,
           'bulk-no-ids',
         ),
-        deleteProspect: invalid(
+        deleteProspect: refused(
           /^refused by the request policy: DELETE \/prospects\/1 is not allowed by the request policy \[default, DELETE \/tasks\/\*\]/,
           'delete-prospect',
         ),
-        outsideWebhook: invalid(/^refused by the request policy: POST \/webhooks is not allowed/, 'webhook'),
+        outsideWebhook: refused(/^refused by the request policy: POST \/webhooks is not allowed/, 'webhook'),
         dotDot: invalid(/operation\.path: must not contain '\.' or '\.\.' segments/, 'dot-dot'),
         encoded: invalid(/operation\.path: must not be percent-encoded/, 'encoded'),
-        otherCase: invalid(/^refused by the request policy: POST \/Webhooks is not allowed/, 'other-case'),
+        otherCase: refused(/^refused by the request policy: POST \/Webhooks is not allowed/, 'other-case'),
         deep: invalid(/operation\.body\.data\[0\].*: is nested more than 32 levels deep/, 'deep'),
         oversized: invalid(/^body is \d+ bytes; an intent is at most 262144 bytes$/),
       },
@@ -141,8 +144,8 @@ describe('dispatcher pipeline: generic requests and poison input put on a lane d
 
     expect({
       settled: result?.status === 'succeeded' || result?.status === 'dead-lettered',
-      refusedAsInvalid: result?.status === 'dead-lettered' && result.deadLetterReason === 'invalid',
+      refused: result?.status === 'dead-lettered' && result.deadLetterReason === 'refused-by-policy',
       reachedOutreach: (pipeline.env.simulator?.stats().total.requests ?? 0) > before,
-    }).toEqual({ settled: true, refusedAsInvalid: false, reachedOutreach: true });
+    }).toEqual({ settled: true, refused: false, reachedOutreach: true });
   }, 60_000);
 });

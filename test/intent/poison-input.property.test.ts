@@ -173,7 +173,11 @@ describe('the dispatcher receiving arbitrary message bodies', () => {
           const parsed = safeParseIntent(JSON.parse(text));
           return parsed.success && Buffer.byteLength(text) <= MAX_INTENT_BYTES && deadLetters.length === 0;
         }
-        return outcome === 'dead-lettered' && deadLetters.length === 1 && deadLetters[0]?.reason === 'invalid';
+        return (
+          outcome === 'dead-lettered' &&
+          deadLetters.length === 1 &&
+          (deadLetters[0]?.reason === 'invalid' || deadLetters[0]?.reason === 'refused-by-policy')
+        );
       }),
       { numRuns: 200 },
     );

@@ -101,7 +101,12 @@ describe('resolveGateSettings', () => {
     [
       'an upstream timeout as long as the dispatcher',
       { upstreamTimeoutMs: 30_000 },
-      /upstreamTimeoutMs \(30000\) must be shorter than the dispatcher timeout \(30000 ms\)/,
+      /upstreamTimeoutMs \(30000\) plus 2000 ms to settle must fit in the dispatcher timeout \(30000 ms\)/,
+    ],
+    [
+      'an upstream timeout that leaves no time to settle',
+      { upstreamTimeoutMs: 28_001 },
+      /upstreamTimeoutMs \(28001\) plus 2000 ms to settle must fit in the dispatcher timeout \(30000 ms\)/,
     ],
     ['zero failure attempts', { maxFailureAttempts: 0 }, /maxFailureAttempts must be an integer from 1 to 100, got 0/],
     ['a receive count that deferrals could exhaust', { maxReceiveCount: 10 }, /maxReceiveCount must be at least 100/],
