@@ -2,11 +2,17 @@
 export { budgetReserve, countInFlight, decideAdmission, effectiveLimit, estimateRemaining } from './admission';
 export { backoffDelayMs } from './backoff';
 export {
+  type BoundedTime,
+  boundHeaderTime,
+  type ClampedHeader,
+  type Cooldown,
   type CooldownSource,
+  clampedHeaders,
   cooldownUntilFor429,
   headerValue,
   parseRetryAfter,
   readRateLimitHeaders,
+  retryAfterUntil,
 } from './headers';
 export { formatEpochMs, formatLease, freeBelow, LeaseFormatError, parseLease } from './lease';
 export { applyObservation } from './observation';
