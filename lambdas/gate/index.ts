@@ -1,5 +1,14 @@
 /** The gate's pure core: admission, release and header reading, with the clock passed in. */
-export { budgetReserve, countInFlight, decideAdmission, effectiveLimit, estimateRemaining } from './admission';
+export {
+  budgetReserve,
+  countInFlight,
+  decideAdmission,
+  effectiveLimit,
+  estimateRemaining,
+  inFlightLimit,
+  leaseHeld,
+  rolloverMarginMs,
+} from './admission';
 export { backoffDelayMs } from './backoff';
 export {
   type BoundedTime,
@@ -15,8 +24,9 @@ export {
   retryAfterUntil,
 } from './headers';
 export { formatEpochMs, formatLease, freeBelow, LeaseFormatError, parseLease } from './lease';
-export { applyObservation } from './observation';
+export { maintenanceUntil } from './maintenance';
+export { applyObservation, type ObservationContext, resetMatchToleranceMs } from './observation';
 export { applyPatch, conditionHolds, EMPTY_PATCH, isEmptyPatch, mergePatches, patchApplies } from './patch';
-export type { GateStore, Lease, UpstreamResult, Wait } from './port';
+export type { GateObserver, GateStore, Lease, UpstreamResult, Wait } from './port';
 export { decideRelease, isUpstreamFailure } from './release';
 export * from './types';
