@@ -26,6 +26,7 @@ export {
 export { formatEpochMs, formatLease, freeBelow, LeaseFormatError, parseLease } from './lease';
 export { maintenanceUntil } from './maintenance';
 export { applyObservation, type ObservationContext, resetMatchToleranceMs } from './observation';
+export { loggingGateObserver, type ObserverCounters, type ObserverLogger } from './observer';
 export { applyPatch, conditionHolds, EMPTY_PATCH, isEmptyPatch, mergePatches, patchApplies } from './patch';
 export type { GateObserver, GateStore, Lease, UpstreamResult, Wait } from './port';
 export { decideRelease, isUpstreamFailure } from './release';
