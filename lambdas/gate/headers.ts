@@ -94,14 +94,22 @@ function statedTime(value: string | undefined, now: number): StatedTime | undefi
 }
 
 /**
- * The epoch ms a `Retry-After` value asks us to wait until, rounded up to its resolution so we never come
- * back before the true end: delta-seconds (`"10"`, `"1.5"`, counted from `now`), epoch seconds (above 10⁹, as
- * when Outreach aliases it to X-RateLimit-Reset; whole seconds are rounded up to the next second), epoch
- * milliseconds (above 10¹²) and an HTTP-date (rounded up to the next second: it drops the milliseconds); an
- * ISO time without a zone (as in Outreach's "try again at" text) is read as UTC. Absent, negative or
- * unreadable values give undefined. Not bounded: see {@link boundHeaderTime}.
+ * The epoch ms a `Retry-After` value states, as written: delta-seconds (`"10"`, `"1.5"`, counted from `now`),
+ * epoch seconds (above 10⁹, as when Outreach aliases it to X-RateLimit-Reset), epoch milliseconds (above 10¹²)
+ * or an HTTP-date; an ISO time without a zone (as in Outreach's "try again at" text) is read as UTC. Absent,
+ * negative or unreadable values give undefined. Neither rounded nor bounded: the gate uses
+ * {@link retryAfterEnd} and {@link boundHeaderTime}.
  */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  return statedTime(value, now)?.atMs;
+}
+
+/**
+ * The epoch ms before which a `Retry-After` value certainly has not ended: {@link parseRetryAfter} rounded up to
+ * the value's resolution. An HTTP-date or whole epoch seconds drop the milliseconds, so the true end may be up to
+ * a second later: waiting until the next whole second never calls before it.
+ */
+export function retryAfterEnd(value: string | undefined, now: number): number | undefined {
   const stated = statedTime(value, now);
   return stated === undefined ? undefined : stated.atMs + stated.resolutionMs;
 }
@@ -196,7 +204,7 @@ export function retryAfterUntil(
   now: number,
   config: Pick<GateConfig, 'timing'>,
 ): BoundedTime | undefined {
-  const retryAfter = parseRetryAfter(headerValue(headers, 'retry-after'), now);
+  const retryAfter = retryAfterEnd(headerValue(headers, 'retry-after'), now);
   return retryAfter !== undefined && retryAfter > now ? boundHeaderTime(retryAfter, now, config) : undefined;
 }
 

@@ -21,6 +21,7 @@ export {
   headerValue,
   parseRetryAfter,
   readRateLimitHeaders,
+  retryAfterEnd,
   retryAfterUntil,
 } from './headers';
 export { formatEpochMs, formatLease, freeBelow, LeaseFormatError, parseLease } from './lease';

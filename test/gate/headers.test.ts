@@ -5,6 +5,7 @@ import {
   headerValue,
   parseRetryAfter,
   readRateLimitHeaders,
+  retryAfterEnd,
   retryAfterUntil,
 } from '../../lambdas/gate/headers';
 import { resolveGateSettings } from '../../lib/settings';
@@ -18,17 +19,28 @@ describe('parseRetryAfter', () => {
     ['fractional delta-seconds', '1.5', now + 1_500],
     ['zero delta-seconds', '0', now],
     ['delta-seconds with whitespace', '  7 ', now + 7_000],
-    ['whole epoch seconds (above 10^9), rounded up to the next second', '1768478460', 1_768_478_461_000],
+    ['epoch seconds (above 10^9)', '1768478460', 1_768_478_460_000],
     ['fractional epoch seconds', '1768478460.25', 1_768_478_460_250],
     ['epoch milliseconds (above 10^12)', '1768478460123', 1_768_478_460_123],
-    ['IMF-fixdate, rounded up to the next second', 'Wed, 21 Oct 2015 07:28:00 GMT', Date.UTC(2015, 9, 21, 7, 28, 1)],
-    ['RFC 850 date, rounded up', 'Wednesday, 21-Oct-15 07:28:00 GMT', Date.UTC(2015, 9, 21, 7, 28, 1)],
-    ['asctime date, rounded up', 'Wed Oct 21 07:28:00 2015', Date.parse('Wed Oct 21 07:28:00 2015') + 1000],
-    ['ISO time without zone, read as UTC, rounded up', '2017-01-01T00:00:00', Date.UTC(2017, 0, 1, 0, 0, 1)],
-    ['ISO time with milliseconds', '2017-01-01T00:00:00.250', Date.UTC(2017, 0, 1, 0, 0, 0, 250)],
-    ['ISO time without seconds, rounded up a minute', '2017-01-01T00:00', Date.UTC(2017, 0, 1, 0, 1, 0)],
-  ])('GIVEN %s WHEN parsed THEN gives the absolute time to wait until', (_form, value, expected) => {
+    ['IMF-fixdate', 'Wed, 21 Oct 2015 07:28:00 GMT', Date.UTC(2015, 9, 21, 7, 28, 0)],
+    ['RFC 850 date', 'Wednesday, 21-Oct-15 07:28:00 GMT', Date.UTC(2015, 9, 21, 7, 28, 0)],
+    ['asctime date', 'Wed Oct 21 07:28:00 2015', Date.parse('Wed Oct 21 07:28:00 2015')],
+    ['ISO time without zone, read as UTC', '2017-01-01T00:00:00', Date.UTC(2017, 0, 1)],
+  ])('GIVEN %s WHEN parsed THEN gives the absolute time it states', (_form, value, expected) => {
     expect(parseRetryAfter(value, now)).toBe(expected);
+  });
+
+  it.each([
+    ['delta-seconds (counted from receipt: exact)', '10', now + 10_000],
+    ['whole epoch seconds, rounded up to the next second', '1768478460', 1_768_478_461_000],
+    ['fractional epoch seconds', '1768478460.25', 1_768_478_460_250],
+    ['epoch milliseconds', '1768478460123', 1_768_478_460_123],
+    ['an IMF-fixdate, rounded up to the next second', 'Wed, 21 Oct 2015 07:28:00 GMT', Date.UTC(2015, 9, 21, 7, 28, 1)],
+    ['an ISO time without zone, rounded up', '2017-01-01T00:00:00', Date.UTC(2017, 0, 1, 0, 0, 1)],
+    ['an ISO time with milliseconds', '2017-01-01T00:00:00.250', Date.UTC(2017, 0, 1, 0, 0, 0, 250)],
+    ['an ISO time without seconds, rounded up a minute', '2017-01-01T00:00', Date.UTC(2017, 0, 1, 0, 1, 0)],
+  ])('GIVEN %s WHEN its end is asked for THEN it is rounded up to the value resolution', (_form, value, expected) => {
+    expect(retryAfterEnd(value, now)).toBe(expected);
   });
 
   it.each([
@@ -152,7 +164,7 @@ describe('cooldownUntilFor429', () => {
 describe('header times rounded up to their resolution', () => {
   it('GIVEN a cool-down ending at .700 stated as an HTTP-date (milliseconds dropped) WHEN parsed THEN the wait ends after the true end', () => {
     const trueEnd = now + 12_700;
-    const until = parseRetryAfter(new Date(trueEnd).toUTCString(), now);
+    const until = retryAfterEnd(new Date(trueEnd).toUTCString(), now);
     expect(until).toBeGreaterThanOrEqual(trueEnd);
     expect(until).toBe(now + 13_000);
   });
