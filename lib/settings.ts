@@ -79,6 +79,21 @@ export interface GateSettingsInput {
   readonly maxReceiveCount?: number;
   /** Cool-down applied when a 429 carries no usable Retry-After or X-RateLimit-Reset, in seconds. @default 60 */
   readonly defaultCooldownSeconds?: number;
+  /**
+   * Cap, in seconds, of the cool-down after repeated 429s that state no wait (it doubles with each one in a row).
+   * @default - 16 × defaultCooldownSeconds
+   */
+  readonly maxEscalatedCooldownSeconds?: number;
+  /**
+   * Longest wait, in seconds, a response header (Retry-After, X-RateLimit-Reset) may impose; later times are
+   * clamped to it, logged and counted. @default 86400
+   */
+  readonly maxHeaderWaitSeconds?: number;
+  /**
+   * Largest clock difference, in milliseconds, assumed between two Lambdas (or a Lambda and Outreach); every
+   * comparison of times written elsewhere allows it. @default - 1000, or 0.5% of a window shorter than 200 s
+   */
+  readonly clockSkewMs?: number;
   /** Consecutive 5xx/timeouts for one user that open the circuit. @default 5 */
   readonly circuitBreakerThreshold?: number;
   /** Seconds the circuit stays open before one probe. @default 30 */
@@ -226,6 +241,19 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** The cool-down settings: the default wait and, when set, the cap of its escalation. */
+function cooldownConfig(input: GateSettingsInput): GateConfig['cooldown'] {
+  const defaultWaitMs = integer('defaultCooldownSeconds', input.defaultCooldownSeconds ?? 60, 1) * 1000;
+  if (input.maxEscalatedCooldownSeconds === undefined) return { defaultWaitMs };
+  const max = integer('maxEscalatedCooldownSeconds', input.maxEscalatedCooldownSeconds, 1) * 1000;
+  if (max < defaultWaitMs) {
+    throw new GateSettingsError(
+      `maxEscalatedCooldownSeconds (${input.maxEscalatedCooldownSeconds}) must be at least defaultCooldownSeconds (${defaultWaitMs / 1000})`,
+    );
+  }
+  return { defaultWaitMs, maxEscalatedWaitMs: max };
+}
+
 /**
  * Applies defaults and validates every setting against AWS's limits and the gate's rules.
  * @throws GateSettingsError naming the bad setting and its value.
@@ -302,7 +330,16 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
       criticalReserve: criticalLeases,
       ttlMs: dispatcherTimeoutSeconds * 1000,
     },
-    cooldown: { defaultWaitMs: integer('defaultCooldownSeconds', input.defaultCooldownSeconds ?? 60, 1) * 1000 },
+    cooldown: cooldownConfig(input),
+    timing: {
+      maxHeaderWaitMs: integer('maxHeaderWaitSeconds', input.maxHeaderWaitSeconds ?? 86_400, 1) * 1000,
+      clockSkewMs: integer(
+        'clockSkewMs',
+        input.clockSkewMs ?? Math.round(Math.min(1000, budgetWindowSeconds * 1000 * 0.005)),
+        0,
+        60_000,
+      ),
+    },
     circuitBreaker: {
       failureThreshold: integer('circuitBreakerThreshold', input.circuitBreakerThreshold ?? 5, 1),
       openMs: integer('circuitBreakerOpenSeconds', input.circuitBreakerOpenSeconds ?? 30, 1) * 1000,

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { countInFlight, decideAdmission, estimateRemaining } from '../gate/admission';
+import { clampedHeaders } from '../gate/headers';
 import { formatLease, freeBelow, LeaseFormatError, parseLease } from '../gate/lease';
 import { isEmptyPatch } from '../gate/patch';
-import type { GateStore, Lease, UpstreamResult, Wait } from '../gate/port';
+import type { GateObserver, GateStore, Lease, UpstreamResult, Wait } from '../gate/port';
 import { decideRelease } from '../gate/release';
 import {
   EMPTY_GATE_STATE,
@@ -20,8 +21,38 @@ import { plainValue } from './dynamodb-values';
 
 /** Raised when the gate cannot do what was asked: bad input, an unreadable item, or DynamoDB failing. */
 export class GateStoreError extends Error {
-  override readonly name = 'GateStoreError';
+  override readonly name: string = 'GateStoreError';
 }
+
+/**
+ * DynamoDB is throttling the gate or not answering (an outage, a timeout, a 5xx): nothing was decided, and the
+ * caller should wait `retryAfterMs` and ask again — a wait, never a failure of the intent. Errors that no wait
+ * will fix (a missing table, denied access, a malformed request or item) stay plain {@link GateStoreError}s.
+ */
+export class GateUnavailableError extends GateStoreError {
+  override readonly name = 'GateUnavailableError';
+  constructor(
+    message: string,
+    /** Suggested wait before the next try: doubles with each failure in a row, from 1 s up to 30 s. */
+    readonly retryAfterMs: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** DynamoDB errors that waiting will not fix: the gate's own misconfiguration or a bug. */
+const PERMANENT_ERRORS = new Set([
+  'ValidationException',
+  'AccessDeniedException',
+  'ResourceNotFoundException',
+  'UnrecognizedClientException',
+  'SerializationException',
+]);
+
+/** First and longest suggested wait after DynamoDB failed. */
+const UNAVAILABLE_FIRST_WAIT_MS = 1000;
+const UNAVAILABLE_MAX_WAIT_MS = 30_000;
 
 /** Options of {@link DynamoDbGateStore}. */
 export interface DynamoDbGateStoreOptions {
@@ -36,6 +67,8 @@ export interface DynamoDbGateStoreOptions {
   readonly maxAttempts?: number;
   /** A cached item older than this is re-read (strongly consistent) before answering "wait". @default 100 */
   readonly cacheMaxAgeMs?: number;
+  /** Told about clamped header times. @default - nothing is reported */
+  readonly observer?: GateObserver;
 }
 
 /** Prefix of the slot attributes: `lease0` … `lease{inFlightCap−1}`. */
@@ -208,6 +241,9 @@ export class DynamoDbGateStore implements GateStore {
   private readonly random: () => number;
   private readonly maxAttempts: number;
   private readonly cacheMaxAgeMs: number;
+  private readonly observer: GateObserver | undefined;
+  /** DynamoDB failures in a row (not refused conditions): the suggested wait doubles with each. */
+  private unavailableStreak = 0;
   private readonly cache = new Map<string, CachedItem>();
   private readonly releaseWaiters = new Map<string, Set<() => void>>();
   /** Slots this instance is writing a lease into right now, per user: its other callers pick other slots. */
@@ -228,6 +264,7 @@ export class DynamoDbGateStore implements GateStore {
       throw new GateStoreError(`maxAttempts must be an integer ≥ 1, got ${options.maxAttempts}`);
     }
     this.cacheMaxAgeMs = options.cacheMaxAgeMs ?? 100;
+    this.observer = options.observer;
   }
 
   /** DynamoDB requests this store has made (reads and writes), for requests-per-intent figures. */
@@ -302,9 +339,10 @@ export class DynamoDbGateStore implements GateStore {
     }
     let state = cached.state;
     const outcome = { ...result, lane: lease.lane, slot: lease.slot, leaseToken: lease.token, now };
+    this.reportClamped(lease.user, result, now);
     try {
       for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
-        const patch = decideRelease(state, outcome, this.config);
+        const patch = decideRelease(state, outcome, this.config, this.random);
         if (isEmptyPatch(patch)) return;
         const written = await this.update(lease.user, patch);
         if (written.written) return;
@@ -342,6 +380,30 @@ export class DynamoDbGateStore implements GateStore {
     });
   }
 
+  private reportClamped(user: string, result: UpstreamResult, now: number): void {
+    if (this.observer === undefined) return;
+    for (const clamp of clampedHeaders(result.headers, now, this.config)) {
+      try {
+        this.observer.headerClamped(user, clamp.header, clamp.statedMs, clamp.usedMs);
+      } catch {
+        // An observer failing must not fail the release.
+      }
+    }
+  }
+
+  /** The error to raise for a DynamoDB failure: a wait when waiting may fix it, else a plain store error. */
+  private failure(what: string, error: unknown): GateStoreError {
+    const name = (error as { name?: unknown })?.name;
+    const message = `${what} failed: ${describe(error)}`;
+    if (typeof name === 'string' && PERMANENT_ERRORS.has(name)) return new GateStoreError(message, { cause: error });
+    this.unavailableStreak++;
+    const retryAfterMs = Math.min(
+      UNAVAILABLE_MAX_WAIT_MS,
+      UNAVAILABLE_FIRST_WAIT_MS * 2 ** (this.unavailableStreak - 1),
+    );
+    return new GateUnavailableError(message, retryAfterMs, { cause: error });
+  }
+
   private notifyRelease(user: string): void {
     const waiters = this.releaseWaiters.get(user);
     if (waiters === undefined) return;
@@ -367,15 +429,11 @@ export class DynamoDbGateStore implements GateStore {
           ConsistentRead: true,
         }),
       );
+      this.unavailableStreak = 0;
       return this.remember(user, output.Item);
     } catch (error) {
       if (error instanceof GateStoreError) throw error;
-      throw new GateStoreError(
-        `reading the gate of user "${user}" from table ${this.tableName} failed: ${describe(error)}`,
-        {
-          cause: error,
-        },
-      );
+      throw this.failure(`reading the gate of user "${user}" from table ${this.tableName}`, error);
     }
   }
 
@@ -396,22 +454,19 @@ export class DynamoDbGateStore implements GateStore {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
+      this.unavailableStreak = 0;
       return { written: true, image: this.remember(user, output.Attributes) };
     } catch (error) {
       if (
         error instanceof ConditionalCheckFailedException ||
         (error as { name?: unknown })?.name === 'ConditionalCheckFailedException'
       ) {
+        this.unavailableStreak = 0;
         const item = (error as { Item?: Record<string, unknown> }).Item;
         return { written: false, image: this.remember(user, item) };
       }
       if (error instanceof GateStoreError) throw error;
-      throw new GateStoreError(
-        `updating the gate of user "${user}" in table ${this.tableName} failed: ${describe(error)}`,
-        {
-          cause: error,
-        },
-      );
+      throw this.failure(`updating the gate of user "${user}" in table ${this.tableName}`, error);
     }
   }
 }

@@ -1,7 +1,14 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE_KEYS, tokenKey } from '../shared/names';
-import type { ConditionalWrite, LockRequest, MintedRecord, TokenRecord, TokenRecordStore } from '../tokens/ports';
+import type {
+  ConditionalWrite,
+  LockRequest,
+  MintedRecord,
+  RefreshFailure,
+  TokenRecord,
+  TokenRecordStore,
+} from '../tokens/ports';
 import { plainValue } from './dynamodb-values';
 
 /** Raised when the token item cannot be read or written: bad input, an unreadable item, or DynamoDB failing. */
@@ -19,8 +26,16 @@ export interface DynamoDbTokenStoreOptions {
  * Attributes of the `token#<user>` item. The access token's expiry is `accessTokenExpiresAt`, never the
  * table's TTL attribute: the item holds the newest refresh token and must outlive every access token.
  */
-const STRING_ATTRIBUTES = ['accessToken', 'refreshToken', 'lockOwner'] as const;
-const NUMBER_ATTRIBUTES = ['accessTokenExpiresAt', 'refreshAt', 'lastMintAt', 'mintBlockedUntil', 'lockUntil'] as const;
+const STRING_ATTRIBUTES = ['accessToken', 'refreshToken', 'lockOwner', 'pausedReason', 'pausedSecretHash'] as const;
+const NUMBER_ATTRIBUTES = [
+  'accessTokenExpiresAt',
+  'refreshAt',
+  'lastMintAt',
+  'mintBlockedUntil',
+  'lockUntil',
+  'refreshFailures',
+  'pausedAt',
+] as const;
 
 /** `refreshAt` of a token Outreach refused: due at once. */
 const REFUSED = 0;
@@ -76,10 +91,12 @@ export class DynamoDbTokenStore implements TokenRecordStore {
   async tryLock(user: string, request: LockRequest): Promise<ConditionalWrite> {
     checkUser(user);
     checkOwner(request.owner);
+    const skew = request.clockSkewMs ?? 0;
     for (const [name, value] of [
       ['now', request.now],
       ['lockUntil', request.lockUntil],
       ['minMintIntervalMs', request.minMintIntervalMs],
+      ['clockSkewMs', skew],
     ] as const) {
       if (!Number.isFinite(value) || value < 0) {
         throw new TokenStoreError(
@@ -92,18 +109,19 @@ export class DynamoDbTokenStore implements TokenRecordStore {
     return this.update(user, 'taking the refresh lock', {
       ReturnValues: 'ALL_NEW',
       UpdateExpression: 'SET #lockOwner = :owner, #lockUntil = :lockUntil',
+      // Times in the item were written on other clocks: each counts only the skew later (the safe direction).
       ConditionExpression: [
-        '(attribute_not_exists(#lockUntil) OR #lockUntil < :now)',
+        '(attribute_not_exists(#lockUntil) OR #lockUntil < :skewedNow)',
         '(attribute_not_exists(#lastMintAt) OR #lastMintAt <= :lastMintBefore)',
-        '(attribute_not_exists(#mintBlockedUntil) OR #mintBlockedUntil <= :now)',
+        '(attribute_not_exists(#mintBlockedUntil) OR #mintBlockedUntil <= :skewedNow)',
         seen,
       ].join(' AND '),
       ExpressionAttributeNames: names('lockOwner', 'lockUntil', 'lastMintAt', 'mintBlockedUntil', 'refreshAt'),
       ExpressionAttributeValues: {
         ':owner': request.owner,
         ':lockUntil': request.lockUntil,
-        ':now': request.now,
-        ':lastMintBefore': request.now - request.minMintIntervalMs,
+        ':skewedNow': request.now - skew,
+        ':lastMintBefore': request.now - request.minMintIntervalMs - skew,
         ...(request.seenRefreshAt === undefined ? {} : { ':seenRefreshAt': request.seenRefreshAt }),
       },
     });
@@ -121,7 +139,7 @@ export class DynamoDbTokenStore implements TokenRecordStore {
     }
     return this.update(user, 'storing the minted token', {
       UpdateExpression:
-        'SET #accessToken = :accessToken, #accessTokenExpiresAt = :expiresAt, #refreshAt = :refreshAt, #refreshToken = :refreshToken, #lastMintAt = :mintedAt REMOVE #lockOwner, #lockUntil, #mintBlockedUntil',
+        'SET #accessToken = :accessToken, #accessTokenExpiresAt = :expiresAt, #refreshAt = :refreshAt, #refreshToken = :refreshToken, #lastMintAt = :mintedAt REMOVE #lockOwner, #lockUntil, #mintBlockedUntil, #refreshFailures, #pausedAt, #pausedReason, #pausedSecretHash',
       ConditionExpression: '#lockOwner = :owner',
       ExpressionAttributeNames: names(
         'accessToken',
@@ -132,6 +150,10 @@ export class DynamoDbTokenStore implements TokenRecordStore {
         'lockOwner',
         'lockUntil',
         'mintBlockedUntil',
+        'refreshFailures',
+        'pausedAt',
+        'pausedReason',
+        'pausedSecretHash',
       ),
       ExpressionAttributeValues: {
         ':accessToken': minted.accessToken,
@@ -175,6 +197,45 @@ export class DynamoDbTokenStore implements TokenRecordStore {
       ExpressionAttributeValues: {
         ':owner': owner,
         ...(mintBlockedUntil === undefined ? {} : { ':mintBlockedUntil': mintBlockedUntil }),
+      },
+    });
+  }
+
+  async releaseAfterFailure(user: string, owner: string, failure: RefreshFailure): Promise<void> {
+    checkUser(user);
+    checkOwner(owner);
+    for (const [name, value] of [
+      ['retryAt', failure.retryAt],
+      ['failures', failure.failures],
+      ...(failure.pause === undefined ? [] : ([['pause.at', failure.pause.at]] as const)),
+    ] as const) {
+      if (!(Number.isFinite(value) && value >= 0)) {
+        throw new TokenStoreError(
+          `refresh failure of user "${user}": ${name} must be a non-negative number, got ${value}`,
+        );
+      }
+    }
+    const pause = failure.pause;
+    if (pause !== undefined && (pause.reason === '' || pause.secretHash === '')) {
+      throw new TokenStoreError(`refresh failure of user "${user}": a pause needs a reason and a secret hash`);
+    }
+    const sets = ['#mintBlockedUntil = :retryAt', '#refreshFailures = :failures'];
+    if (pause !== undefined) sets.push('#pausedAt = :pausedAt', '#pausedReason = :reason', '#pausedSecretHash = :hash');
+    await this.update(user, 'recording a failed refresh', {
+      UpdateExpression: `SET ${sets.join(', ')} REMOVE #lockOwner, #lockUntil`,
+      ConditionExpression: '#lockOwner = :owner',
+      ExpressionAttributeNames: names(
+        'lockOwner',
+        'lockUntil',
+        'mintBlockedUntil',
+        'refreshFailures',
+        ...(pause === undefined ? [] : ['pausedAt', 'pausedReason', 'pausedSecretHash']),
+      ),
+      ExpressionAttributeValues: {
+        ':owner': owner,
+        ':retryAt': failure.retryAt,
+        ':failures': failure.failures,
+        ...(pause === undefined ? {} : { ':pausedAt': pause.at, ':reason': pause.reason, ':hash': pause.secretHash }),
       },
     });
   }

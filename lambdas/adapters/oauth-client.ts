@@ -1,4 +1,4 @@
-import { headerValue, parseRetryAfter } from '../gate/headers';
+import { headerValue, retryAfterEnd } from '../gate/headers';
 import type { OAuthClient, OAuthRefreshResult, SecretStore } from '../tokens/ports';
 
 /** Raised for an OAuth client that cannot be built from its options. */
@@ -106,7 +106,7 @@ export class FetchOAuthClient implements OAuthClient {
   private interpret(response: Response, text: string, secrets: readonly string[]): OAuthRefreshResult {
     const json = parseJson(text);
     if (response.status === 429) {
-      const retryAfterMs = parseRetryAfter(headerValue(response.headers, 'retry-after'), this.clock());
+      const retryAfterMs = retryAfterEnd(headerValue(response.headers, 'retry-after'), this.clock());
       return retryAfterMs === undefined ? { kind: 'throttled' } : { kind: 'throttled', retryAfterMs };
     }
     const error = typeof json?.error === 'string' ? json.error : undefined;

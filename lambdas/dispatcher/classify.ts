@@ -1,17 +1,19 @@
+import { maintenanceUntil } from '../gate/maintenance';
 import type { OutreachReply } from '../outreach/client';
 import type { IntentError, IntentOutcome } from '../shared/intent-record';
 
 /**
  * What one upstream reply means for the intent. Pure: the dispatcher acts on the verdict.
  * - `success`: a 2xx; the intent can be settled with its result.
- * - `throttled`: a 429; wait for the cool-down (the gate has recorded it). Never a failure.
+ * - `throttled`: a 429, or a 503 with a future Retry-After (Outreach's scheduled maintenance, `reason:
+ *   'maintenance'`); wait for the cool-down (the gate has recorded it). Never a failure.
  * - `unauthorized`: a 401; refresh the user's token once and try again.
  * - `rejected`: a 4xx Outreach will give again (403, 404, 422, …); dead-letter now, with Outreach's reason.
  * - `failed`: a 5xx, a 408, a timeout or a reset; retry with backoff, counting a failure attempt.
  */
 export type Verdict =
   | { readonly kind: 'success'; readonly outcome: IntentOutcome }
-  | { readonly kind: 'throttled' }
+  | { readonly kind: 'throttled'; readonly reason?: 'maintenance' }
   | { readonly kind: 'unauthorized'; readonly error: IntentError }
   | { readonly kind: 'rejected'; readonly error: IntentError }
   | { readonly kind: 'failed'; readonly error: IntentError };
@@ -19,12 +21,18 @@ export type Verdict =
 /** Statuses worth retrying even though they are 4xx. */
 const RETRYABLE_4XX = new Set([408, 425]);
 
-/** Classifies one reply. */
-export function classifyReply(reply: OutreachReply): Verdict {
+/** How far ahead a maintenance Retry-After is read (the verdict only needs to know it names a future time). */
+const UNBOUNDED = { timing: { maxHeaderWaitMs: Number.MAX_SAFE_INTEGER, clockSkewMs: 0 } };
+
+/** Classifies one reply received at `now` (which tells a future maintenance Retry-After from a stale one). */
+export function classifyReply(reply: OutreachReply, now: number = Date.now()): Verdict {
   if (reply.kind === 'no-response') return { kind: 'failed', error: { kind: reply.reason, detail: reply.detail } };
   const { status } = reply;
   if (status >= 200 && status < 300) return { kind: 'success', outcome: outcomeOf(reply.status, reply.body) };
   if (status === 429) return { kind: 'throttled' };
+  if (maintenanceUntil(status, reply.headers, now, UNBOUNDED) !== undefined) {
+    return { kind: 'throttled', reason: 'maintenance' };
+  }
   const error: IntentError = { kind: 'http', status, ...outreachError(reply.body) };
   if (status === 401) return { kind: 'unauthorized', error };
   if (status >= 500 || RETRYABLE_4XX.has(status)) return { kind: 'failed', error };

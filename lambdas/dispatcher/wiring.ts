@@ -6,6 +6,7 @@ import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
 import { FetchOAuthClient } from '../adapters/oauth-client';
 import { SqsLaneQueues } from '../adapters/sqs-lane-queues';
 import type { GateStore } from '../gate';
+import { loggingGateObserver } from '../gate/observer';
 import { FetchOutreachApi } from '../outreach/client';
 import type { DispatcherEnvironment } from '../shared/config';
 import type { SecretStore } from '../tokens/ports';
@@ -46,7 +47,12 @@ export function wireDispatcher(parts: DispatcherParts): WiredDispatcher {
   const { config } = environment;
   const clock = parts.clock ?? Date.now;
   const decorate = parts.decorateIntents ?? ((store: IntentStore) => store);
-  const gate = new DynamoDbGateStore(documents, { tableName: environment.tableName, config, clock });
+  const gate = new DynamoDbGateStore(documents, {
+    tableName: environment.tableName,
+    config,
+    clock,
+    observer: loggingGateObserver(logger),
+  });
   const queues = new SqsLaneQueues(sqs, environment.lanes);
   const tokens = new SharedTokenCache({
     records: new DynamoDbTokenStore(documents, { tableName: environment.tableName }),

@@ -30,25 +30,50 @@ export function budgetReserve(limit: number, config: BudgetConfig): number {
   return Math.max(0, Math.min(Math.ceil(limit * config.budget.criticalReserve), limit - 1));
 }
 
-/** Leases held (not expired) at `now`, across every slot of the cap. */
-export function countInFlight(state: GateState, now: number, config: Pick<GateConfig, 'leases'>): number {
+/**
+ * Margin after a reported window reset before the next window is spent: Reset's one-second resolution plus
+ * the clock skew (the reset was written by another process, on another clock).
+ */
+export function rolloverMarginMs(config: Pick<GateConfig, 'budget' | 'timing'>): number {
+  return config.budget.resetSkewMs + config.timing.clockSkewMs;
+}
+
+/**
+ * Whether a lease counts as held at `now`. Another process wrote its expiry on its own clock, so it is held
+ * until the clock skew after it.
+ */
+export function leaseHeld(lease: { readonly expiresAt: number } | undefined, now: number, skewMs: number): boolean {
+  return lease !== undefined && lease.expiresAt + skewMs > now;
+}
+
+/** Leases held (not expired, allowing for clock skew) at `now`, across every slot of the cap. */
+export function countInFlight(state: GateState, now: number, config: Pick<GateConfig, 'leases' | 'timing'>): number {
   let held = 0;
   for (let slot = 0; slot < config.leases.inFlightCap; slot++) {
-    const lease = state.leases[slot];
-    if (lease !== undefined && lease.expiresAt > now) held++;
+    if (leaseHeld(state.leases[slot], now, config.timing.clockSkewMs)) held++;
   }
   return held;
 }
 
+/** The in-flight limit in force: the one learned from 429s (see release), else the configured cap. */
+export function inFlightLimit(state: GateState, config: Pick<GateConfig, 'leases'>): number {
+  const cap = config.leases.inFlightCap;
+  return Math.max(1, Math.min(cap, state.inFlightLimit ?? cap));
+}
+
 /** Estimated requests the user may still send in the current window (or bucket) at `now`. */
-export function estimateRemaining(state: GateState, now: number, config: BudgetConfig): number {
+export function estimateRemaining(
+  state: GateState,
+  now: number,
+  config: Pick<GateConfig, 'budget' | 'timing'>,
+): number {
   const limit = effectiveLimit(state, config);
   if (config.budget.refill === 'leaky-bucket') {
     const interval = (config.budget.windowSeconds * 1000) / limit;
     const queued = Math.max(0, (state.tat ?? now) - now) / interval;
     return Math.max(0, Math.floor(limit - queued));
   }
-  const active = state.windowResetAt !== undefined && now < state.windowResetAt + config.budget.resetSkewMs;
+  const active = state.windowResetAt !== undefined && now < state.windowResetAt + rolloverMarginMs(config);
   return Math.max(0, limit - (active ? (state.spent ?? 0) : 0));
 }
 
@@ -57,12 +82,15 @@ type Step = { kind: 'ok'; patch: GatePatch } | Wait;
 
 const wait = (untilMs: number, reason: WaitReason): Wait => ({ kind: 'wait', untilMs, reason });
 
-function cooldownStep(state: GateState, now: number): Step {
-  if (state.cooldownUntil !== undefined && now < state.cooldownUntil) return wait(state.cooldownUntil, 'cooldown');
+function cooldownStep(state: GateState, now: number, skewMs: number): Step {
+  // Written by another process on its own clock: over only once the skew has passed too.
+  if (state.cooldownUntil !== undefined && now < state.cooldownUntil + skewMs) {
+    return wait(state.cooldownUntil + skewMs, 'cooldown');
+  }
   return {
     kind: 'ok',
     patch: {
-      conditions: [{ kind: 'absent-or-at-most', attribute: 'cooldownUntil', value: now }],
+      conditions: [{ kind: 'absent-or-at-most', attribute: 'cooldownUntil', value: now - skewMs }],
       set: {},
       add: {},
       remove: [],
@@ -102,12 +130,17 @@ function circuitStep(state: GateState, now: number, config: Pick<GateConfig, 'ci
   };
 }
 
-/** The slots a lane may use, in order of preference: critical prefers the reserved ones. */
-function slotGroups(lane: Lane, config: Pick<GateConfig, 'leases'>): number[][] {
+/**
+ * The slots a lane may use, in order of preference: critical prefers the reserved ones. Under a learned
+ * in-flight limit L below the cap, only L slots are usable: the first ones of the shared group and the last
+ * ones of the reserved group (critical keeps its reserve while L leaves the other lanes at least one).
+ */
+function slotGroups(lane: Lane, limit: number, config: Pick<GateConfig, 'leases'>): number[][] {
   const { inFlightCap, criticalReserve } = config.leases;
-  const shared = Array.from({ length: inFlightCap - criticalReserve }, (_, i) => i);
+  const reserve = Math.min(criticalReserve, limit - 1);
+  const shared = Array.from({ length: limit - reserve }, (_, i) => i);
   if (lane !== 'critical') return [shared];
-  const reserved = Array.from({ length: criticalReserve }, (_, i) => inFlightCap - criticalReserve + i);
+  const reserved = Array.from({ length: reserve }, (_, i) => inFlightCap - reserve + i);
   return [reserved, shared];
 }
 
@@ -115,22 +148,32 @@ function leaseStep(
   state: GateState,
   lane: Lane,
   now: number,
-  config: Pick<GateConfig, 'leases'>,
+  config: Pick<GateConfig, 'leases' | 'timing'>,
   random: () => number,
 ): Step | { kind: 'slot'; slot: number; patch: GatePatch } {
-  const groups = slotGroups(lane, config);
+  const skew = config.timing.clockSkewMs;
+  const limit = inFlightLimit(state, config);
+  const groups = slotGroups(lane, limit, config);
+  const earliestExpiry = (slots: number[]): number =>
+    Math.min(...slots.map((slot) => (state.leases[slot]?.expiresAt ?? now - skew) + skew));
+  if (limit < config.leases.inFlightCap && countInFlight(state, now, config) >= limit) {
+    // Leases taken before the limit was lowered still run: wait until enough of them end.
+    const heldSlots = Object.keys(state.leases).map(Number);
+    return wait(
+      Math.max(now, earliestExpiry(heldSlots.filter((slot) => leaseHeld(state.leases[slot], now, skew)))),
+      'lease',
+    );
+  }
+  const limitCondition = { kind: 'equals', attribute: 'inFlightLimit', value: state.inFlightLimit } as const;
   for (const group of groups) {
-    const free = group.filter((slot) => {
-      const held = state.leases[slot];
-      return held === undefined || held.expiresAt <= now;
-    });
+    const free = group.filter((slot) => !leaseHeld(state.leases[slot], now, skew));
     if (free.length === 0) continue;
     const slot = free[Math.min(free.length - 1, Math.floor(random() * free.length))] as number;
     return {
       kind: 'slot',
       slot,
       patch: {
-        conditions: [{ kind: 'slot-free', slot, now }],
+        conditions: [{ kind: 'slot-free', slot, now: now - skew }, limitCondition],
         set: {},
         add: {},
         remove: [],
@@ -138,16 +181,21 @@ function leaseStep(
       },
     };
   }
-  const expiries = groups.flat().map((slot) => state.leases[slot]?.expiresAt ?? now);
-  return wait(Math.min(...expiries), 'lease');
+  return wait(earliestExpiry(groups.flat()), 'lease');
 }
 
-function fixedWindowStep(state: GateState, lane: Lane, now: number, config: BudgetConfig): Step {
-  const { windowSeconds, reserveReleaseMs, resetSkewMs } = config.budget;
+function fixedWindowStep(
+  state: GateState,
+  lane: Lane,
+  now: number,
+  config: Pick<GateConfig, 'budget' | 'timing'>,
+): Step {
+  const { windowSeconds, reserveReleaseMs } = config.budget;
+  const margin = rolloverMarginMs(config);
   const limit = effectiveLimit(state, config);
   const reserve = budgetReserve(limit, config);
   const resetAt = state.windowResetAt;
-  if (resetAt === undefined || now >= resetAt + resetSkewMs) {
+  if (resetAt === undefined || now >= resetAt + margin) {
     // The window has rolled over (or never started): this admit opens the next one.
     const nextReset =
       state.obsResetAt !== undefined && state.obsResetAt > now ? state.obsResetAt : now + windowSeconds * 1000;
@@ -180,7 +228,7 @@ function fixedWindowStep(state: GateState, lane: Lane, now: number, config: Budg
     };
   }
   const blockedOnlyByReserve = spent < limit;
-  return wait(blockedOnlyByReserve ? resetAt - reserveReleaseMs : resetAt + resetSkewMs, 'budget');
+  return wait(blockedOnlyByReserve ? resetAt - reserveReleaseMs : resetAt + margin, 'budget');
 }
 
 function leakyBucketStep(state: GateState, lane: Lane, now: number, config: BudgetConfig): Step {
@@ -231,7 +279,7 @@ export function decideAdmission(
   random: () => number = Math.random,
 ): Admission {
   const { lane, now } = request;
-  const cooldown = cooldownStep(state, now);
+  const cooldown = cooldownStep(state, now, config.timing.clockSkewMs);
   const circuit = circuitStep(state, now, config);
   const lease = leaseStep(state, lane, now, config, random);
   const budget =

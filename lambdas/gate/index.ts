@@ -1,16 +1,34 @@
 /** The gate's pure core: admission, release and header reading, with the clock passed in. */
-export { budgetReserve, countInFlight, decideAdmission, effectiveLimit, estimateRemaining } from './admission';
+export {
+  budgetReserve,
+  countInFlight,
+  decideAdmission,
+  effectiveLimit,
+  estimateRemaining,
+  inFlightLimit,
+  leaseHeld,
+  rolloverMarginMs,
+} from './admission';
 export { backoffDelayMs } from './backoff';
 export {
+  type BoundedTime,
+  boundHeaderTime,
+  type ClampedHeader,
+  type Cooldown,
   type CooldownSource,
+  clampedHeaders,
   cooldownUntilFor429,
   headerValue,
   parseRetryAfter,
   readRateLimitHeaders,
+  retryAfterEnd,
+  retryAfterUntil,
 } from './headers';
 export { formatEpochMs, formatLease, freeBelow, LeaseFormatError, parseLease } from './lease';
-export { applyObservation } from './observation';
+export { maintenanceUntil } from './maintenance';
+export { applyObservation, type ObservationContext, resetMatchToleranceMs } from './observation';
+export { loggingGateObserver, type ObserverCounters, type ObserverLogger } from './observer';
 export { applyPatch, conditionHolds, EMPTY_PATCH, isEmptyPatch, mergePatches, patchApplies } from './patch';
-export type { GateStore, Lease, UpstreamResult, Wait } from './port';
+export type { GateObserver, GateStore, Lease, UpstreamResult, Wait } from './port';
 export { decideRelease, isUpstreamFailure } from './release';
 export * from './types';

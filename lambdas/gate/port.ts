@@ -49,3 +49,15 @@ export interface GateStore {
    */
   waitForRelease(user: string, maxWaitMs: number): Promise<void>;
 }
+
+/**
+ * What the gate store reports besides its answers, for logs and metrics. Every method is optional to implement
+ * meaningfully; the store never fails because an observer did.
+ */
+export interface GateObserver {
+  /**
+   * A response header asked for a wait beyond `timing.maxHeaderWaitMs`; the gate used `usedMs` instead of
+   * `statedMs` (epoch ms). A garbled or hostile header, worth a look.
+   */
+  headerClamped(user: string, header: string, statedMs: number, usedMs: number): void;
+}

@@ -17,6 +17,10 @@ export const GATE_NUMBER_ATTRIBUTES = [
   'consecutiveFailures',
   'circuitOpenUntil',
   'obsResetAt',
+  'inFlightLimit',
+  'inFlightLimitAt',
+  'throttleStreak',
+  'throttledAt',
 ] as const;
 
 /** One numeric attribute of the gate item. */
@@ -50,6 +54,17 @@ export interface GateState {
   readonly circuitOpenUntil?: number;
   /** The newest window reset Outreach reported (epoch ms); stale observations are recognised by it. */
   readonly obsResetAt?: number;
+  /**
+   * The in-flight limit learned from 429s (AIMD: halved on a 429, one more after each quiet window), below the
+   * configured cap; absent when it is the cap.
+   */
+  readonly inFlightLimit?: number;
+  /** Epoch ms the in-flight limit last changed. */
+  readonly inFlightLimitAt?: number;
+  /** 429s in a row that stated no wait (each escalates the next cool-down); absent after a success. */
+  readonly throttleStreak?: number;
+  /** Epoch ms of the last 429 recorded: later 429s of requests admitted before it belong to the same episode. */
+  readonly throttledAt?: number;
 }
 
 /** The state of a user nobody has written yet. */

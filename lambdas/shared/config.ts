@@ -55,6 +55,30 @@ export const gateConfigSchema = z.strictObject({
   cooldown: z.strictObject({
     /** Wait used when a 429 carries no usable Retry-After or X-RateLimit-Reset. */
     defaultWaitMs: z.number().int().positive(),
+    /**
+     * Cap of the cool-down after repeated 429s that say nothing about how long to wait: each one in a row
+     * doubles the previous ceiling (full jitter, never below `defaultWaitMs`) up to this.
+     * @default 16 × defaultWaitMs
+     */
+    maxEscalatedWaitMs: z.number().int().positive().optional(),
+    /**
+     * A stretch this long after a cool-down with no 429 ends the escalation, and each one raises a lowered
+     * in-flight limit by one lease (additive increase after the ×0.5 on a 429).
+     * @default defaultWaitMs
+     */
+    quietWindowMs: z.number().int().positive().optional(),
+  }),
+  timing: z.strictObject({
+    /**
+     * Longest wait a response header may impose (Retry-After, X-RateLimit-Reset). A later time is clamped to it,
+     * logged and counted: a garbled header must never stall a user for years.
+     */
+    maxHeaderWaitMs: z.number().int().positive(),
+    /**
+     * Largest difference assumed between two clocks (Lambdas, Outreach). Every comparison of a time written by
+     * another process (cool-down, lease expiry, mint spacing, budget reset) allows it in the safe direction.
+     */
+    clockSkewMs: z.number().int().nonnegative(),
   }),
   circuitBreaker: z.strictObject({
     /** Consecutive 5xx/timeouts for one user that open the circuit. */
@@ -104,6 +128,16 @@ export const gateConfigSchema = z.strictObject({
 
 /** The dispatcher's runtime configuration. */
 export type GateConfig = z.infer<typeof gateConfigSchema>;
+
+/** Cap of the escalating cool-down after 429s without a stated wait (16 × the default wait unless set). */
+export function maxEscalatedWaitMs(config: Pick<GateConfig, 'cooldown'>): number {
+  return config.cooldown.maxEscalatedWaitMs ?? 16 * config.cooldown.defaultWaitMs;
+}
+
+/** The 429-free stretch that ends an escalation and raises a lowered in-flight limit (the default wait unless set). */
+export function quietWindowMs(config: Pick<GateConfig, 'cooldown'>): number {
+  return config.cooldown.quietWindowMs ?? config.cooldown.defaultWaitMs;
+}
 
 /** Where one lane's queues live, as the dispatcher needs them. */
 export const laneEndpointSchema = z.strictObject({
@@ -164,6 +198,12 @@ export function checkGateConfig(config: GateConfig): GateConfig {
   if (config.leases.criticalReserve >= config.leases.inFlightCap) {
     throw new EnvironmentError(
       `leases.criticalReserve (${config.leases.criticalReserve}) must be below leases.inFlightCap (${config.leases.inFlightCap}) so the other lanes keep at least one lease`,
+    );
+  }
+  const { defaultWaitMs, maxEscalatedWaitMs } = config.cooldown;
+  if (maxEscalatedWaitMs !== undefined && maxEscalatedWaitMs < defaultWaitMs) {
+    throw new EnvironmentError(
+      `cooldown.maxEscalatedWaitMs (${maxEscalatedWaitMs}) must not be below cooldown.defaultWaitMs (${defaultWaitMs})`,
     );
   }
   if (config.retries.backoffBaseMs > config.retries.backoffMaxMs) {

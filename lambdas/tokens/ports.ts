@@ -25,6 +25,31 @@ export interface TokenRecord {
   readonly lockOwner?: string;
   /** When the refresh lock expires, held or not: a caller that died cannot wedge the refresh. */
   readonly lockUntil?: number;
+  /** Failed refreshes in a row (endpoint errors, unreadable secrets); each doubles the wait before the next. */
+  readonly refreshFailures?: number;
+  /**
+   * Set while the user is paused: Outreach refused every refresh token we have (`invalid_grant`) or there is
+   * none. Intents for the user wait; storing a new refresh token in the user's secret resumes it.
+   */
+  readonly pausedAt?: number;
+  /** Why the user is paused (no token ever appears here). */
+  readonly pausedReason?: string;
+  /** SHA-256 of the secret's refresh token when the user was paused: a different value means re-authorised. */
+  readonly pausedSecretHash?: string;
+}
+
+/** What a failed refresh leaves in the item: when anyone may try again, and whether the user is now paused. */
+export interface RefreshFailure {
+  /** Nobody tries to mint before this (epoch ms). */
+  readonly retryAt: number;
+  /** Failed refreshes in a row, this one included. */
+  readonly failures: number;
+  /** Set when the credentials are dead (not merely unreachable): the user is paused. */
+  readonly pause?: {
+    readonly at: number;
+    readonly reason: string;
+    readonly secretHash: string;
+  };
 }
 
 /** What {@link TokenRecordStore.tryLock} needs to decide, in one conditional write, that the caller may refresh. */
@@ -41,6 +66,11 @@ export interface LockRequest {
    * meanwhile and the lock is refused.
    */
   readonly seenRefreshAt: number | undefined;
+  /**
+   * Largest difference assumed between this caller's clock and the clocks that wrote the item: the last mint,
+   * a 429 block and a lapsed lock count only this much later. @default 0
+   */
+  readonly clockSkewMs?: number;
 }
 
 /** A freshly minted token pair, as stored. */
@@ -75,7 +105,7 @@ export interface TokenRecordStore {
   tryLock(user: string, request: LockRequest): Promise<ConditionalWrite>;
   /**
    * Stores a minted token pair and releases the lock, only while `owner` holds it. The refresh token is part of
-   * the same write, so the newest one is never lost between two writes.
+   * the same write, so the newest one is never lost between two writes. A mint ends any failure streak or pause.
    */
   saveMinted(user: string, owner: string, minted: MintedRecord): Promise<ConditionalWrite>;
   /** Stores `refreshToken` whatever the lock says: the last resort when the lock was lost during a mint. */
@@ -85,6 +115,11 @@ export interface TokenRecordStore {
    * before then (Outreach's token endpoint answered 429).
    */
   releaseLock(user: string, owner: string, mintBlockedUntil?: number): Promise<void>;
+  /**
+   * Releases the lock if `owner` still holds it, recording a failed refresh: nobody mints before `retryAt`, and
+   * with `pause` the user is paused until a new refresh token is stored in its secret.
+   */
+  releaseAfterFailure(user: string, owner: string, failure: RefreshFailure): Promise<void>;
   /**
    * Marks the stored access token as refused (due for a refresh at once), only if it is still `accessToken`.
    * Returns whether it was.

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { CredentialsError, type TokenGrant, type TokenProvider } from '../dispatcher/ports';
+import { createHash, randomBytes } from 'node:crypto';
+import type { TokenGrant, TokenProvider } from '../dispatcher/ports';
 import type { GateConfig } from '../shared/config';
-import { DEFAULT_REFRESH_FRACTION, decideStoredToken, throttledUntil, tokenSchedule } from './decide';
+import { DEFAULT_REFRESH_FRACTION, decideStoredToken, refreshBackoffMs, throttledUntil, tokenSchedule } from './decide';
 import type { OAuthClient, SecretStore, TokenLogger, TokenRecord, TokenRecordStore } from './ports';
 
 /** Raised for a misconfigured cache or a call it cannot serve (not for credentials Outreach refused). */
@@ -9,10 +9,29 @@ export class TokenCacheError extends Error {
   override readonly name = 'TokenCacheError';
 }
 
-/** Counts what the cache does, for the `TokenMints` metric. */
+/** Counts what the cache does, for the `TokenMints` metric and the paused-credentials alarm. */
 export interface TokenMetrics {
   tokenMinted(user: string): void;
+  /**
+   * The user's credentials are dead (`invalid_grant`, or no refresh token at all): its intents wait until an
+   * operator stores a new refresh token in its secret. Reported when the user is paused and at every re-check
+   * that finds it still paused, so an alarm on it stays raised while the user waits.
+   */
+  credentialsPaused?(user: string): void;
 }
+
+/** Thrown inside a refresh when the credentials are dead; becomes a pause, never an intent failure. */
+class DeadCredentials extends Error {
+  constructor(
+    readonly reason: string,
+    readonly secretHash: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** Thrown inside a refresh when it failed for a reason a later try may not have (an outage). */
+class RefreshTrouble extends Error {}
 
 /** Options of {@link SharedTokenCache}. */
 export interface SharedTokenCacheOptions {
@@ -23,8 +42,11 @@ export interface SharedTokenCacheOptions {
   readonly oauth: OAuthClient;
   /** Secret id (ARN, or a local name) of each user's refresh token, by user. */
   readonly refreshTokenSecretIds: Readonly<Record<string, string>>;
-  /** Reads `outreach.minMintIntervalMs`, `outreach.requestTimeoutMs` and `cooldown.defaultWaitMs`. */
-  readonly config: Pick<GateConfig, 'outreach' | 'cooldown'>;
+  /**
+   * Reads `outreach.minMintIntervalMs`, `outreach.requestTimeoutMs`, `cooldown.defaultWaitMs`, the failure
+   * backoff (`retries`) for failed refreshes and `timing` (header ceiling, clock skew).
+   */
+  readonly config: Pick<GateConfig, 'outreach' | 'cooldown' | 'retries' | 'timing'>;
   /**
    * How long a refresh lock lives if its holder never releases it. Covers the secret read, up to two token
    * requests (the stored refresh token, then the operator's) and the write.
@@ -73,6 +95,8 @@ export class SharedTokenCache implements TokenProvider {
   private readonly refreshTokenSecretIds: Readonly<Record<string, string>>;
   private readonly minMintIntervalMs: number;
   private readonly throttleFallbackMs: number;
+  private readonly config: Pick<GateConfig, 'retries' | 'timing'>;
+  private readonly skewMs: number;
   private readonly lockTtlMs: number;
   private readonly pollIntervalMs: number;
   private readonly maxPollMs: number;
@@ -93,6 +117,8 @@ export class SharedTokenCache implements TokenProvider {
     this.refreshTokenSecretIds = options.refreshTokenSecretIds;
     this.minMintIntervalMs = options.config.outreach.minMintIntervalMs;
     this.throttleFallbackMs = options.config.cooldown.defaultWaitMs;
+    this.config = options.config;
+    this.skewMs = options.config.timing.clockSkewMs;
     this.lockTtlMs = positive('lockTtlMs', options.lockTtlMs ?? 2 * options.config.outreach.requestTimeoutMs + 5000);
     this.pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs ?? 150);
     this.maxPollMs = nonNegative('maxPollMs', options.maxPollMs ?? 2000);
@@ -113,7 +139,7 @@ export class SharedTokenCache implements TokenProvider {
     if (cached !== undefined && this.clock() < cached.usableUntil) return { kind: 'token', token: cached.token };
     const inFlight = this.pending.get(user);
     if (inFlight !== undefined) return inFlight;
-    const lookup = this.lookUp(user).finally(() => this.pending.delete(user));
+    const lookup = this.lookUpOrWait(user).finally(() => this.pending.delete(user));
     this.pending.set(user, lookup);
     return lookup;
   }
@@ -129,6 +155,26 @@ export class SharedTokenCache implements TokenProvider {
     }
   }
 
+  /**
+   * {@link lookUp}, but when the token item itself cannot be read or written (DynamoDB throttled or down), the
+   * token this process still holds is used while it is valid, else the caller waits: never an intent failure.
+   */
+  private async lookUpOrWait(user: string): Promise<TokenGrant> {
+    try {
+      return await this.lookUp(user);
+    } catch (error) {
+      if (error instanceof TokenCacheError) throw error;
+      const now = this.clock();
+      const held = this.memory.get(user);
+      this.logger.warn('the token item could not be used; waiting (or using the token still held)', {
+        user,
+        error: describe(error),
+      });
+      if (held !== undefined && now < held.expiresAt - this.skewMs) return { kind: 'token', token: held.token };
+      return { kind: 'wait', untilMs: now + refreshBackoffMs(1, this.config) };
+    }
+  }
+
   /** Reads the shared item and acts on it until this caller has a token or knows how long to wait. */
   private async lookUp(user: string): Promise<TokenGrant> {
     let record = await this.records.read(user);
@@ -136,7 +182,7 @@ export class SharedTokenCache implements TokenProvider {
     const maxSteps = Math.ceil(this.maxPollMs / this.pollIntervalMs) + 8;
     for (let step = 0; step < maxSteps; step++) {
       const now = this.clock();
-      const decision = decideStoredToken(record, now, this.minMintIntervalMs);
+      const decision = decideStoredToken(record, now, this.minMintIntervalMs, this.skewMs);
       switch (decision.kind) {
         case 'use':
           return this.remember(user, decision.token, decision.expiresAt, decision.refreshAt);
@@ -165,6 +211,7 @@ export class SharedTokenCache implements TokenProvider {
             lockUntil: now + this.lockTtlMs,
             minMintIntervalMs: this.minMintIntervalMs,
             seenRefreshAt: decision.seenRefreshAt,
+            clockSkewMs: this.skewMs,
           });
           if (lock.written) return this.refreshHoldingLock(user, owner, lock.current ?? record);
           record = lock.current; // someone got there first: decide again from what they left
@@ -180,7 +227,12 @@ export class SharedTokenCache implements TokenProvider {
     return { kind: 'token', token };
   }
 
-  /** Mints with the lock held; the lock is always released (or consumed by the write that stores the result). */
+  /**
+   * Mints with the lock held; the lock is always released (or consumed by the write that stores the result).
+   * Nothing here fails an intent: a throttled, failing or unreachable token endpoint or secret backs off for the
+   * user (shared through the item), dead credentials pause the user, and meanwhile a still-valid access token
+   * keeps being used.
+   */
   private async refreshHoldingLock(user: string, owner: string, record: TokenRecord | undefined): Promise<TokenGrant> {
     let released = false;
     const release = async (mintBlockedUntil?: number): Promise<void> => {
@@ -188,59 +240,15 @@ export class SharedTokenCache implements TokenProvider {
       await this.records.releaseLock(user, owner, mintBlockedUntil);
     };
     try {
-      const fromItem = record?.refreshToken;
-      let refreshToken = fromItem ?? (await this.operatorRefreshToken(user));
-      if (refreshToken === undefined) {
-        throw new CredentialsError(
-          `no refresh token for user "${user}": the token item has none and ${this.describeSecret(user)} holds none; store the refresh token from authorising the Outreach app there`,
-        );
-      }
-      let triedOperatorToken = fromItem === undefined;
-      const tried = [refreshToken];
-      for (;;) {
-        const sentAt = this.clock();
-        const result = await this.oauth.refresh(refreshToken);
-        switch (result.kind) {
-          case 'minted':
-            released = true; // the write that stores the token releases the lock
-            return await this.store(user, owner, sentAt, result);
-          case 'throttled': {
-            const untilMs = throttledUntil(
-              this.clock(),
-              result.retryAfterMs,
-              this.minMintIntervalMs,
-              this.throttleFallbackMs,
-            );
-            await release(untilMs);
-            this.logger.warn('Outreach refused to mint a token (429); waiting before the next mint', {
-              user,
-              untilMs,
-            });
-            return { kind: 'wait', untilMs };
-          }
-          case 'invalid-grant': {
-            if (!triedOperatorToken) {
-              triedOperatorToken = true;
-              const fromSecret = await this.operatorRefreshToken(user);
-              if (fromSecret !== undefined && fromSecret !== refreshToken) {
-                this.logger.warn('stored refresh token refused; trying the one in the secret', { user });
-                refreshToken = fromSecret;
-                tried.push(fromSecret);
-                continue;
-              }
-            }
-            throw new CredentialsError(
-              `Outreach refused the refresh token of user "${user}" (invalid_grant: ${redact(result.detail, ...tried)}); re-authorise the app and store the new refresh token in ${this.describeSecret(user)}`,
-            );
-          }
-          case 'error':
-            if (result.refreshToken !== undefined) await this.keepRefreshToken(user, result.refreshToken);
-            throw new CredentialsError(
-              `refreshing the access token of user "${user}" failed: ${redact(result.detail, ...tried, result.refreshToken ?? '')}`,
-            );
-        }
-      }
+      return await this.mintOrWait(user, owner, record, release, () => {
+        released = true;
+      });
     } catch (error) {
+      const failure = error instanceof DeadCredentials || error instanceof RefreshTrouble ? error : undefined;
+      if (failure !== undefined && !released) {
+        released = true;
+        return await this.recordFailure(user, owner, record, failure);
+      }
       if (!released) {
         await release().catch((releaseError: unknown) =>
           this.logger.error('could not release the refresh lock; it lapses on its own', {
@@ -251,6 +259,126 @@ export class SharedTokenCache implements TokenProvider {
       }
       throw error;
     }
+  }
+
+  private async mintOrWait(
+    user: string,
+    owner: string,
+    record: TokenRecord | undefined,
+    release: (mintBlockedUntil?: number) => Promise<void>,
+    consumed: () => void,
+  ): Promise<TokenGrant> {
+    const paused = record?.pausedAt !== undefined;
+    const fromSecret = paused || record?.refreshToken === undefined ? await this.operatorRefreshToken(user) : undefined;
+    if (paused) {
+      // Only a refresh token an operator stored since the pause is worth sending: the others were refused.
+      if (fromSecret === undefined || fingerprint(fromSecret) === record?.pausedSecretHash) {
+        throw new DeadCredentials(record?.pausedReason ?? 'paused', fingerprint(fromSecret));
+      }
+      this.logger.info('a new refresh token was stored in the secret; trying it to resume the user', { user });
+    }
+    const fromItem = paused ? undefined : record?.refreshToken;
+    let refreshToken = fromItem ?? fromSecret;
+    if (refreshToken === undefined) {
+      throw new DeadCredentials(
+        `no refresh token: the token item has none and ${this.describeSecret(user)} holds none`,
+        fingerprint(undefined),
+      );
+    }
+    let triedOperatorToken = fromItem === undefined;
+    const tried = [refreshToken];
+    for (;;) {
+      const sentAt = this.clock();
+      const result = await this.oauth.refresh(refreshToken);
+      switch (result.kind) {
+        case 'minted':
+          consumed(); // the write that stores the token releases the lock
+          return await this.store(user, owner, sentAt, result);
+        case 'throttled': {
+          const untilMs = throttledUntil(
+            this.clock(),
+            result.retryAfterMs,
+            this.minMintIntervalMs,
+            this.throttleFallbackMs,
+            this.config.timing.maxHeaderWaitMs,
+          );
+          await release(untilMs);
+          this.logger.warn('Outreach refused to mint a token (429); waiting before the next mint', { user, untilMs });
+          return this.stillValid(user, record, this.clock()) ?? { kind: 'wait', untilMs };
+        }
+        case 'invalid-grant': {
+          if (!triedOperatorToken) {
+            triedOperatorToken = true;
+            const operatorToken = await this.operatorRefreshToken(user);
+            if (operatorToken !== undefined && operatorToken !== refreshToken) {
+              this.logger.warn('stored refresh token refused; trying the one in the secret', { user });
+              refreshToken = operatorToken;
+              tried.push(operatorToken);
+              continue;
+            }
+          }
+          throw new DeadCredentials(
+            `Outreach refused the refresh token (invalid_grant: ${redact(result.detail, ...tried)})`,
+            fingerprint(await this.operatorRefreshToken(user)),
+          );
+        }
+        case 'error':
+          if (result.refreshToken !== undefined) await this.keepRefreshToken(user, result.refreshToken);
+          throw new RefreshTrouble(
+            `refreshing the access token failed: ${redact(result.detail, ...tried, result.refreshToken ?? '')}`,
+          );
+      }
+    }
+  }
+
+  /** Records a failed refresh in the item (backoff, or a pause) and answers with a still-valid token or a wait. */
+  private async recordFailure(
+    user: string,
+    owner: string,
+    record: TokenRecord | undefined,
+    failure: DeadCredentials | RefreshTrouble,
+  ): Promise<TokenGrant> {
+    const now = this.clock();
+    const failures = (record?.refreshFailures ?? 0) + 1;
+    if (failure instanceof DeadCredentials) {
+      // Re-check the secret once a mint interval (at least the backoff's base): an operator fix is picked up soon.
+      const retryAt = now + Math.max(this.minMintIntervalMs, this.config.retries.backoffBaseMs);
+      const newlyPaused = record?.pausedAt === undefined;
+      await this.records.releaseAfterFailure(user, owner, {
+        retryAt,
+        failures,
+        pause: { at: record?.pausedAt ?? now, reason: failure.reason, secretHash: failure.secretHash },
+      });
+      this.metrics?.credentialsPaused?.(user);
+      const action = `re-authorise the Outreach app as this user and store the new refresh token in ${this.describeSecret(user)}; the user resumes within a minute`;
+      if (newlyPaused) {
+        this.logger.error('credentials of the user are dead; its intents wait until it is re-authorised', {
+          user,
+          reason: failure.reason,
+          action,
+        });
+      } else {
+        this.logger.warn('the user is still paused: no new refresh token in its secret', { user, action });
+      }
+      return this.stillValid(user, record, now) ?? { kind: 'wait', untilMs: retryAt };
+    }
+    const retryAt = now + refreshBackoffMs(failures, this.config);
+    await this.records.releaseAfterFailure(user, owner, { retryAt, failures });
+    this.logger.warn('refreshing the access token failed; backing off for the user', {
+      user,
+      failures,
+      retryAt,
+      error: failure.message,
+    });
+    return this.stillValid(user, record, now) ?? { kind: 'wait', untilMs: retryAt };
+  }
+
+  /** The stored access token, while it still works (allowing for clock skew). */
+  private stillValid(user: string, record: TokenRecord | undefined, now: number): TokenGrant | undefined {
+    const token = record?.accessToken;
+    const expiresAt = record?.accessTokenExpiresAt;
+    if (token === undefined || expiresAt === undefined || now >= expiresAt - this.skewMs) return undefined;
+    return this.remember(user, token, expiresAt, Math.min(expiresAt, now + this.minMintIntervalMs));
   }
 
   /** Persists a minted pair (refresh token first, in the same write), then mirrors the refresh token. */
@@ -335,7 +463,7 @@ export class SharedTokenCache implements TokenProvider {
     try {
       value = await this.secrets.getSecretString(secretId);
     } catch (error) {
-      throw new CredentialsError(
+      throw new RefreshTrouble(
         `reading the refresh-token secret ${secretId} of user "${user}" failed: ${describe(error)}`,
         {
           cause: error,
@@ -350,6 +478,13 @@ export class SharedTokenCache implements TokenProvider {
     const secretId = this.refreshTokenSecretIds[user];
     return secretId === undefined ? 'its secret (none is configured for this user)' : `the secret ${secretId}`;
   }
+}
+
+/** A value's SHA-256 (hex), so the item can tell a new secret from a refused one without holding either. */
+function fingerprint(value: string | undefined): string {
+  return createHash('sha256')
+    .update(value ?? '')
+    .digest('hex');
 }
 
 function checkUser(user: string): void {

@@ -29,6 +29,28 @@ describe('classifyReply', () => {
     expect(classifyReply(reply(status)).kind).toBe(kind);
   });
 
+  describe('a 503 with Retry-After (Outreach maintenance)', () => {
+    const at = Date.UTC(2026, 0, 15, 12, 0, 0);
+    const maintenance = (retryAfter: string): OutreachReply => ({
+      kind: 'response',
+      status: 503,
+      headers: new Headers({ 'retry-after': retryAfter }),
+      body: { errors: [{ id: 'scheduledServerMaintenance', title: 'Scheduled Server Maintenance' }] },
+      latencyMs: 5,
+    });
+
+    it.each([
+      ['delta-seconds', '300'],
+      ['an HTTP-date', new Date(at + 300_000).toUTCString()],
+    ])('GIVEN a Retry-After in %s THEN the verdict is throttled for maintenance, not a failure', (_form, value) => {
+      expect(classifyReply(maintenance(value), at)).toEqual({ kind: 'throttled', reason: 'maintenance' });
+    });
+
+    it('GIVEN a Retry-After already in the past THEN it is an ordinary failure', () => {
+      expect(classifyReply(maintenance(new Date(at - 60_000).toUTCString()), at).kind).toBe('failed');
+    });
+  });
+
   it.each([['timeout'], ['reset']] as const)(
     'GIVEN no response (%s) THEN the attempt failed with that kind',
     (reason) => {

@@ -7,8 +7,10 @@ import type { Lane } from '../../lambdas/shared/names';
 import { resolveGateSettings } from '../../lib/settings';
 
 // Defaults: 10 leases of which 2 are critical's; 10,000/h × 0.8 until learned; 5% budget reserve released
-// 60 s before the reset; 1 s reset skew; circuit opens after 5 failures for 30 s; leases live 30 s.
+// 60 s before the reset; 1 s reset skew; circuit opens after 5 failures for 30 s; leases live 30 s; times
+// written by other processes are trusted only 1 s (the clock skew) after they pass.
 const config: GateConfig = resolveGateSettings().gate;
+const SKEW = config.timing.clockSkewMs;
 const leaky: GateConfig = { ...config, budget: { ...config.budget, refill: 'leaky-bucket' } };
 const now = Date.UTC(2026, 0, 15, 12, 0, 0);
 const HOUR = 3_600_000;
@@ -37,16 +39,25 @@ describe('decideAdmission: first request for a user', () => {
 });
 
 describe('decideAdmission: cool-down', () => {
-  it('GIVEN a cool-down until later WHEN a request asks THEN it waits until the cool-down ends', () => {
+  it('GIVEN a cool-down until later WHEN a request asks THEN it waits until the cool-down ends plus the clock skew', () => {
     expect(admit(state({ cooldownUntil: now + 10_000 }), 'critical')).toEqual({
       kind: 'wait',
-      untilMs: now + 10_000,
+      untilMs: now + 10_000 + SKEW,
       reason: 'cooldown',
     });
   });
 
-  it('GIVEN a cool-down ending exactly now WHEN a request asks THEN it is admitted', () => {
-    expect(admit(state({ cooldownUntil: now })).kind).toBe('admit');
+  it('GIVEN a cool-down ending exactly now (on the writer clock) WHEN a request asks THEN it waits out the skew', () => {
+    expect(admit(state({ cooldownUntil: now }))).toEqual({ kind: 'wait', untilMs: now + SKEW, reason: 'cooldown' });
+  });
+
+  it('GIVEN a cool-down that ended the clock skew ago WHEN a request asks THEN it is admitted', () => {
+    expect(admit(state({ cooldownUntil: now - SKEW })).kind).toBe('admit');
+  });
+
+  it('GIVEN an admit decided after a cool-down WHEN the cool-down read is older than the skew allows THEN its write no longer applies', () => {
+    const { plan } = expectAdmit(admit(state({ cooldownUntil: now - SKEW })));
+    expect(patchApplies(state({ cooldownUntil: now - SKEW + 1 }), plan)).toBe(false);
   });
 
   it('GIVEN an admit decided before a 429 WHEN a cool-down has since been written THEN its write no longer applies', () => {
@@ -104,7 +115,7 @@ describe('decideAdmission: leases', () => {
 
   it('GIVEN every shared slot held WHEN a bulk request asks THEN it waits for the earliest expiry', () => {
     const full = state({ leases: held(shared, now + 5_000) });
-    expect(admit(full, 'bulk')).toEqual({ kind: 'wait', untilMs: now + 5_000, reason: 'lease' });
+    expect(admit(full, 'bulk')).toEqual({ kind: 'wait', untilMs: now + 5_000 + SKEW, reason: 'lease' });
   });
 
   it('GIVEN every shared slot held WHEN a critical request asks THEN it takes a reserved slot', () => {
@@ -130,9 +141,14 @@ describe('decideAdmission: leases', () => {
     });
   });
 
-  it('GIVEN a shared slot whose lease expired WHEN a bulk request asks THEN it reclaims that slot', () => {
-    const leases = { ...held([0, 1, 2, 3, 5, 6, 7]), 4: lease(now - 1) };
+  it('GIVEN a shared slot whose lease expired more than the skew ago WHEN a bulk request asks THEN it reclaims that slot', () => {
+    const leases = { ...held([0, 1, 2, 3, 5, 6, 7]), 4: lease(now - SKEW) };
     expect(expectAdmit(admit(state({ leases }), 'bulk', now, config, last)).slot).toBe(4);
+  });
+
+  it('GIVEN a shared slot whose lease expired within the skew WHEN a bulk request asks THEN it still counts as held', () => {
+    const leases = { ...held([0, 1, 2, 3, 5, 6, 7]), 4: lease(now - SKEW + 1) };
+    expect(admit(state({ leases }), 'bulk')).toEqual({ kind: 'wait', untilMs: now + 1, reason: 'lease' });
   });
 
   it('GIVEN two callers that picked the same free slot WHEN the first one is written THEN the second no longer applies', () => {
@@ -160,7 +176,7 @@ describe('decideAdmission: fixed-window budget', () => {
   const learned = (spent: number, fields: Partial<GateState> = {}) =>
     state({ limit: 100, windowResetAt: resetAt, obsResetAt: resetAt, spent, ...fields });
   const releaseAt = resetAt - config.budget.reserveReleaseMs;
-  const rollAt = resetAt + config.budget.resetSkewMs;
+  const rollAt = resetAt + config.budget.resetSkewMs + SKEW;
 
   it.each<[string, number, Lane, number, Admission['kind'], number | undefined]>([
     ['bulk below L − reserve', 94, 'bulk', now, 'admit', undefined],
@@ -245,5 +261,29 @@ describe('decideAdmission: leaky-bucket budget', () => {
     const { plan } = expectAdmit(admit(bucket(now + 90 * T), 'bulk', now, leaky));
     expect(patchApplies(bucket(now + 94 * T), plan)).toBe(true);
     expect(patchApplies(bucket(now + 95 * T), plan)).toBe(false);
+  });
+});
+
+describe('decideAdmission: a learned in-flight limit', () => {
+  it('GIVEN a learned limit of 3 and 3 leases held WHEN a bulk request asks THEN it waits for a lease though slots are free', () => {
+    const limited = state({ inFlightLimit: 3, leases: held([0, 1, 2], now + 4_000) });
+    expect(admit(limited, 'bulk')).toEqual({ kind: 'wait', untilMs: now + 4_000 + SKEW, reason: 'lease' });
+  });
+
+  it('GIVEN a learned limit of 3 WHEN bulk asks with every random pick THEN it only ever takes one of the first two slots', () => {
+    // Limit 3 keeps min(2, 3 − 1) = 2 slots for critical: the other lanes share 3 − 2 = 1… at least one.
+    const picks = [first, () => 0.5, last].map(
+      (random) => expectAdmit(admit(state({ inFlightLimit: 3 }), 'bulk', now, config, random)).slot,
+    );
+    expect(new Set(picks)).toEqual(new Set([0]));
+  });
+
+  it('GIVEN a learned limit of 1 WHEN critical asks THEN it shares the single slot with the other lanes', () => {
+    expect(expectAdmit(admit(state({ inFlightLimit: 1 }), 'critical')).slot).toBe(0);
+  });
+
+  it('GIVEN an admit decided without a learned limit WHEN a 429 has since lowered it THEN its write no longer applies', () => {
+    const { plan } = expectAdmit(admit(state()));
+    expect(patchApplies(state({ inFlightLimit: 5 }), plan)).toBe(false);
   });
 });

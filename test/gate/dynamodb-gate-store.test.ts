@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import {
   DynamoDbGateStore,
   GateStoreError,
+  GateUnavailableError,
   itemToState,
   toUpdateExpression,
 } from '../../lambdas/adapters/dynamodb-gate-store';
@@ -76,6 +77,24 @@ describe('DynamoDbGateStore (SDK boundary)', () => {
     await expect(store().acquire('alice', 'bulk')).rejects.toThrow(
       'updating the gate of user "alice" in table gate failed: ThrottlingException: Rate exceeded',
     );
+  });
+
+  it('GIVEN DynamoDB throttling WHEN acquiring THEN the error is a wait (GateUnavailableError) suggesting 1 s', async () => {
+    ddbMock.on(UpdateCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const error = await store()
+      .acquire('alice', 'bulk')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GateUnavailableError);
+    expect((error as GateUnavailableError).retryAfterMs).toBe(1000);
+  });
+
+  it('GIVEN DynamoDB rejecting the request as invalid WHEN acquiring THEN the error is not a wait', async () => {
+    ddbMock.on(UpdateCommand).rejects(Object.assign(new Error('bad expression'), { name: 'ValidationException' }));
+    const error = await store()
+      .acquire('alice', 'bulk')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GateStoreError);
+    expect(error).not.toBeInstanceOf(GateUnavailableError);
   });
 
   it('GIVEN every write losing its condition WHEN acquiring THEN a short lease wait comes back after the attempt limit', async () => {

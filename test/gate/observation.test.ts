@@ -110,6 +110,43 @@ describe('applyObservation (fixed window)', () => {
   });
 });
 
+describe('applyObservation (fixed window): matching a window robustly', () => {
+  it.each([
+    ['700 ms later', R1 + 700],
+    ['800 ms earlier', R1 - 800],
+  ])(
+    'GIVEN a reported window WHEN a seconds-until Reset computes to %s THEN it raises spent in that window',
+    (_case, resetAtMs) => {
+      const after = observeAll(inWindow(R1, 10), [obs({ limit: 100, remaining: 60, resetAtMs })]);
+      expect(after).toMatchObject({ windowResetAt: R1, obsResetAt: R1, spent: 40 });
+    },
+  );
+
+  it('GIVEN a reported window WHEN a Reset computes a little later with less spent THEN spent is not overwritten', () => {
+    expect(
+      applyObservation(inWindow(R1, 50), obs({ limit: 100, remaining: 95, resetAtMs: R1 + 900 }), config),
+    ).toBeUndefined();
+  });
+
+  it('GIVEN 4 other leases in flight WHEN a response opens a new window THEN spent counts them on top of what Outreach reports', () => {
+    const patch = applyObservation(inWindow(R1, 80), obs({ limit: 100, remaining: 97, resetAtMs: R2 }), config, {
+      othersInFlight: 4,
+    });
+    expect(patch?.set).toMatchObject({ windowResetAt: R2, spent: 7 });
+  });
+
+  it('GIVEN a window the gate opened on its own guess with 30 admitted WHEN the first report of the real window says 12 THEN spent stays 30', () => {
+    const guessed = inWindow(now + 50 * 60_000, 30, { obsResetAt: now - 10 * 60_000 });
+    const after = observeAll(guessed, [obs({ limit: 100, remaining: 88, resetAtMs: R1 })]);
+    expect(after).toMatchObject({ windowResetAt: R1, obsResetAt: R1, spent: 30 });
+  });
+
+  it('GIVEN a new-window patch WHEN an admission has since counted one more THEN it no longer applies', () => {
+    const patch = applyObservation(inWindow(R1, 80), obs({ limit: 100, remaining: 97, resetAtMs: R2 }), config);
+    expect(patch && patchApplies(inWindow(R1, 81), patch)).toBe(false);
+  });
+});
+
 describe('applyObservation (leaky bucket)', () => {
   const T = 36_000; // limit 100 per hour
 

@@ -37,6 +37,16 @@ describe('stackPropsFromContext', () => {
     });
   });
 
+  it('GIVEN the header-wait ceiling, clock skew and escalation cap on the command line THEN they become numeric props', () => {
+    expect(
+      read({
+        'outreach-gate:maxHeaderWaitSeconds': '3600',
+        'outreach-gate:clockSkewMs': '1500',
+        'outreach-gate:maxEscalatedCooldownSeconds': '900',
+      }),
+    ).toEqual({ maxHeaderWaitSeconds: 3600, clockSkewMs: 1500, maxEscalatedCooldownSeconds: 900 });
+  });
+
   it('GIVEN no gate context THEN no props are set and the defaults apply', () => {
     expect(read({})).toEqual({});
   });

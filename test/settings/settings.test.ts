@@ -25,6 +25,20 @@ describe('resolveGateSettings', () => {
     expect([s.lanes.bulk.maxConcurrency, s.lanes.bulk.batchSize, s.reservedConcurrency]).toEqual([8, 10, 14]);
   });
 
+  it('GIVEN nothing THEN header waits are bounded at 24 h and times from elsewhere allow 1 s of clock skew', () => {
+    const { timing } = resolveGateSettings().gate;
+    expect(timing).toEqual({ maxHeaderWaitMs: 86_400_000, clockSkewMs: 1000 });
+  });
+
+  it('GIVEN a 30 s window (a compressed local run on one clock) THEN the default skew shrinks with it', () => {
+    expect(resolveGateSettings({ budgetWindowSeconds: 30 }).gate.timing.clockSkewMs).toBe(150);
+  });
+
+  it('GIVEN an escalation cap and a skew THEN they reach the runtime configuration', () => {
+    const { gate } = resolveGateSettings({ maxEscalatedCooldownSeconds: 600, clockSkewMs: 1500 });
+    expect([gate.cooldown.maxEscalatedWaitMs, gate.timing.clockSkewMs]).toEqual([600_000, 1500]);
+  });
+
   it('GIVEN a trailing slash on the base URL THEN it is removed', () => {
     expect(resolveGateSettings({ outreachBaseUrl: 'http://127.0.0.1:8080/api/v2/' }).gate.outreach.baseUrl).toBe(
       'http://127.0.0.1:8080/api/v2',
@@ -132,6 +146,13 @@ describe('resolveGateSettings', () => {
       /intentRecordTtlDays must be an integer from 1 to 365, got 400/,
     ],
     ['a zero cool-down alarm', { cooldownAlarmSeconds: 0 }, /cooldownAlarmSeconds must be an integer ≥ 1, got 0/],
+    ['a zero header-wait ceiling', { maxHeaderWaitSeconds: 0 }, /maxHeaderWaitSeconds must be an integer ≥ 1, got 0/],
+    ['a negative clock skew', { clockSkewMs: -1 }, /clockSkewMs must be an integer from 0 to 60000, got -1/],
+    [
+      'an escalation cap below the default cool-down',
+      { defaultCooldownSeconds: 60, maxEscalatedCooldownSeconds: 30 },
+      /maxEscalatedCooldownSeconds \(30\) must be at least defaultCooldownSeconds \(60\)/,
+    ],
     [
       'a zero 429 alarm threshold',
       { upstream429AlarmThreshold: 0 },

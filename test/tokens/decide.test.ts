@@ -1,5 +1,12 @@
-import { decideStoredToken, nextMintAllowedAt, throttledUntil, tokenSchedule } from '../../lambdas/tokens/decide';
+import {
+  decideStoredToken,
+  nextMintAllowedAt,
+  refreshBackoffMs,
+  throttledUntil,
+  tokenSchedule,
+} from '../../lambdas/tokens/decide';
 import type { TokenRecord } from '../../lambdas/tokens/ports';
+import { resolveGateSettings } from '../../lib/settings';
 
 const now = Date.UTC(2026, 0, 15, 12, 0, 0);
 const INTERVAL = 60_000;
@@ -96,4 +103,41 @@ describe('throttledUntil', () => {
       expect(throttledUntil(now, retryAfterMs, interval, 30_000)).toBe(expected);
     },
   );
+});
+
+describe('clock skew in the token decisions', () => {
+  it('GIVEN a mint 10 s ago on another clock and a 1.5 s skew WHEN asked THEN minting waits 1.5 s past the interval', () => {
+    expect(nextMintAllowedAt({ lastMintAt: now - 10_000 }, INTERVAL, 1500)).toBe(now + 51_500);
+  });
+
+  it('GIVEN a token expiring in 1 s and a 1.5 s skew WHEN decided THEN it is no longer handed out', () => {
+    const record: TokenRecord = { accessToken: 'T', accessTokenExpiresAt: now + 1000, refreshAt: now - 1 };
+    expect(decideStoredToken(record, now, INTERVAL, 1500)).toEqual({ kind: 'refresh', seenRefreshAt: now - 1 });
+  });
+
+  it('GIVEN a lock that lapsed 1 s ago on its writer clock and a 1.5 s skew WHEN decided THEN it still counts as held', () => {
+    const record: TokenRecord = { lockOwner: 'x', lockUntil: now - 1000 };
+    expect(decideStoredToken(record, now, INTERVAL, 1500)).toEqual({ kind: 'wait-for-refresh', lockUntil: now + 500 });
+  });
+});
+
+describe('refreshBackoffMs', () => {
+  const config = resolveGateSettings().gate; // failure backoff 1 s doubling to 300 s
+
+  it.each([
+    [1, 1000],
+    [2, 2000],
+    [5, 16_000],
+    [9, 256_000],
+    [10, 300_000],
+    [100, 300_000],
+  ])('GIVEN %i failed refreshes in a row WHEN asked THEN nobody tries again for %i ms', (failures, expected) => {
+    expect(refreshBackoffMs(failures, config)).toBe(expected);
+  });
+});
+
+describe('throttledUntil with a ceiling', () => {
+  it('GIVEN a token-endpoint Retry-After years away WHEN bounded by 24 h THEN minting resumes after 24 h', () => {
+    expect(throttledUntil(now, now + 1e12, INTERVAL, 60_000, 86_400_000)).toBe(now + 86_400_000);
+  });
 });

@@ -49,6 +49,98 @@ const minted = {
   mintedAt: T0,
 };
 
+describe('DynamoDbTokenStore: two instances with clocks 1.5 s apart and a 1.5 s skew margin', () => {
+  const APART = 1500;
+
+  it('GIVEN the instance behind mints WHEN the instance ahead asks for the lock through the next minute THEN it never gets it before 60 s have passed on the minting clock', async () => {
+    const user = freshUser();
+    await store.tryLock(user, lockRequest({ owner: 'behind' }));
+    await store.saveMinted(user, 'behind', minted);
+    const grantedAt: number[] = [];
+    for (let t = T0; t <= T0 + INTERVAL + 2_000; t += 500) {
+      const aheadNow = t + APART;
+      const request = lockRequest({
+        owner: `ahead-${t}`,
+        now: aheadNow,
+        lockUntil: aheadNow + 25_000,
+        clockSkewMs: APART,
+      });
+      const result = await store.tryLock(user, { ...request, seenRefreshAt: minted.refreshAt });
+      if (result.written) {
+        grantedAt.push(t);
+        await store.releaseLock(user, `ahead-${t}`);
+      }
+    }
+    expect(grantedAt.length).toBeGreaterThan(0);
+    expect(Math.min(...grantedAt)).toBeGreaterThanOrEqual(T0 + INTERVAL);
+  });
+
+  it('GIVEN a lock taken by the instance behind WHEN the instance ahead sees it lapse on its own clock THEN it waits out the skew before taking it', async () => {
+    const user = freshUser();
+    await store.tryLock(user, lockRequest({ owner: 'behind' }));
+    const justLapsedAhead = T0 + 25_000 + 1;
+
+    const early = await store.tryLock(user, lockRequest({ owner: 'ahead', now: justLapsedAhead, clockSkewMs: APART }));
+    const late = await store.tryLock(
+      user,
+      lockRequest({ owner: 'ahead', now: justLapsedAhead + APART, clockSkewMs: APART }),
+    );
+
+    expect([early.written, late.written]).toEqual([false, true]);
+  });
+});
+
+describe('DynamoDbTokenStore: failed refreshes and pauses', () => {
+  it('GIVEN the lock WHEN a refresh failure pauses the user THEN the lock is gone and the backoff, count and pause are stored', async () => {
+    const user = freshUser();
+    await store.tryLock(user, lockRequest());
+
+    await store.releaseAfterFailure(user, 'me', {
+      retryAt: T0 + 60_000,
+      failures: 2,
+      pause: { at: T0, reason: 'invalid_grant', secretHash: 'abc' },
+    });
+
+    expect(await store.read(user)).toEqual({
+      mintBlockedUntil: T0 + 60_000,
+      refreshFailures: 2,
+      pausedAt: T0,
+      pausedReason: 'invalid_grant',
+      pausedSecretHash: 'abc',
+    });
+  });
+
+  it('GIVEN a paused user WHEN a mint is stored THEN the failure count and the pause are gone', async () => {
+    const user = freshUser();
+    await store.tryLock(user, lockRequest());
+    await store.releaseAfterFailure(user, 'me', {
+      retryAt: T0,
+      failures: 3,
+      pause: { at: T0, reason: 'invalid_grant', secretHash: 'abc' },
+    });
+    await store.tryLock(user, lockRequest({ now: T0 + 1 }));
+
+    await store.saveMinted(user, 'me', minted);
+
+    const item = await store.read(user);
+    expect([item?.refreshFailures, item?.pausedAt, item?.pausedReason, item?.pausedSecretHash]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('GIVEN someone else holds the lock WHEN a failure is recorded by this owner THEN nothing changes', async () => {
+    const user = freshUser();
+    await store.tryLock(user, lockRequest({ owner: 'other' }));
+
+    await store.releaseAfterFailure(user, 'me', { retryAt: T0 + 5_000, failures: 1 });
+
+    expect(await store.read(user)).toEqual({ lockOwner: 'other', lockUntil: T0 + 25_000 });
+  });
+});
+
 describe('DynamoDbTokenStore: the refresh lock', () => {
   it('GIVEN no item WHEN the lock is asked for THEN it is taken and the item holds its owner and expiry', async () => {
     const user = freshUser();

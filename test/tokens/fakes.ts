@@ -4,6 +4,7 @@ import type {
   MintedRecord,
   OAuthClient,
   OAuthRefreshResult,
+  RefreshFailure,
   SecretStore,
   TokenLogger,
   TokenRecord,
@@ -51,9 +52,10 @@ export class FakeTokenRecordStore implements TokenRecordStore {
   async tryLock(user: string, request: LockRequest): Promise<ConditionalWrite> {
     this.lockAttempts++;
     const item = this.items.get(user) ?? {};
-    const lockFree = item.lockUntil === undefined || item.lockUntil < request.now;
-    const mintOld = item.lastMintAt === undefined || item.lastMintAt <= request.now - request.minMintIntervalMs;
-    const notBlocked = item.mintBlockedUntil === undefined || item.mintBlockedUntil <= request.now;
+    const skewedNow = request.now - (request.clockSkewMs ?? 0);
+    const lockFree = item.lockUntil === undefined || item.lockUntil < skewedNow;
+    const mintOld = item.lastMintAt === undefined || item.lastMintAt <= skewedNow - request.minMintIntervalMs;
+    const notBlocked = item.mintBlockedUntil === undefined || item.mintBlockedUntil <= skewedNow;
     const unchanged = item.refreshAt === request.seenRefreshAt;
     if (!(lockFree && mintOld && notBlocked && unchanged)) return { written: false, current: { ...item } };
     const locked = { ...item, lockOwner: request.owner, lockUntil: request.lockUntil };
@@ -69,7 +71,16 @@ export class FakeTokenRecordStore implements TokenRecordStore {
       return { written: false, current: { ...item, lockOwner: 'someone-else' } };
     }
     if (item.lockOwner !== owner) return { written: false, current: { ...item } };
-    const { lockOwner: _owner, lockUntil: _until, mintBlockedUntil: _blocked, ...rest } = item;
+    const {
+      lockOwner: _owner,
+      lockUntil: _until,
+      mintBlockedUntil: _blocked,
+      refreshFailures: _failures,
+      pausedAt: _pausedAt,
+      pausedReason: _reason,
+      pausedSecretHash: _hash,
+      ...rest
+    } = item;
     this.items.set(user, {
       ...rest,
       accessToken: minted.accessToken,
@@ -90,6 +101,21 @@ export class FakeTokenRecordStore implements TokenRecordStore {
     if (item.lockOwner !== owner) return;
     const { lockOwner: _owner, lockUntil: _until, ...rest } = item;
     this.items.set(user, { ...rest, ...(mintBlockedUntil === undefined ? {} : { mintBlockedUntil }) });
+  }
+
+  async releaseAfterFailure(user: string, owner: string, failure: RefreshFailure): Promise<void> {
+    const item = this.items.get(user) ?? {};
+    if (item.lockOwner !== owner) return;
+    const { lockOwner: _owner, lockUntil: _until, ...rest } = item;
+    const pause = failure.pause;
+    this.items.set(user, {
+      ...rest,
+      mintBlockedUntil: failure.retryAt,
+      refreshFailures: failure.failures,
+      ...(pause === undefined
+        ? {}
+        : { pausedAt: pause.at, pausedReason: pause.reason, pausedSecretHash: pause.secretHash }),
+    });
   }
 
   async markRefused(user: string, accessToken: string): Promise<boolean> {

@@ -52,6 +52,28 @@ describe('FetchOAuthClient against the Outreach simulator', () => {
     expect(await client().refresh(first.refreshToken)).toEqual({ kind: 'throttled' });
   });
 
+  it('GIVEN a token endpoint answering 429 with an HTTP-date WHEN refreshed THEN the wait ends at the next whole second after it', async () => {
+    const at = Date.UTC(2026, 0, 15, 12, 0, 0);
+    const server = createServer((_req, res) => {
+      res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': new Date(at + 30_400).toUTCString() });
+      res.end('Retry later\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const tokenUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/token`;
+    try {
+      const throttled = await new FetchOAuthClient({
+        tokenUrl,
+        timeoutMs: 5000,
+        secrets: appSecrets(),
+        appSecretId: LOCAL_APP_SECRET_ID,
+        clock: () => at,
+      }).refresh('refresh-u1');
+      expect(throttled).toEqual({ kind: 'throttled', retryAfterMs: at + 31_000 });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('GIVEN a refresh token Outreach never issued WHEN refreshed THEN it is an invalid grant whose detail omits the token', async () => {
     const result = await client().refresh('NEVER-ISSUED-TOKEN');
 

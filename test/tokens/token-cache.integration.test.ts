@@ -7,7 +7,6 @@ import {
   localRefreshTokenSecretId,
 } from '../../lambdas/adapters/in-memory-secrets';
 import { FetchOAuthClient } from '../../lambdas/adapters/oauth-client';
-import { CredentialsError } from '../../lambdas/dispatcher/ports';
 import type { GateConfig } from '../../lambdas/shared/config';
 import { TABLE_KEYS, tokenKey } from '../../lambdas/shared/names';
 import type { SecretStore } from '../../lambdas/tokens/ports';
@@ -30,7 +29,7 @@ const WORKERS = 20;
 const ddb = useDynamoDbLocal();
 let sim: RunningSimulator;
 let tableName: string;
-let config: Pick<GateConfig, 'outreach' | 'cooldown'>;
+let config: Pick<GateConfig, 'outreach' | 'cooldown' | 'retries' | 'timing'>;
 
 beforeAll(async () => {
   tableName = await ddb.createGateTable();
@@ -60,6 +59,9 @@ beforeAll(async () => {
   const gate = resolveGateSettings({ outreachUsers: [USER] }).gate;
   config = {
     cooldown: gate.cooldown,
+    retries: gate.retries,
+    // One machine, one clock, and token lifetimes of seconds: a second of skew margin would halve them.
+    timing: { ...gate.timing, clockSkewMs: 50 },
     outreach: { ...gate.outreach, tokenUrl: sim.tokenUrl, minMintIntervalMs: MINT_INTERVAL_MS, requestTimeoutMs: 2000 },
   };
 });
@@ -88,8 +90,9 @@ function operatorSecrets(refreshToken: string | null = `refresh-${USER}`): InMem
 }
 
 /** One dispatcher instance: its own memory, the shared table, the shared secrets. */
-function instance(secrets: SecretStore, logger = new CollectingLogger()): SharedTokenCache {
+function instance(secrets: SecretStore, logger = new CollectingLogger(), clock?: () => number): SharedTokenCache {
   return new SharedTokenCache({
+    ...(clock === undefined ? {} : { clock }),
     records: new DynamoDbTokenStore(ddb.documentClient, { tableName }),
     secrets,
     oauth: new FetchOAuthClient({
@@ -215,18 +218,43 @@ describe('SharedTokenCache with DynamoDB Local and the Outreach simulator', () =
     expect(stored?.refreshToken).not.toBe(`refresh-${USER}`);
   });
 
-  it('GIVEN a refresh token Outreach never issued WHEN a token is asked for THEN a CredentialsError names the user and never the token', async () => {
+  it('GIVEN a refresh token Outreach never issued WHEN a token is asked for THEN the user is paused: a wait, and an error naming the user and what to do, never the token', async () => {
     const dead = 'DEAD-REFRESH-TOKEN-0123456789';
     const logger = new CollectingLogger();
+    const before = Date.now();
 
-    const error = await instance(operatorSecrets(dead), logger)
-      .accessToken(USER)
-      .catch((e: unknown) => e);
+    const grant = await instance(operatorSecrets(dead), logger).accessToken(USER);
 
-    expect(error).toBeInstanceOf(CredentialsError);
-    expect((error as Error).message).toContain(`"${USER}"`);
-    expect((error as Error).message).not.toContain(dead);
+    expect(grant.kind).toBe('wait');
+    expect(grant.kind === 'wait' && grant.untilMs).toBeGreaterThan(before);
+    const paused = await new DynamoDbTokenStore(ddb.documentClient, { tableName }).read(USER);
+    expect(paused?.pausedReason).toMatch(/invalid_grant/);
+    const alert = logger.lines.find((line) => line.level === 'error');
+    expect(alert?.extra).toMatchObject({
+      user: USER,
+      action: expect.stringMatching(/re-authorise.*store the new refresh token/),
+    });
     expect(logger.text()).not.toContain(dead);
+    expect(JSON.stringify(paused)).not.toContain(dead);
+  });
+
+  it('GIVEN a paused user WHEN an operator stores a new refresh token in its secret THEN the first caller after the re-check resumes it with a token Outreach accepts', async () => {
+    const secrets = operatorSecrets('DEAD-REFRESH-TOKEN-0123456789');
+    const paused = await instance(secrets).accessToken(USER);
+    if (paused.kind !== 'wait') throw new Error('expected the user to be paused');
+    await secrets.putSecretString(localRefreshTokenSecretId(USER), `refresh-${USER}`);
+
+    // An instance whose clock is past the re-check time (plus the skew it allows for the item's writer).
+    const offset = paused.untilMs - Date.now() + config.timing.clockSkewMs + 1;
+    const token = await tokenOf(instance(secrets, new CollectingLogger(), () => Date.now() + offset));
+
+    expect(await callOutreach(token)).toBe(200);
+    const resumed = await new DynamoDbTokenStore(ddb.documentClient, { tableName }).read(USER);
+    expect([resumed?.pausedAt, resumed?.pausedReason, resumed?.refreshFailures]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it('GIVEN the stored refresh token died and an operator stored a new one in the secret WHEN a token is asked for THEN it mints with the new one', async () => {

@@ -1,4 +1,4 @@
-import { CredentialsError } from '../../lambdas/dispatcher/ports';
+import { createHash } from 'node:crypto';
 import type { OAuthRefreshResult, TokenRecord } from '../../lambdas/tokens/ports';
 import { SharedTokenCache, type SharedTokenCacheOptions, TokenCacheError } from '../../lambdas/tokens/token-cache';
 import { resolveGateSettings } from '../../lib/settings';
@@ -11,9 +11,11 @@ import {
   ScriptedOAuthClient,
 } from './fakes';
 
-// Defaults: one mint per 60 s, 10 s upstream timeout (lock lives 25 s), 60 s default cool-down.
+// Defaults: one mint per 60 s, 10 s upstream timeout (lock lives 25 s), 60 s default cool-down, failed refreshes
+// back off 1 s, 2 s, 4 s … up to 300 s; times written by other instances count 1 s (the clock skew) later.
 const config = resolveGateSettings().gate;
 const MINT_INTERVAL = config.outreach.minMintIntervalMs;
+const SKEW = config.timing.clockSkewMs;
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 const HOUR = 3_600_000;
 const USER = 'u1';
@@ -63,13 +65,10 @@ const storedToken = (token: string, mintedAt: number, extra: TokenRecord = {}): 
   ...extra,
 });
 
-async function credentialsError(promise: Promise<unknown>): Promise<CredentialsError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof CredentialsError)) throw new Error(`expected a CredentialsError, got ${String(error)}`);
-  return error;
+async function expectWait(promise: Promise<unknown>): Promise<number> {
+  const grant = await promise;
+  if ((grant as { kind?: unknown }).kind !== 'wait') throw new Error(`expected a wait, got ${JSON.stringify(grant)}`);
+  return (grant as { untilMs: number }).untilMs;
 }
 
 describe('SharedTokenCache: first token', () => {
@@ -113,14 +112,15 @@ describe('SharedTokenCache: first token', () => {
     expect(w.logger.text()).not.toMatch(/ACCESS-TOKEN|REFRESH-TOKEN/);
   });
 
-  it('GIVEN neither the item nor the secret holds a refresh token WHEN a token is asked for THEN a CredentialsError names the user and the secret', async () => {
+  it('GIVEN neither the item nor the secret holds a refresh token WHEN a token is asked for THEN the user is paused and the alert names the user and the secret', async () => {
     const w = world([], { secret: null });
 
-    const error = await credentialsError(w.cache.accessToken(USER));
+    expect(await expectWait(w.cache.accessToken(USER))).toBe(T0 + MINT_INTERVAL);
 
-    expect(error.message).toContain('"u1"');
-    expect(error.message).toContain(SECRET_ID);
-    expect(w.records.items.get(USER)?.lockOwner).toBeUndefined();
+    const item = w.records.items.get(USER);
+    expect([item?.lockOwner, item?.pausedAt]).toEqual([undefined, T0]);
+    const alert = w.logger.lines.find((line) => line.level === 'error');
+    expect(alert?.extra).toMatchObject({ user: USER, action: expect.stringContaining(SECRET_ID) });
   });
 });
 
@@ -183,7 +183,7 @@ describe('SharedTokenCache: shared through the item', () => {
     const lockUntil = T0 + 25_000;
     const w = world([], { item: { refreshToken: 'STORED', lockOwner: 'other', lockUntil } });
 
-    expect(await w.cache.accessToken(USER)).toEqual({ kind: 'wait', untilMs: lockUntil });
+    expect(await w.cache.accessToken(USER)).toEqual({ kind: 'wait', untilMs: lockUntil + SKEW });
     expect(w.oauth.sent).toEqual([]);
     expect(w.clock.sleeps.reduce((sum, ms) => sum + ms, 0)).toBeLessThanOrEqual(2000);
   });
@@ -247,7 +247,7 @@ describe('SharedTokenCache: the mint interval', () => {
     const lastMintAt = T0 - 10_000;
     const w = world([], { item: { refreshToken: 'STORED', refreshAt: 0, accessTokenExpiresAt: 0, lastMintAt } });
 
-    expect(await w.cache.accessToken(USER)).toEqual({ kind: 'wait', untilMs: lastMintAt + MINT_INTERVAL });
+    expect(await w.cache.accessToken(USER)).toEqual({ kind: 'wait', untilMs: lastMintAt + MINT_INTERVAL + SKEW });
     expect(w.oauth.sent).toEqual([]);
   });
 
@@ -279,7 +279,7 @@ describe('SharedTokenCache: Outreach throttles the token endpoint', () => {
     await w.cache.accessToken(USER);
     w.clock.now = T0 + 1000;
 
-    expect(await w.cache.accessToken(USER)).toEqual({ kind: 'wait', untilMs: T0 + MINT_INTERVAL });
+    expect(await w.cache.accessToken(USER)).toEqual({ kind: 'wait', untilMs: T0 + MINT_INTERVAL + SKEW });
     expect(w.oauth.sent).toHaveLength(1);
   });
 });
@@ -296,20 +296,24 @@ describe('SharedTokenCache: refused refresh tokens', () => {
     expect(w.records.items.get(USER)?.refreshToken).toBe('REFRESH-TOKEN-2');
   });
 
-  it('GIVEN the stored refresh token is refused and the secret holds the same WHEN minting THEN a CredentialsError names the user and never the token', async () => {
+  it('GIVEN the stored refresh token is refused and the secret holds the same WHEN minting THEN the user is paused and the caller waits, the token never logged', async () => {
     const w = world([{ kind: 'invalid-grant', detail: 'grant DEAD-TOKEN is revoked' }], {
       item: { refreshToken: 'DEAD-TOKEN' },
       secret: 'DEAD-TOKEN',
     });
 
-    const error = await credentialsError(w.cache.accessToken(USER));
+    expect(await expectWait(w.cache.accessToken(USER))).toBe(T0 + MINT_INTERVAL);
 
-    expect(error.message).toContain('"u1"');
-    expect(error.message).not.toContain('DEAD-TOKEN');
+    expect(w.records.items.get(USER)).toMatchObject({
+      pausedAt: T0,
+      pausedReason: expect.stringMatching(/invalid_grant/),
+    });
+    expect(w.logger.text()).not.toContain('DEAD-TOKEN');
+    expect(w.records.items.get(USER)?.pausedReason).not.toContain('DEAD-TOKEN');
     expect(w.oauth.sent).toEqual(['DEAD-TOKEN']);
   });
 
-  it('GIVEN both the stored and the secret refresh token are refused WHEN minting THEN Outreach is asked twice and the error hides both', async () => {
+  it('GIVEN both the stored and the secret refresh token are refused WHEN minting THEN Outreach is asked twice and the pause reason hides both', async () => {
     const w = world(
       [
         { kind: 'invalid-grant', detail: 'first' },
@@ -318,27 +322,111 @@ describe('SharedTokenCache: refused refresh tokens', () => {
       { item: { refreshToken: 'DEAD-ONE' }, secret: 'DEAD-TWO' },
     );
 
-    const error = await credentialsError(w.cache.accessToken(USER));
+    await expectWait(w.cache.accessToken(USER));
 
     expect(w.oauth.sent).toEqual(['DEAD-ONE', 'DEAD-TWO']);
-    expect(error.message).not.toMatch(/DEAD-ONE|DEAD-TWO/);
+    expect(w.records.items.get(USER)?.pausedReason).not.toMatch(/DEAD-ONE|DEAD-TWO/);
   });
 
-  it('GIVEN a refused refresh token WHEN the error is raised THEN the lock is released so an operator fix is picked up at once', async () => {
+  it('GIVEN a refused refresh token WHEN the user is paused THEN the lock is released', async () => {
     const w = world([{ kind: 'invalid-grant', detail: 'revoked' }], { secret: 'DEAD' });
 
-    await credentialsError(w.cache.accessToken(USER));
+    await expectWait(w.cache.accessToken(USER));
 
     expect(w.records.items.get(USER)?.lockOwner).toBeUndefined();
   });
 
-  it('GIVEN the token endpoint fails otherwise WHEN minting THEN a CredentialsError carries the detail and the lock is released', async () => {
+  it('GIVEN the token endpoint fails otherwise WHEN minting THEN the caller waits out a 1 s backoff shared in the item, and the lock is released', async () => {
     const w = world([{ kind: 'error', detail: 'the token endpoint answered 503' }]);
 
-    const error = await credentialsError(w.cache.accessToken(USER));
+    expect(await expectWait(w.cache.accessToken(USER))).toBe(T0 + 1000);
 
-    expect(error.message).toContain('the token endpoint answered 503');
+    expect(w.records.items.get(USER)).toMatchObject({ mintBlockedUntil: T0 + 1000, refreshFailures: 1 });
     expect(w.records.items.get(USER)?.lockOwner).toBeUndefined();
+    expect(w.logger.text()).toContain('the token endpoint answered 503');
+  });
+});
+
+describe('SharedTokenCache: credential trouble is a per-user wait, not a failure', () => {
+  const paused = (hashOf: string): TokenRecord => ({
+    refreshToken: 'DEAD',
+    pausedAt: T0 - 5 * 60_000,
+    pausedReason: 'Outreach refused the refresh token (invalid_grant: revoked)',
+    pausedSecretHash: createHash('sha256').update(hashOf).digest('hex'),
+    mintBlockedUntil: T0 - 5_000,
+  });
+
+  it('GIVEN a refresh failing while the access token is still valid WHEN asked THEN the valid token is used', async () => {
+    const mintedAt = T0 - 0.95 * 2 * HOUR;
+    const w = world([{ kind: 'error', detail: 'timeout' }], { item: storedToken('STILL-VALID', mintedAt) });
+
+    expect(await w.cache.accessToken(USER)).toEqual({ kind: 'token', token: 'STILL-VALID' });
+    expect(w.records.items.get(USER)?.refreshFailures).toBe(1);
+  });
+
+  it('GIVEN three failures in a row WHEN a fourth refresh fails THEN nobody tries again for 8 s', async () => {
+    const w = world([{ kind: 'error', detail: 'timeout' }], { item: { refreshToken: 'R', refreshFailures: 3 } });
+
+    expect(await expectWait(w.cache.accessToken(USER))).toBe(T0 + 8000);
+  });
+
+  it('GIVEN a failed refresh a moment ago WHEN another instance asks within the backoff THEN it waits without calling Outreach', async () => {
+    const w = world([], { item: { refreshToken: 'R', refreshFailures: 2, mintBlockedUntil: T0 + 2000 } });
+
+    expect(await expectWait(w.cache.accessToken(USER))).toBe(T0 + 2000 + SKEW);
+    expect(w.oauth.sent).toEqual([]);
+  });
+
+  it('GIVEN the secret cannot be read WHEN a first token is asked for THEN the caller waits (backoff), no failure', async () => {
+    const w = world([], { secret: null });
+    w.secrets.getSecretString = async () => {
+      throw new Error('ServiceUnavailable: Secrets Manager is down');
+    };
+
+    expect(await expectWait(w.cache.accessToken(USER))).toBe(T0 + 1000);
+    expect(w.records.items.get(USER)?.pausedAt).toBeUndefined();
+  });
+
+  it('GIVEN a paused user whose secret still holds the refused token WHEN the re-check comes THEN Outreach is not asked and the user stays paused', async () => {
+    const metrics = {
+      paused: [] as string[],
+      tokenMinted: () => {},
+      credentialsPaused: (u: string) => metrics.paused.push(u),
+    };
+    const w = world([], { item: paused(SEED), options: { metrics } });
+
+    expect(await expectWait(w.cache.accessToken(USER))).toBe(T0 + MINT_INTERVAL);
+    expect(w.oauth.sent).toEqual([]);
+    expect(metrics.paused).toEqual([USER]);
+  });
+
+  it('GIVEN a paused user WHEN an operator stores a new refresh token in the secret THEN the re-check mints with it and the pause ends', async () => {
+    const w = world([minted(7)], { item: paused('THE-REFUSED-ONE'), secret: 'RE-AUTHORISED' });
+
+    expect(await w.cache.accessToken(USER)).toEqual({ kind: 'token', token: 'ACCESS-TOKEN-7' });
+    expect(w.oauth.sent).toEqual(['RE-AUTHORISED']);
+    const item = w.records.items.get(USER);
+    expect([item?.pausedAt, item?.pausedReason, item?.refreshFailures]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('GIVEN the token item cannot be read WHEN this process still holds a valid token THEN it keeps using it', async () => {
+    const w = world([minted(1)]);
+    await w.cache.accessToken(USER);
+    w.clock.now = T0 + 0.95 * 2 * HOUR; // due for a refresh, still valid
+    w.records.read = async () => {
+      throw new Error('ProvisionedThroughputExceededException');
+    };
+
+    expect(await w.cache.accessToken(USER)).toEqual({ kind: 'token', token: 'ACCESS-TOKEN-1' });
+  });
+
+  it('GIVEN the token item cannot be read WHEN this process holds no token THEN the caller waits', async () => {
+    const w = world([]);
+    w.records.read = async () => {
+      throw new Error('ProvisionedThroughputExceededException');
+    };
+
+    expect(await expectWait(w.cache.accessToken(USER))).toBe(T0 + 1000);
   });
 });
 
@@ -362,11 +450,11 @@ describe('SharedTokenCache: an unusable answer with a new refresh token', () => 
   it('GIVEN Outreach answers with a refresh token but no usable access token WHEN minting THEN the refresh token is kept in the item and the secret', async () => {
     const w = world([{ kind: 'error', detail: 'no usable expires_in', refreshToken: 'REFRESH-TOKEN-KEPT' }]);
 
-    const error = await credentialsError(w.cache.accessToken(USER));
+    await expectWait(w.cache.accessToken(USER));
 
     expect(w.records.items.get(USER)?.refreshToken).toBe('REFRESH-TOKEN-KEPT');
     expect(w.secrets.values.get(SECRET_ID)).toBe('REFRESH-TOKEN-KEPT');
-    expect(error.message).not.toContain('REFRESH-TOKEN-KEPT');
+    expect(w.logger.text()).not.toContain('REFRESH-TOKEN-KEPT');
   });
 });
 
@@ -385,7 +473,7 @@ describe('SharedTokenCache: invalidate after a 401', () => {
   it('GIVEN a token Outreach refused WHEN invalidated after the mint interval THEN the next call mints a new one', async () => {
     const w = world([minted(1), minted(2)]);
     await w.cache.accessToken(USER);
-    w.clock.now = T0 + MINT_INTERVAL;
+    w.clock.now = T0 + MINT_INTERVAL + SKEW;
 
     await w.cache.invalidate(USER, 'ACCESS-TOKEN-1');
 
@@ -399,7 +487,7 @@ describe('SharedTokenCache: invalidate after a 401', () => {
 
     await w.cache.invalidate(USER, 'ACCESS-TOKEN-1');
 
-    expect(await w.cache.accessToken(USER)).toEqual({ kind: 'wait', untilMs: T0 + MINT_INTERVAL });
+    expect(await w.cache.accessToken(USER)).toEqual({ kind: 'wait', untilMs: T0 + MINT_INTERVAL + SKEW });
   });
 
   it('GIVEN the stored token was already replaced WHEN an old token is invalidated THEN the stored one stays in use', async () => {
