@@ -5,7 +5,18 @@ import { countInFlight, decideAdmission, estimateRemaining } from '../gate/admis
 import { clampedHeaders } from '../gate/headers';
 import { formatLease, freeBelow, LeaseFormatError, parseLease } from '../gate/lease';
 import { isEmptyPatch } from '../gate/patch';
-import type { GateObserver, GateStore, Lease, UpstreamResult, Wait } from '../gate/port';
+import {
+  type GateObserver,
+  type GateStore,
+  GateStoreError,
+  GateUnavailableError,
+  type Lease,
+  type UpstreamResult,
+  type Wait,
+} from '../gate/port';
+
+export { GateStoreError, GateUnavailableError };
+
 import { decideRelease } from '../gate/release';
 import {
   EMPTY_GATE_STATE,
@@ -18,28 +29,6 @@ import {
 import type { GateConfig } from '../shared/config';
 import { gateKey, isLane, type Lane, TABLE_KEYS } from '../shared/names';
 import { plainValue } from './dynamodb-values';
-
-/** Raised when the gate cannot do what was asked: bad input, an unreadable item, or DynamoDB failing. */
-export class GateStoreError extends Error {
-  override readonly name: string = 'GateStoreError';
-}
-
-/**
- * DynamoDB is throttling the gate or not answering (an outage, a timeout, a 5xx): nothing was decided, and the
- * caller should wait `retryAfterMs` and ask again — a wait, never a failure of the intent. Errors that no wait
- * will fix (a missing table, denied access, a malformed request or item) stay plain {@link GateStoreError}s.
- */
-export class GateUnavailableError extends GateStoreError {
-  override readonly name = 'GateUnavailableError';
-  constructor(
-    message: string,
-    /** Suggested wait before the next try: doubles with each failure in a row, from 1 s up to 30 s. */
-    readonly retryAfterMs: number,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
 
 /** DynamoDB errors that waiting will not fix: the gate's own misconfiguration or a bug. */
 const PERMANENT_ERRORS = new Set([

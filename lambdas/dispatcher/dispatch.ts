@@ -1,5 +1,12 @@
 import type { SQSRecord } from 'aws-lambda';
-import { backoffDelayMs, cooldownUntilFor429, type GateStore, type Lease, type UpstreamResult } from '../gate';
+import {
+  backoffDelayMs,
+  cooldownUntilFor429,
+  type GateStore,
+  GateUnavailableError,
+  type Lease,
+  type UpstreamResult,
+} from '../gate';
 import type { OutreachApi, OutreachReply, OutreachRequest } from '../outreach/client';
 import { type GateConfig, type LaneEndpoints, SETTLE_MARGIN_MS } from '../shared/config';
 import { type Intent, intentIdSchema, MAX_INTENT_BYTES, safeParseIntent } from '../shared/intent';
@@ -8,14 +15,7 @@ import { LANES, type Lane } from '../shared/names';
 import { requestPolicyOf, requestPolicyRefusal } from '../shared/request-policy';
 import { classifyReply, firstResourceId, outcomeOf, type Verdict } from './classify';
 import { lookupRequest, performRequest, repeatsHarmfully, upsertWriteRequest } from './plan';
-import {
-  type Claim,
-  CredentialsError,
-  type GateMetrics,
-  type IntentStore,
-  type LaneQueues,
-  type TokenProvider,
-} from './ports';
+import type { Claim, GateMetrics, IntentStore, LaneQueues, TokenProvider } from './ports';
 import { onRefusedClaim, sendPlan } from './record-rules';
 
 /** How often a caller told to wait for a lease tries again, at most. */
@@ -427,7 +427,7 @@ export class IntentDispatcher {
       const result: UpstreamResult =
         reply.kind === 'response' ? { status: reply.status, headers: reply.headers } : { status: 'timeout' };
       this.deps.metrics.upstream(reply.kind === 'response' ? reply.status : 'timeout', reply.latencyMs);
-      const verdict = classifyReply(reply);
+      const verdict = classifyReply(reply, this.clock());
       // Until a 2xx is stored, or while the answer is unknown, a harmful repeat must be avoided.
       if (guarded) attempt.unconfirmed = verdict.kind === 'success' || verdict.kind === 'failed';
       if (verdict.kind === 'success' && performs) {
@@ -487,15 +487,11 @@ export class IntentDispatcher {
     throw new Settle({ kind: 'defer', wait: new Wait(this.clock() + delay, 'backoff'), failure: error });
   }
 
+  /** The user's access token; credential trouble (a failed refresh, a revoked token) is a wait, never a failure. */
   private async token(attempt: Attempt): Promise<string> {
-    try {
-      const grant = await this.deps.tokens.accessToken(attempt.intent.user);
-      if (grant.kind === 'wait') throw new Settle({ kind: 'defer', wait: new Wait(grant.untilMs, 'token') });
-      return grant.token;
-    } catch (error) {
-      if (!(error instanceof CredentialsError)) throw error;
-      return this.fail(attempt, { kind: 'credentials', detail: error.message });
-    }
+    const grant = await this.deps.tokens.accessToken(attempt.intent.user);
+    if (grant.kind === 'wait') throw new Settle({ kind: 'defer', wait: new Wait(grant.untilMs, 'token') });
+    return grant.token;
   }
 
   /**
@@ -527,13 +523,24 @@ export class IntentDispatcher {
    * Takes a lease, waiting in-process while the wait is short (leases free up within one upstream request's
    * time); a longer wait becomes a deferral.
    */
+  /** One admission attempt; DynamoDB throttling or an outage on the gate path is a wait, not a failure. */
+  private async acquire(user: string, lane: Lane) {
+    try {
+      return await this.deps.gate.acquire(user, lane);
+    } catch (error) {
+      if (!(error instanceof GateUnavailableError)) throw error;
+      this.deps.logger.warn('the gate table is unavailable; the intent waits', { user, error: error.message });
+      throw new Settle({ kind: 'defer', wait: new Wait(this.clock() + error.retryAfterMs, 'gate-unavailable') });
+    }
+  }
+
   private async admit(user: string, lane: Lane, remainingMs: () => number) {
     const { maxInProcessWaitMs } = this.deps.config.deferral;
     // Leave time for the upstream request and settling after any in-process wait.
     const reserveMs = timeNeededMs(this.deps.config);
     const started = this.clock();
     for (;;) {
-      const admission = await this.deps.gate.acquire(user, lane);
+      const admission = await this.acquire(user, lane);
       if (admission.kind === 'lease') {
         this.deps.metrics.inFlight(user, admission.inFlight);
         this.deps.metrics.remainingBudget(user, admission.remainingEstimate);

@@ -116,11 +116,6 @@ export interface TokenProvider {
   invalidate(user: string, token: string): Promise<void>;
 }
 
-/** Raised when a user's credentials cannot produce a token (no refresh token, or Outreach refused it). */
-export class CredentialsError extends Error {
-  override readonly name = 'CredentialsError';
-}
-
 /** What the dispatcher measures; names and dimensions are those of `METRIC` in names.ts. */
 export interface GateMetrics {
   upstream(status: number | 'timeout', latencyMs: number): void;

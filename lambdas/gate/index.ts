@@ -29,6 +29,14 @@ export { maintenanceUntil } from './maintenance';
 export { applyObservation, type ObservationContext, resetMatchToleranceMs } from './observation';
 export { loggingGateObserver, type ObserverCounters, type ObserverLogger } from './observer';
 export { applyPatch, conditionHolds, EMPTY_PATCH, isEmptyPatch, mergePatches, patchApplies } from './patch';
-export type { GateObserver, GateStore, Lease, UpstreamResult, Wait } from './port';
+export {
+  type GateObserver,
+  type GateStore,
+  GateStoreError,
+  GateUnavailableError,
+  type Lease,
+  type UpstreamResult,
+  type Wait,
+} from './port';
 export { decideRelease, isUpstreamFailure } from './release';
 export * from './types';

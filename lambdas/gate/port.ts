@@ -61,3 +61,25 @@ export interface GateObserver {
    */
   headerClamped(user: string, header: string, statedMs: number, usedMs: number): void;
 }
+
+/** Raised when the gate cannot do what was asked: bad input, an unreadable item, or DynamoDB failing. */
+export class GateStoreError extends Error {
+  override readonly name: string = 'GateStoreError';
+}
+
+/**
+ * DynamoDB is throttling the gate or not answering (an outage, a timeout, a 5xx): nothing was decided, and the
+ * caller should wait `retryAfterMs` and ask again — a wait, never a failure of the intent. Errors that no wait
+ * will fix (a missing table, denied access, a malformed request or item) stay plain {@link GateStoreError}s.
+ */
+export class GateUnavailableError extends GateStoreError {
+  override readonly name = 'GateUnavailableError';
+  constructor(
+    message: string,
+    /** Suggested wait before the next try: doubles with each failure in a row, from 1 s up to 30 s. */
+    readonly retryAfterMs: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
