@@ -5,7 +5,7 @@ import { OutreachGateClient } from '../lib/client';
 import { formatDeadLetterSummary, summariseDeadLetters } from './dead-letter-summary';
 import { peekDeadLetters, selectedLanes } from './dead-letters';
 import { formatImportSummary, importIntents } from './import';
-import { formatRowProblems, parseOperationType, rowsOf, validateRows } from './import-rows';
+import { formatRowProblems, ImportFileError, parseOperationType, rowsOf, validateRows } from './import-rows';
 import { localTarget, readLocalRun } from './local-target';
 import { silentProgress, terminalProgress } from './progress';
 import { redactJson } from './redact';
@@ -129,9 +129,9 @@ export function buildProgram(output: Output, load: TargetLoader = loadTarget): C
     .addOption(laneFlag())
     .option('--reason <reason>', 'only dead letters with this reason')
     .option('--rate <rate>', '"auto" (never more than the budget left; holds users cooling down) or N/s', 'auto')
-    .action((options: { lane?: Lane; reason?: string; rate: string }) =>
-      withTarget(async (target) => {
-        const rate = parseRate(options.rate);
+    .action((options: { lane?: Lane; reason?: string; rate: string }) => {
+      const rate = parseRate(options.rate);
+      return withTarget(async (target) => {
         const summary = await redrive({
           sqs: target.sqs,
           dynamodb: target.dynamodb,
@@ -144,8 +144,8 @@ export function buildProgram(output: Output, load: TargetLoader = loadTarget): C
           ...(options.reason !== undefined && { reason: options.reason }),
         });
         output.out(formatRedriveSummary(summary));
-      }),
-    );
+      });
+    });
 
   for (const [name, verb] of [
     ['pause', 'stop receiving from'],
@@ -172,17 +172,17 @@ export function buildProgram(output: Output, load: TargetLoader = loadTarget): C
     .requiredOption('--user <user>', 'the Outreach user every row acts as')
     .requiredOption('--operation <type>', 'the operation of every row, e.g. prospect.update')
     .option('--skip-invalid', 'send the valid rows even when some are not')
-    .action((file: string, options: { lane: Lane; user: string; operation: string; skipInvalid?: boolean }) =>
-      withTarget(async (target) => {
-        const defaults = { lane: options.lane, user: options.user, operation: parseOperationType(options.operation) };
-        const { intents, problems } = validateRows(rowsOf(file, readFileSync(file, 'utf8')), defaults);
-        const lines = formatRowProblems(problems);
-        if (lines.length > 0) output.err(`${lines.join('\n')}\n`);
-        if (problems.length > 0 && !options.skipInvalid) {
-          throw new TargetError(
-            `${problems.length} invalid rows; nothing was sent (--skip-invalid sends the valid ones)`,
-          );
-        }
+    .action((file: string, options: { lane: Lane; user: string; operation: string; skipInvalid?: boolean }) => {
+      const defaults = { lane: options.lane, user: options.user, operation: parseOperationType(options.operation) };
+      const { intents, problems } = validateRows(rowsOf(file, readFileSync(file, 'utf8')), defaults);
+      const lines = formatRowProblems(problems);
+      if (lines.length > 0) output.err(`${lines.join('\n')}\n`);
+      if (problems.length > 0 && !options.skipInvalid) {
+        throw new ImportFileError(
+          `${problems.length} invalid rows; nothing was sent (--skip-invalid sends the valid ones)`,
+        );
+      }
+      return withTarget(async (target) => {
         const client = new OutreachGateClient({
           laneUrls: Object.fromEntries(LANES.map((lane) => [lane, target.lanes[lane].queueUrl])) as Record<
             Lane,
@@ -200,8 +200,8 @@ export function buildProgram(output: Output, load: TargetLoader = loadTarget): C
         );
         output.out(formatImportSummary(summary, (Date.now() - startedAt) / 1000));
         if (problems.length > 0) output.out(`skipped ${problems.length} invalid rows\n`);
-      }),
-    );
+      });
+    });
 
   return program;
 }
