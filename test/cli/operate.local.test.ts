@@ -164,6 +164,44 @@ describe('outreach-gate against DynamoDB Local and the SQS emulator', () => {
     expect(await messagesOnQueue(local.sqs, target.lanes.critical.deadLetterQueueUrl)).toBe(3);
   });
 
+  it('GIVEN a redrive stopped after sending but before deleting WHEN run again THEN the lane gets one copy', async () => {
+    const target = await freshTarget();
+    await deadLetterCritical(target, 1);
+    const [letter] = await peekDeadLetters(local.sqs, target.lanes, 'critical');
+    // What the stopped run had sent: the same body and group, with the dead letter's message id as de-duplication id.
+    await local.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: target.lanes.critical.queueUrl,
+        MessageBody: letter?.body,
+        MessageGroupId: letter?.groupId,
+        MessageDeduplicationId: letter?.messageId,
+      }),
+    );
+
+    const summary = await redrive({ ...target, rate: { kind: 'auto' }, progress: silentProgress });
+
+    expect(summary.moved).toBe(1);
+    expect(await receiveAll(local.sqs, target.lanes.critical.queueUrl)).toHaveLength(1);
+    expect(await messagesOnQueue(local.sqs, target.lanes.critical.deadLetterQueueUrl)).toBe(0);
+  });
+
+  it('GIVEN a dead letter whose detail holds a bearer token WHEN shown by intent id THEN the token is masked', async () => {
+    const target = await freshTarget();
+    await new SqsLaneQueues(local.sqs, target.lanes).deadLetter('standard', {
+      body: intentBody('shown-1', 1),
+      groupId: 'g',
+      deduplicationId: 'm',
+      reason: 'rejected',
+      intentId: 'shown-1',
+      error: { kind: 'rejected', status: 401, detail: 'sent Authorization: Bearer SECRET-TOKEN' },
+    });
+
+    const output = await run(target, ['dlq', 'show', 'shown-1']);
+
+    expect(JSON.parse(output)).toMatchObject({ lane: 'standard', reason: 'rejected', intent: { id: 'shown-1' } });
+    expect(output).not.toContain('SECRET-TOKEN');
+  });
+
   it('GIVEN a file with a bad row WHEN imported THEN the error names row and field and nothing is sent', async () => {
     const target = await freshTarget();
     const file = join(mkdtempSync(join(tmpdir(), 'outreach-gate-import-')), 'rows.csv');
