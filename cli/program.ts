@@ -6,6 +6,7 @@ import { formatDeadLetterSummary, summariseDeadLetters } from './dead-letter-sum
 import { peekDeadLetters, selectedLanes } from './dead-letters';
 import { formatImportSummary, importIntents } from './import';
 import { formatRowProblems, ImportFileError, parseOperationType, rowsOf, validateRows } from './import-rows';
+import { readLaneStatus } from './lane-status';
 import { localTarget, readLocalRun } from './local-target';
 import { silentProgress, terminalProgress } from './progress';
 import { redactJson } from './redact';
@@ -132,7 +133,12 @@ export function buildProgram(output: Output, load: TargetLoader = loadTarget): C
     .action((options: { lane?: Lane; reason?: string; rate: string }) => {
       const rate = parseRate(options.rate);
       return withTarget(async (target) => {
+        const lanes = await readLaneStatus(target.sqs, target.lanes, target.lanesSwitch);
+        const expected = lanes
+          .filter((each) => options.lane === undefined || each.lane === options.lane)
+          .reduce((sum, each) => sum + each.deadLetters, 0);
         const summary = await redrive({
+          expected,
           sqs: target.sqs,
           dynamodb: target.dynamodb,
           tableName: target.tableName,

@@ -164,6 +164,17 @@ describe('outreach-gate against DynamoDB Local and the SQS emulator', () => {
     expect(await messagesOnQueue(local.sqs, target.lanes.critical.deadLetterQueueUrl)).toBe(3);
   });
 
+  it('GIVEN a user with no budget left WHEN redriven at a fixed rate THEN every dead letter moves anyway', async () => {
+    const target = await freshTarget();
+    await putGate(target, 'u1', { limit: 100, spent: 100, windowResetAt: now + 3_600_000 });
+    await deadLetterCritical(target, 3);
+
+    const output = await run(target, ['dlq', 'redrive', '--lane', 'critical', '--rate', '20/s']);
+
+    expect(output).toBe('moved 3 dead letters back onto their lanes\n');
+    expect(await messagesOnQueue(local.sqs, target.lanes.critical.queueUrl)).toBe(3);
+  });
+
   it('GIVEN a redrive stopped after sending but before deleting WHEN run again THEN the lane gets one copy', async () => {
     const target = await freshTarget();
     await deadLetterCritical(target, 1);
