@@ -19,6 +19,7 @@ import { type IntentInput, OutreachGateClient } from '../lib/client';
 import { type LocalCredentials, type LocalDispatcher, localDispatcher, simulatorCredentials } from './dispatcher';
 import { type LocalEnvironment, startLocalEnvironment } from './environment';
 import { demandOf, idealClearanceMs } from './ideal';
+import { publishLocalRun } from './local-run-file';
 import type { RunningSimulator, SimulatorConfigPatch, SimulatorStats, UserStats } from './outreach-sim';
 import { processTreeRssBytes } from './process-tree';
 import { RecordingGateMetrics } from './recording-metrics';
@@ -443,7 +444,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     );
     let mappingErrors = 0;
     runner = new EventSourceMappingRunner({
-      sqs: env.clients.sqs,
+      sqs: publishLocalRun(env, options.reportDir),
       settings: env.settings,
       queues: env.lanes,
       handler: dispatcher.handler,
