@@ -1,7 +1,7 @@
 import { CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { LANES } from '../lambdas/shared/names';
+import { ITEM_PREFIX, LANES } from '../lambdas/shared/names';
 import { Credentials } from './constructs/credentials';
 import { Dispatcher } from './constructs/dispatcher';
 import { GateTable } from './constructs/gate-table';
@@ -89,5 +89,18 @@ export class OutreachGateStack extends Stack {
   /** Lets a producer send intents to every lane (sqs:SendMessage only). */
   public grantEnqueue(grantee: iam.IGrantable): void {
     this.lanes.grantEnqueue(grantee);
+  }
+
+  /**
+   * Lets a producer read its intents' records and results (`getResult`): `dynamodb:GetItem` on the gate table,
+   * limited to intent items, so it can read neither the gate's state nor the users' tokens.
+   */
+  public grantReadResults(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem'],
+      resourceArns: [this.gateTable.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${ITEM_PREFIX.intent}*`] } },
+    });
   }
 }
