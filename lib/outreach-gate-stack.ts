@@ -7,6 +7,7 @@ import { Dispatcher } from './constructs/dispatcher';
 import { GateTable } from './constructs/gate-table';
 import { capitalise, Lanes } from './constructs/lanes';
 import { Observability } from './constructs/observability';
+import { type DeploymentMeasure, deploymentLimitViolations, measureDeployment } from './deployment-limits';
 import { type GateSettings, type GateSettingsInput, resolveGateSettings } from './settings';
 
 /** Properties of {@link OutreachGateStack}. */
@@ -84,6 +85,15 @@ export class OutreachGateStack extends Stack {
       });
     }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.alarmTopic.topicArn });
+    this.node.addValidation({ validate: () => deploymentLimitViolations(this.measureDeployment(), this.stackName) });
+  }
+
+  /**
+   * The template measured against the AWS limits a deployment can break (Lambda's 4 KB of environment variables,
+   * CloudFormation's 500 resources and 1 MB template); synthesis fails naming any limit broken.
+   */
+  public measureDeployment(): DeploymentMeasure {
+    return measureDeployment(this._toCloudFormation(), this.stackName);
   }
 
   /** Lets a producer send intents to every lane (sqs:SendMessage only). */
