@@ -11,6 +11,7 @@ import { createLocalSqsClient } from './emulators/sqs';
 import type { LocalEnvironment } from './environment';
 import type { LocalIamCheck } from './iam/local-check';
 import { checkIamOnClient, checkIamOnSecrets } from './iam/middleware';
+import { enforceSqsLimits } from './limits/sqs-limits';
 import { RecordingGateMetrics } from './recording-metrics';
 import { abandonableFetch, refuseCallsOfAbandonedInvocations } from './runner/invocation-scope';
 
@@ -51,7 +52,7 @@ export function checkedProducerClient(
   iam: LocalIamCheck,
 ): { readonly client: OutreachGateClient; close(): void } {
   const caller = iam.caller('producer');
-  const sqs = checkIamOnClient(createLocalSqsClient(environment.endpoints.sqs), 'sqs', caller);
+  const sqs = checkIamOnClient(enforceSqsLimits(createLocalSqsClient(environment.endpoints.sqs)), 'sqs', caller);
   const dynamodb = checkIamOnClient(dynamoDbLocalClient(environment.endpoints.dynamodb), 'dynamodb', caller);
   const client = localProducerClient({ ...environment, clients: { sqs, dynamodb } });
   return {
@@ -81,7 +82,8 @@ export const QUIET_LOGGER: DispatchLogger = { info: () => {}, warn: () => {}, er
 
 /**
  * Builds the real dispatcher on a local environment: the same wiring as the Lambda, with the emulators'
- * clients and the local credentials in an in-memory secret store (there is no local Secrets Manager). Its SQS and
+ * clients and the local credentials in an in-memory secret store (there is no local Secrets Manager). Its SQS client
+ * refuses calls over SQS's limits; its SQS and
  * DynamoDB clients and its fetch refuse calls of an invocation the runner abandoned at its timeout; with `iam`,
  * every SQS, DynamoDB and secret call is checked against the dispatcher role's policies before it is made.
  */
@@ -113,7 +115,7 @@ export function localDispatcher(
   const secrets = caller ? checkIamOnSecrets(stored, caller) : stored;
   // Clients of its own, so that the requests counted and checked are this dispatcher's.
   const dynamodb = refuseCallsOfAbandonedInvocations(dynamoDbLocalClient(environment.endpoints.dynamodb));
-  const sqs = refuseCallsOfAbandonedInvocations(createLocalSqsClient(environment.endpoints.sqs));
+  const sqs = refuseCallsOfAbandonedInvocations(enforceSqsLimits(createLocalSqsClient(environment.endpoints.sqs)));
   if (caller) {
     checkIamOnClient(dynamodb, 'dynamodb', caller);
     checkIamOnClient(sqs, 'sqs', caller);
