@@ -53,11 +53,17 @@ describe('runScenario: the smoke scenario end to end', () => {
     }).toEqual({ functionTimeoutSeconds: 30, invocations: true, count: 0 });
   });
 
-  it('GIVEN a report directory WHEN the run ends THEN report.json and report.html are written there', () => {
-    const json = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')) as { scenario: string };
-    expect({ scenario: json.scenario, html: existsSync(join(reportDir, 'report.html')) }).toEqual({
-      scenario: 'smoke',
-      html: true,
-    });
+  it('GIVEN a report directory WHEN the run ends THEN report.json (with its iam and timeouts sections) and report.html are written there', () => {
+    const json = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')) as {
+      scenario: string;
+      iam?: { denied: number };
+      timeouts?: { count: number };
+    };
+    expect({
+      scenario: json.scenario,
+      html: existsSync(join(reportDir, 'report.html')),
+      iamDenied: json.iam?.denied,
+      timeouts: json.timeouts?.count,
+    }).toEqual({ scenario: 'smoke', html: true, iamDenied: 0, timeouts: 0 });
   });
 });
