@@ -3,7 +3,7 @@
  * with a producer role granted through the stack's own `grantEnqueue` and `grantReadResults`, and every intrinsic
  * function resolved to the ARNs the local emulators' queues, table and secrets map to. The IAM check evaluates calls
  * against the policies found here; the local runner reads the function's timeout, reserved concurrency and event
- * source mappings from here. Synthesis is cached per process.
+ * source mappings from here. Synthesis is cached per process and on disk (see `synth-cache.ts`).
  */
 import { App, type CfnElement } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,6 +12,7 @@ import { LANES, type Lane } from '../../lambdas/shared/names';
 import { OutreachGateStack } from '../../lib/outreach-gate-stack';
 import type { GateSettingsInput } from '../../lib/settings';
 import { type TemplateResource, templateResolver } from '../../lib/template-values';
+import { diskCached } from './synth-cache';
 
 /** The principals whose calls are checked. */
 export type PrincipalName = 'dispatcher' | 'producer';
@@ -70,7 +71,7 @@ export class DeployedStackError extends Error {
 const STACK_NAME = 'OutreachGate';
 const cache = new Map<string, DeployedStack>();
 
-/** Name of a queue, secret or table from its ARN (the part after the last ':' or '/'). */
+/** Name of a queue from its ARN (the part after the last ':'). */
 function queueNameOf(arn: string): string {
   return arn.slice(arn.lastIndexOf(':') + 1);
 }
@@ -95,7 +96,16 @@ export function deployedStack(input: GateSettingsInput, names: LocalResourceName
   const key = JSON.stringify({ input, names: { ...names, lanes: queueNames } });
   const cached = cache.get(key);
   if (cached) return cached;
-  const built = synthesize(input, names);
+  const built = diskCached(key, () => synthesize(input, names), {
+    toJson: (stack) => ({ ...stack, resourcePolicies: [...stack.resourcePolicies] }),
+    fromJson: (json) => {
+      const stack = json as DeployedStack & { resourcePolicies: Array<[string, unknown]> };
+      if (!Array.isArray(stack.resourcePolicies) || stack.principals?.dispatcher === undefined) {
+        throw new DeployedStackError('corrupt cache entry');
+      }
+      return { ...stack, resourcePolicies: new Map(stack.resourcePolicies) };
+    },
+  });
   cache.set(key, built);
   return built;
 }
