@@ -52,8 +52,15 @@ export class IamPolicyCheck {
   private readonly counts = new Map<PrincipalName, Map<string, number>>();
   private readonly denialList: IamDenial[] = [];
   private readonly verdicts = new Map<string, Promise<string>>();
+  /** Condition keys any policy that applies to a principal tests, lower-cased: the only context that can matter. */
+  private readonly conditionKeys: Record<PrincipalName, ReadonlySet<string>>;
 
-  constructor(private readonly stack: DeployedStack) {}
+  constructor(private readonly stack: DeployedStack) {
+    const resourceKeys = [...stack.resourcePolicies.values()].flatMap(conditionKeysOf);
+    const keysOf = (principal: PrincipalName) =>
+      new Set([...stack.principals[principal].policies.flatMap((p) => conditionKeysOf(p.policy)), ...resourceKeys]);
+    this.conditionKeys = { dispatcher: keysOf('dispatcher'), producer: keysOf('producer') };
+  }
 
   /**
    * Counts and evaluates `requests` made by `principal`; resolves when every one is allowed.
@@ -103,11 +110,19 @@ export class IamPolicyCheck {
     this.counts.set(principal, actions);
   }
 
+  /**
+   * The evaluator's verdict, cached per principal, action, resource and the context keys its policies test: calls
+   * that differ only in keys no policy looks at (e.g. each item's partition key) share one evaluation.
+   */
   private verdict(principal: PrincipalName, request: IamRequest): Promise<string> {
-    const key = JSON.stringify([principal, request.action, request.resource, request.context ?? {}]);
+    const used = this.conditionKeys[principal];
+    const context = Object.fromEntries(
+      Object.entries({ ...GLOBAL_CONTEXT, ...(request.context ?? {}) }).filter(([key]) => used.has(key.toLowerCase())),
+    );
+    const key = JSON.stringify([principal, request.action, request.resource, context]);
     let verdict = this.verdicts.get(key);
     if (verdict === undefined) {
-      verdict = this.evaluate(principal, request);
+      verdict = this.evaluate(principal, { ...request, context });
       this.verdicts.set(key, verdict);
     }
     return verdict;
@@ -139,6 +154,15 @@ export class IamPolicyCheck {
     }
     return result.overallResult;
   }
+}
+
+/** The condition keys (lower-cased) a policy document's statements test. */
+function conditionKeysOf(policy: unknown): string[] {
+  const statements = (policy as { Statement?: unknown } | undefined)?.Statement;
+  return ([] as unknown[]).concat(statements ?? []).flatMap((statement) => {
+    const condition = (statement as { Condition?: Record<string, Record<string, unknown>> }).Condition ?? {};
+    return Object.values(condition).flatMap((tests) => Object.keys(tests).map((key) => key.toLowerCase()));
+  });
 }
 
 function toMutable(context: Readonly<Record<string, string | readonly string[]>>): Record<string, string | string[]> {
