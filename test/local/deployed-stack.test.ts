@@ -86,12 +86,14 @@ describe('the deployed stack as the local runner and the IAM check read it', () 
     expect(check.ledger().denied).toBe(1);
   });
 
-  it('GIVEN the dispatcher WHEN it sends to its own lane (a recycled message) THEN the check denies it as its role grants no sqs:SendMessage there', async () => {
+  it('GIVEN the dispatcher WHEN it deletes an item of the gate table THEN the check denies it, as its role grants no dynamodb:DeleteItem', async () => {
     const check = new IamPolicyCheck(deployed);
     await expect(
-      check.authorize('dispatcher', [{ action: 'sqs:SendMessage', resource: names.lanes.bulk.queueArn }]),
+      check.authorize('dispatcher', [
+        { action: 'dynamodb:DeleteItem', resource: TABLE, context: { 'dynamodb:LeadingKeys': ['gate#u1'] } },
+      ]),
     ).rejects.toThrow(
-      /dispatcher .* sqs:SendMessage on resource arn:aws:sqs:us-east-1:000000000000:outreach-gate-bulk\.fifo/,
+      /^dispatcher .* is not authorized to perform dynamodb:DeleteItem on resource arn:aws:dynamodb:us-east-1:000000000000:table\/outreach-gate-local/,
     );
   });
 
