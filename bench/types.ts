@@ -66,6 +66,10 @@ export interface ContenderResult {
   };
   /** Wall-clock ms the contender's run took, setup included. */
   readonly wallMs: number;
+  /** AWS calls checked against the stack's IAM policies and denials; only the gate makes AWS calls. */
+  readonly iam?: { readonly calls: number; readonly denied: number };
+  /** Dispatcher invocations that timed out; only the gate runs on Lambda. */
+  readonly timeouts?: number;
 }
 
 /** One contender's row of `bench.json`. */

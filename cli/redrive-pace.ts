@@ -36,7 +36,7 @@ export type UserAllowance =
 export function userAllowance(
   state: GateState,
   lane: Lane,
-  config: Pick<GateConfig, 'budget'>,
+  config: Pick<GateConfig, 'budget' | 'timing'>,
   now: number,
 ): UserAllowance {
   if (state.cooldownUntil !== undefined && state.cooldownUntil > now) {

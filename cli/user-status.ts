@@ -48,7 +48,7 @@ export function userStatus(
   user: string,
   state: GateState,
   token: TokenRecord | undefined,
-  config: Pick<GateConfig, 'budget' | 'leases'>,
+  config: Pick<GateConfig, 'budget' | 'leases' | 'timing'>,
   now: number,
 ): UserStatus {
   const active = state.windowResetAt !== undefined && now < state.windowResetAt + config.budget.resetSkewMs;

@@ -1,12 +1,13 @@
 import { CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { LANES } from '../lambdas/shared/names';
+import { ITEM_PREFIX, LANES } from '../lambdas/shared/names';
 import { Credentials } from './constructs/credentials';
 import { Dispatcher } from './constructs/dispatcher';
 import { GateTable } from './constructs/gate-table';
 import { capitalise, Lanes } from './constructs/lanes';
 import { Observability } from './constructs/observability';
+import { type DeploymentMeasure, deploymentLimitViolations, measureDeployment } from './deployment-limits';
 import { type GateSettings, type GateSettingsInput, resolveGateSettings } from './settings';
 
 /** Properties of {@link OutreachGateStack}. */
@@ -84,10 +85,32 @@ export class OutreachGateStack extends Stack {
       });
     }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.alarmTopic.topicArn });
+    this.node.addValidation({ validate: () => deploymentLimitViolations(this.measureDeployment(), this.stackName) });
+  }
+
+  /**
+   * The template measured against the AWS limits a deployment can break (Lambda's 4 KB of environment variables,
+   * CloudFormation's 500 resources and 1 MB template); synthesis fails naming any limit broken.
+   */
+  public measureDeployment(): DeploymentMeasure {
+    return measureDeployment(this._toCloudFormation(), this.stackName);
   }
 
   /** Lets a producer send intents to every lane (sqs:SendMessage only). */
   public grantEnqueue(grantee: iam.IGrantable): void {
     this.lanes.grantEnqueue(grantee);
+  }
+
+  /**
+   * Lets a producer read its intents' records and results (`getResult`): `dynamodb:GetItem` on the gate table,
+   * limited to intent items, so it can read neither the gate's state nor the users' tokens.
+   */
+  public grantReadResults(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem'],
+      resourceArns: [this.gateTable.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${ITEM_PREFIX.intent}*`] } },
+    });
   }
 }

@@ -1,3 +1,4 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InMemorySecretStore } from '../lambdas/adapters/in-memory-secrets';
 import type { DispatchLogger } from '../lambdas/dispatcher/dispatch';
@@ -6,8 +7,13 @@ import { type DispatcherParts, type WiredDispatcher, wireDispatcher } from '../l
 import type { DispatcherEnvironment } from '../lambdas/shared/config';
 import { OutreachGateClient } from '../lib/client';
 import { dynamoDbLocalClient } from './emulators/dynamodb';
+import { createLocalSqsClient } from './emulators/sqs';
 import type { LocalEnvironment } from './environment';
+import type { LocalIamCheck } from './iam/local-check';
+import { checkIamOnClient, checkIamOnSecrets } from './iam/middleware';
+import { enforceSqsLimits } from './limits/sqs-limits';
 import { RecordingGateMetrics } from './recording-metrics';
+import { abandonableFetch, refuseCallsOfAbandonedInvocations } from './runner/invocation-scope';
 
 /** The OAuth app and users' refresh tokens a local run authenticates with. */
 export interface LocalCredentials {
@@ -29,10 +35,33 @@ export function simulatorCredentials(users: readonly string[]): LocalCredentials
 /** A dispatcher wired to a local environment, with what it measured and how many DynamoDB requests it made. */
 export interface LocalDispatcher extends WiredDispatcher {
   readonly metrics: GateMetrics;
+  /**
+   * The dispatcher's own SQS client (checked as the dispatcher's role when an IAM check is given): the event
+   * source mappings poll with it too, as Lambda's pollers use the function's role.
+   */
+  readonly sqs: SQSClient;
   /** DynamoDB requests made by this dispatcher (every adapter; counted at the client). */
   dynamodbRequests(): number;
   /** Closes the dispatcher's own clients. */
   close(): void;
+}
+
+/** A producer client with clients of its own, every call checked as the producer role; `close` destroys them. */
+export function checkedProducerClient(
+  environment: Pick<LocalEnvironment, 'lanes' | 'tableName' | 'endpoints'>,
+  iam: LocalIamCheck,
+): { readonly client: OutreachGateClient; close(): void } {
+  const caller = iam.caller('producer');
+  const sqs = checkIamOnClient(enforceSqsLimits(createLocalSqsClient(environment.endpoints.sqs)), 'sqs', caller);
+  const dynamodb = checkIamOnClient(dynamoDbLocalClient(environment.endpoints.dynamodb), 'dynamodb', caller);
+  const client = localProducerClient({ ...environment, clients: { sqs, dynamodb } });
+  return {
+    client,
+    close: () => {
+      sqs.destroy();
+      dynamodb.destroy();
+    },
+  };
 }
 
 /** A producer client for a local environment's lanes and table, on its own clients, with its settings' request policy. */
@@ -55,7 +84,10 @@ export const QUIET_LOGGER: DispatchLogger = { info: () => {}, warn: () => {}, er
 
 /**
  * Builds the real dispatcher on a local environment: the same wiring as the Lambda, with the emulators'
- * clients and the local credentials in an in-memory secret store (there is no local Secrets Manager).
+ * clients and the local credentials in an in-memory secret store (there is no local Secrets Manager). Its SQS client
+ * refuses calls over SQS's limits; its SQS and
+ * DynamoDB clients and its fetch refuse calls of an invocation the runner abandoned at its timeout; with `iam`,
+ * every SQS, DynamoDB and secret call is checked against the dispatcher role's policies before it is made.
  */
 export function localDispatcher(
   environment: Pick<LocalEnvironment, 'clients' | 'endpoints'> & {
@@ -68,11 +100,12 @@ export function localDispatcher(
     readonly clock?: () => number;
     readonly decorateIntents?: DispatcherParts['decorateIntents'];
     readonly decorateGate?: DispatcherParts['decorateGate'];
+    readonly iam?: LocalIamCheck;
   } = {},
 ): LocalDispatcher {
   const env = environment.dispatcherEnvironment;
   const credentials = options.credentials ?? simulatorCredentials(env.config.users);
-  const secrets = new InMemorySecretStore({
+  const stored = new InMemorySecretStore({
     [env.appSecretArn]: JSON.stringify({ clientId: credentials.clientId, clientSecret: credentials.clientSecret }),
     ...Object.fromEntries(
       Object.entries(env.refreshTokenSecretArns).flatMap(([user, id]) => {
@@ -81,8 +114,15 @@ export function localDispatcher(
       }),
     ),
   });
-  // A client of its own, so that the requests counted are this dispatcher's.
-  const dynamodb = dynamoDbLocalClient(environment.endpoints.dynamodb);
+  const caller = options.iam?.caller('dispatcher');
+  const secrets = caller ? checkIamOnSecrets(stored, caller) : stored;
+  // Clients of its own, so that the requests counted and checked are this dispatcher's.
+  const dynamodb = refuseCallsOfAbandonedInvocations(dynamoDbLocalClient(environment.endpoints.dynamodb));
+  const sqs = refuseCallsOfAbandonedInvocations(enforceSqsLimits(createLocalSqsClient(environment.endpoints.sqs)));
+  if (caller) {
+    checkIamOnClient(dynamodb, 'dynamodb', caller);
+    checkIamOnClient(sqs, 'sqs', caller);
+  }
   const documents = DynamoDBDocumentClient.from(dynamodb, {
     marshallOptions: { removeUndefinedValues: true },
   });
@@ -98,13 +138,23 @@ export function localDispatcher(
   const wired = wireDispatcher({
     environment: env,
     documents,
-    sqs: environment.clients.sqs,
+    sqs,
     secrets,
+    fetch: abandonableFetch(),
     metrics,
     logger: options.logger ?? QUIET_LOGGER,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.decorateIntents ? { decorateIntents: options.decorateIntents } : {}),
     ...(options.decorateGate ? { decorateGate: options.decorateGate } : {}),
   });
-  return { ...wired, metrics, dynamodbRequests: () => requests, close: () => dynamodb.destroy() };
+  return {
+    ...wired,
+    metrics,
+    sqs,
+    dynamodbRequests: () => requests,
+    close: () => {
+      dynamodb.destroy();
+      sqs.destroy();
+    },
+  };
 }

@@ -53,6 +53,8 @@ export interface LocalEnvironmentOptions extends GateSettingsInput {
 export interface LocalEnvironment {
   /** The resolved settings; the runtime configuration points at the local Outreach. */
   readonly settings: GateSettings;
+  /** The settings input the environment was built from (without the local Outreach's URLs): what the stack synthesizes. */
+  readonly settingsInput: GateSettingsInput;
   readonly tableName: string;
   /** Each lane's queue URL, ARN and dead-letter queue URL. */
   readonly lanes: LaneEndpoints;
@@ -211,6 +213,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
 
     return {
       settings,
+      settingsInput: gateInput,
       tableName,
       lanes,
       endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsEmulator.endpoint, outreach },

@@ -45,8 +45,12 @@ export interface PublishableEnvironment {
  * Writes the run file into `dir` and returns the SQS client the event source mappings should poll with: it
  * skips the receives of paused lanes. Without `dir`, writes nothing and returns the environment's client.
  */
-export function publishLocalRun(env: PublishableEnvironment, dir: string | undefined): SQSClient {
-  if (dir === undefined) return env.clients.sqs;
+export function publishLocalRun(
+  env: PublishableEnvironment,
+  dir: string | undefined,
+  sqs: SQSClient = env.clients.sqs,
+): SQSClient {
+  if (dir === undefined) return sqs;
   mkdirSync(dir, { recursive: true });
   const controlFile = join(dir, LOCAL_CONTROL_FILE);
   const run: LocalRun = {
@@ -59,7 +63,7 @@ export function publishLocalRun(env: PublishableEnvironment, dir: string | undef
   };
   writePausedLanes(controlFile, []);
   writeFileSync(join(dir, LOCAL_RUN_FILE), `${JSON.stringify(run, null, 2)}\n`);
-  return pausableSqs(env.clients.sqs, controlFile, env.lanes);
+  return pausableSqs(sqs, controlFile, env.lanes);
 }
 
 /** The lanes the control file lists as paused (none when the file is missing). */

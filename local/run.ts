@@ -15,16 +15,25 @@ import {
 import { DEAD_LETTER_ATTRIBUTES } from '../lambdas/adapters/sqs-lane-queues';
 import type { GateConfig, LaneEndpoints } from '../lambdas/shared/config';
 import { LANES, type Lane } from '../lambdas/shared/names';
-import { type IntentInput, OutreachGateClient } from '../lib/client';
-import { type LocalCredentials, type LocalDispatcher, localDispatcher, simulatorCredentials } from './dispatcher';
+import type { IntentInput, OutreachGateClient } from '../lib/client';
+import {
+  checkedProducerClient,
+  type LocalCredentials,
+  type LocalDispatcher,
+  localDispatcher,
+  simulatorCredentials,
+} from './dispatcher';
 import { type LocalEnvironment, startLocalEnvironment } from './environment';
+import { type LocalIamCheck, localIamCheck } from './iam/local-check';
 import { demandOf, idealClearanceMs } from './ideal';
 import { publishLocalRun } from './local-run-file';
 import type { RunningSimulator, SimulatorConfigPatch, SimulatorStats, UserStats } from './outreach-sim';
 import { processTreeRssBytes } from './process-tree';
 import { RecordingGateMetrics } from './recording-metrics';
 import { type RunObservations, type RunSeries, writeReport } from './report';
-import { EventSourceMappingRunner } from './runner/event-source-mapping';
+import type { IamCounts, TimeoutCounts } from './report/types';
+import { deployedMappingSettings } from './runner/deployed-settings';
+import { EventSourceMappingRunner, type MappingCounters } from './runner/event-source-mapping';
 import {
   gateSettingsInput,
   meanLatencyMs,
@@ -123,6 +132,10 @@ export interface RunFigures {
   readonly mappingErrors: number;
   /** Dispatcher invocations and the records they were handed (batches of one group's messages are smaller locally). */
   readonly invocations: { readonly count: number; readonly records: number; readonly peakConcurrency: number };
+  /** Invocations abandoned at the function timeout, and batches throttled at its reserved concurrency. */
+  readonly timeouts: TimeoutCounts;
+  /** Calls checked against the synthesized stack's IAM policies, and denials. */
+  readonly iam: IamCounts;
 }
 
 /** What {@link runScenario} resolves to. */
@@ -417,9 +430,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   });
   let dispatcher: LocalDispatcher | undefined;
   let runner: EventSourceMappingRunner | undefined;
+  const closers: Array<() => void> = [];
   const stopAll = async () => {
     await runner?.stop().catch(() => undefined);
     dispatcher?.close();
+    for (const close of closers.splice(0)) close();
     await env.stop().catch(() => undefined);
   };
 
@@ -438,33 +453,29 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const stats = statsSource(env, options.outreach?.url);
     const metrics = new RecordingGateMetrics();
     const config = compressGateConfig(env.dispatcherEnvironment.config, timeScale);
+    log('synthesizing the stack: every AWS call is checked against its IAM policies');
+    const iam = localIamCheck(env);
     dispatcher = localDispatcher(
       { ...env, dispatcherEnvironment: { ...env.dispatcherEnvironment, config } },
-      { metrics, ...(options.outreach ? { credentials: options.outreach.credentials } : {}) },
+      { metrics, iam, ...(options.outreach ? { credentials: options.outreach.credentials } : {}) },
     );
     let mappingErrors = 0;
+    const mappingSettings = deployedMappingSettings(iam.deployed.function);
     runner = new EventSourceMappingRunner({
-      sqs: publishLocalRun(env, options.reportDir),
-      settings: env.settings,
+      sqs: publishLocalRun(env, options.reportDir, dispatcher.sqs),
+      settings: mappingSettings,
       queues: env.lanes,
       handler: dispatcher.handler,
       onError: () => {
         mappingErrors += 1;
       },
     });
-    const laneUrls = Object.fromEntries(LANES.map((lane) => [lane, env.lanes[lane].queueUrl])) as Record<Lane, string>;
     const producers = new Map<string, OutreachGateClient>();
     for (const { producer } of scenario.workload) {
       if (!producers.has(producer)) {
-        producers.set(
-          producer,
-          new OutreachGateClient({
-            laneUrls,
-            tableName: env.tableName,
-            sqs: env.clients.sqs,
-            dynamodb: env.clients.dynamodb,
-          }),
-        );
+        const checked = checkedProducerClient(env, iam);
+        closers.push(checked.close);
+        producers.set(producer, checked.client);
       }
     }
     runner.start();
@@ -634,7 +645,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       inFlightCap,
       idealMs,
       dynamodbRequests: dispatcher.dynamodbRequests(),
+      iam: iamCountsOf(iam),
+      timeouts: timeoutCountsOf(mapped, mappingSettings.dispatcherTimeoutSeconds),
     });
+    if (observations.iam && observations.iam.denied > 0) {
+      log(
+        `AWS would deny: ${observations.iam.denials.map((d) => `${d.principal} ${d.action} on ${d.resource}`).join('; ')}`,
+      );
+    }
     const firstSettled = metrics.events.find((event) => event.name === 'succeeded' || event.name === 'deadLettered');
     const byUserWindow = status429ByWindow(collected.lastStats, scenario, startedAt);
     const exitCode = observations.invariants.every((invariant) => invariant.holds) ? 0 : 1;
@@ -656,6 +674,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       ),
       mappingErrors,
       invocations: { count: mapped.invocations, records: mapped.records, peakConcurrency: mapped.peakConcurrency },
+      timeouts: observations.timeouts as TimeoutCounts,
+      iam: observations.iam as IamCounts,
     };
     return { observations, exitCode, figures, ...(report ? { report } : {}) };
   } catch (error) {
@@ -742,6 +762,30 @@ function status429ByWindow(
   return out;
 }
 
+/** The IAM check's ledger as the report shows it: calls by principal and action, and the first 20 denials. */
+export function iamCountsOf(iam: LocalIamCheck): IamCounts {
+  const ledger = iam.check.ledger();
+  const calls = Object.values(ledger.checked)
+    .flatMap((actions) => Object.values(actions))
+    .reduce((a, b) => a + b, 0);
+  return {
+    checked: ledger.checked as IamCounts['checked'],
+    calls,
+    denied: ledger.denied,
+    denials: ledger.denials.slice(0, 20).map(({ principal, action, resource }) => ({ principal, action, resource })),
+  };
+}
+
+/** The runner's counters as the report's timeouts section. */
+export function timeoutCountsOf(counters: MappingCounters, functionTimeoutSeconds: number): TimeoutCounts {
+  return {
+    functionTimeoutSeconds,
+    invocations: counters.invocations,
+    count: counters.timeouts,
+    throttles: counters.throttles,
+  };
+}
+
 function observationsOf(
   scenario: Scenario,
   input: {
@@ -758,6 +802,8 @@ function observationsOf(
     inFlightCap: number;
     idealMs: number;
     dynamodbRequests: number;
+    iam: IamCounts;
+    timeouts: TimeoutCounts;
   },
 ): RunObservations {
   const { metrics, stats, startedAt, collected } = input;
@@ -849,6 +895,11 @@ function observationsOf(
       detail: `at most ${maxInFlight} requests in flight for one user (cap ${input.inFlightCap})${stats ? '' : ', as the gate counted them'}`,
     },
     {
+      name: 'iam denied == 0',
+      holds: input.iam.denied === 0,
+      detail: `${input.iam.denied} of ${input.iam.calls} AWS calls would be denied by the deployed stack's IAM policies`,
+    },
+    {
       name: 'enqueue failures == 0',
       holds: input.enqueueFailures === 0,
       detail: `${input.enqueueFailures} intents of the workload were refused by their lane`,
@@ -901,5 +952,7 @@ function observationsOf(
       remainingBudget: collected.remainingBudget,
     },
     invariants,
+    iam: input.iam,
+    timeouts: input.timeouts,
   };
 }

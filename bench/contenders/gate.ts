@@ -159,6 +159,8 @@ export function gateResult(result: RunResult, usage: AwsUsage, wallMs: number): 
     aws: usage,
     series: { upstreamPerSecond: obs.series.upstreamPerSecond, cooldowns: obs.series.cooldowns },
     wallMs,
+    iam: { calls: figures.iam.calls, denied: figures.iam.denied },
+    timeouts: figures.timeouts.count,
   };
 }
 
@@ -177,6 +179,12 @@ export async function runGate(
     const memoryMiB = resolveGateSettings(gateSettingsInput(scenario)).dispatcherMemoryMiB;
     const usage = gateUsage(result, countBilledRequests(recorder.records, settledAt), timer, memoryMiB);
     options.log?.(`AWS requests by operation until settled: ${describeTargets(recorder.records, settledAt)}`);
+    const { iam, timeouts } = result.figures;
+    options.log?.(
+      `IAM: ${iam.calls} calls checked (${Object.entries(iam.checked)
+        .map(([principal, actions]) => `${principal} ${Object.values(actions).reduce((a, b) => a + b, 0)}`)
+        .join(', ')}), ${iam.denied} denied; ${timeouts.count} invocations timed out, ${timeouts.throttles} throttled`,
+    );
     return gateResult(result, usage, Date.now() - launchedAt);
   } finally {
     timer.stop();

@@ -7,6 +7,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { PowertoolsGateMetrics } from '../adapters/powertools-metrics';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-store';
+import { awsClientConfig, awsClientTimeouts } from '../shared/aws-client-timeouts';
 import { dispatcherEnvironment } from '../shared/config';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../shared/names';
 import type { SqsBatchHandler } from './batch';
@@ -19,13 +20,17 @@ let handle: SqsBatchHandler | undefined;
 
 /** Built once per cold start: the environment is read and checked here, and fails fast if it is wrong. */
 function dispatcherHandler(): SqsBatchHandler {
-  handle ??= wireDispatcher({
-    environment: dispatcherEnvironment(),
-    documents: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  if (handle) return handle;
+  const environment = dispatcherEnvironment();
+  // A lease lives as long as the function may run (lib/settings), so its TTL is the function timeout.
+  const aws = awsClientConfig(awsClientTimeouts(environment.config.leases.ttlMs / 1000));
+  handle = wireDispatcher({
+    environment,
+    documents: DynamoDBDocumentClient.from(new DynamoDBClient(aws), {
       marshallOptions: { removeUndefinedValues: true },
     }),
-    sqs: new SQSClient({}),
-    secrets: new SecretsManagerSecretStore(new SecretsManagerClient({})),
+    sqs: new SQSClient(aws),
+    secrets: new SecretsManagerSecretStore(new SecretsManagerClient(aws)),
     metrics: new PowertoolsGateMetrics(metrics),
     logger: {
       info: (message, extra) => logger.info(message, { ...extra }),

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsClientConfig } from '../../lambdas/shared/aws-client-timeouts';
 import { IntentValidationError, intentIdSchema } from '../../lambdas/shared/intent';
 import { type IntentResult, toIntentResult } from '../../lambdas/shared/intent-record';
 import { LANES, type Lane } from '../../lambdas/shared/names';
@@ -20,9 +21,9 @@ export interface OutreachGateClientOptions {
   readonly laneUrls: Readonly<Record<Lane, string>>;
   /** The gate table, where the dispatcher records each intent's outcome. */
   readonly tableName: string;
-  /** SQS client to send with. @default - one created for this client from the environment's region and credentials */
+  /** SQS client to send with. @default - one created for this client from the environment's region and credentials, with `DEFAULT_AWS_CLIENT_TIMEOUTS` */
   readonly sqs?: SQSClient;
-  /** DynamoDB client to read results with. @default - one created for this client */
+  /** DynamoDB client to read results with. @default - one created for this client, with `DEFAULT_AWS_CLIENT_TIMEOUTS` */
   readonly dynamodb?: DynamoDBDocumentClient | DynamoDBClient;
   /**
    * The rules generic `request` intents are held to: the same list as the deployment's `requestPolicy`
@@ -120,8 +121,8 @@ export class OutreachGateClient {
     this.policy = policyOf(options.requestPolicy);
     this.clock = options.clock ?? Date.now;
     this.laneUrls = { ...options.laneUrls };
-    this.queue = new SqsIntentQueue(options.sqs ?? new SQSClient({}));
-    const dynamodb = options.dynamodb ?? new DynamoDBClient({});
+    this.queue = new SqsIntentQueue(options.sqs ?? new SQSClient(awsClientConfig()));
+    const dynamodb = options.dynamodb ?? new DynamoDBClient(awsClientConfig());
     const documents =
       dynamodb instanceof DynamoDBDocumentClient
         ? dynamodb

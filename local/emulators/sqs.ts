@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { awsClientConfig, LOCAL_EMULATOR_CLIENT_TIMEOUTS } from '../../lambdas/shared/aws-client-timeouts';
 import { type LaneEndpoints, laneEndpointsSchema } from '../../lambdas/shared/config';
 import { LANES, type Lane } from '../../lambdas/shared/names';
 import type { GateSettings, LaneSettings } from '../../lib/settings';
@@ -134,9 +135,10 @@ function terminate(child: ChildProcessWithoutNullStreams): Promise<void> {
   });
 }
 
-/** An SQS client for the emulator: explicit endpoint (queue-URL hosts need not resolve), us-east-1, dummy credentials. */
+/** An SQS client for the emulator, with the gate's AWS client timeouts: explicit endpoint (queue-URL hosts need not resolve), us-east-1, dummy credentials. */
 export function createLocalSqsClient(endpoint: string): SQSClient {
   return new SQSClient({
+    ...awsClientConfig(LOCAL_EMULATOR_CLIENT_TIMEOUTS),
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },

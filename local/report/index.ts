@@ -31,6 +31,10 @@ export interface ReportJson {
   dynamodb: RunObservations['dynamodb'];
   users: string[];
   invariants: RunObservations['invariants'];
+  /** AWS calls checked against the stack's IAM policies, by principal and action, and denials, when measured. */
+  iam?: RunObservations['iam'];
+  /** Invocations abandoned at the function timeout and throttled, when measured. */
+  timeouts?: RunObservations['timeouts'];
   /** The run's series, at most {@link MAX_POINTS_PER_SERIES} points each. */
   series: RunSeries;
   /** For each series that was reduced to fit: how many points it had, how many were kept, and how. */
@@ -53,6 +57,8 @@ export function buildReportJson(observations: RunObservations): ReportJson {
     dynamodb: obs.dynamodb,
     users: obs.users,
     invariants: obs.invariants,
+    ...(obs.iam && { iam: obs.iam }),
+    ...(obs.timeouts && { timeouts: obs.timeouts }),
     series,
     seriesDownsampling: notes,
   };

@@ -128,7 +128,36 @@ export function tilesOf(obs: RunObservations): Tile[] {
             : 'urgent work waited longer than typical bulk work',
       tone: urgentBeatsBulk ? 'good' : 'warn',
     },
+    ...awsTilesOf(obs),
   ];
+}
+
+/** Tiles for the IAM check and the function's time limit, when the run measured them. */
+export function awsTilesOf(obs: RunObservations): Tile[] {
+  const tiles: Tile[] = [];
+  if (obs.iam) {
+    const principals = Object.entries(obs.iam.checked)
+      .map(([principal, actions]) => `${principal} ${formatCount(Object.values(actions).reduce((a, b) => a + b, 0))}`)
+      .join(', ');
+    tiles.push({
+      label: 'AWS calls denied by IAM',
+      value: formatCount(obs.iam.denied),
+      detail:
+        obs.iam.denied === 0
+          ? `of ${formatCount(obs.iam.calls)} calls checked against the stack's policies (${principals})`
+          : `first: ${obs.iam.denials.map((d) => `${d.principal} ${d.action} on ${d.resource}`)[0]}`,
+      tone: obs.iam.denied === 0 ? 'good' : 'bad',
+    });
+  }
+  if (obs.timeouts) {
+    tiles.push({
+      label: 'Invocations timed out',
+      value: formatCount(obs.timeouts.count),
+      detail: `of ${formatCount(obs.timeouts.invocations)} at the ${obs.timeouts.functionTimeoutSeconds} s function timeout; ${formatCount(obs.timeouts.throttles)} throttled`,
+      tone: obs.timeouts.count === 0 ? 'good' : 'warn',
+    });
+  }
+  return tiles;
 }
 
 /** One row per lane, most urgent first. */

@@ -63,6 +63,37 @@ export interface DynamoDbCounts {
   requestsPerIntent: number;
 }
 
+/** One call AWS would have refused: who, what, on which resource. */
+export interface IamDenialRecord {
+  principal: string;
+  action: string;
+  resource: string;
+}
+
+/** The IAM check: every AWS call of the dispatcher and the producers, evaluated against the synthesized stack. */
+export interface IamCounts {
+  /** Calls checked, by principal (`dispatcher`, `producer`), then by IAM action. */
+  checked: Record<string, Record<string, number>>;
+  /** Calls checked in all. */
+  calls: number;
+  /** Calls AWS would have denied (must be 0). */
+  denied: number;
+  /** The first denials (at most 20). */
+  denials: IamDenialRecord[];
+}
+
+/** The function's time limit and concurrency as the runner enforced them. */
+export interface TimeoutCounts {
+  /** The deployed function timeout, in wall seconds. */
+  functionTimeoutSeconds: number;
+  /** Invocations made. */
+  invocations: number;
+  /** Invocations abandoned at the function timeout. */
+  count: number;
+  /** Batches throttled at the function's reserved concurrency. */
+  throttles: number;
+}
+
 /** Upstream responses in one simulated second with one status. */
 export interface StatusCountPoint {
   /** Simulated ms since the run started (start of the second). */
@@ -144,4 +175,8 @@ export interface RunObservations {
   users: string[];
   series: RunSeries;
   invariants: InvariantResult[];
+  /** The IAM check's ledger. @default - absent when the run checked no calls */
+  iam?: IamCounts;
+  /** Timeouts and throttles of the dispatcher's invocations. @default - absent when not measured */
+  timeouts?: TimeoutCounts;
 }

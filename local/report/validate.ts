@@ -60,6 +60,15 @@ export const runObservationsSchema = z
       remainingBudget: z.array(z.object({ t: simTime, user: label, remaining: z.number().refine(Number.isFinite) })),
     }),
     invariants: z.array(z.object({ name: label, holds: z.boolean(), detail: z.string() })),
+    iam: z
+      .object({
+        checked: z.record(z.string(), z.record(z.string(), count)),
+        calls: count,
+        denied: count,
+        denials: z.array(z.object({ principal: label, action: label, resource: label })),
+      })
+      .optional(),
+    timeouts: z.object({ functionTimeoutSeconds: amount, invocations: count, count, throttles: count }).optional(),
   })
   .superRefine((obs, ctx) => {
     if (Date.parse(obs.finishedAt) < Date.parse(obs.startedAt)) {

@@ -10,8 +10,13 @@
  *   once, each invoking the handler one batch at a time.
  * - There are no cold starts, no separate execution environments and no payload limits: the handler runs in
  *   this process, so module state is shared by every "instance".
- * - A handler that runs past the dispatcher timeout fails its batch as in AWS, but it cannot be killed: its
- *   concurrency slot stays taken until its promise settles.
+ * - A handler still running at the function timeout is abandoned as Lambda abandons it: the runner stops waiting,
+ *   frees its concurrency slot, deletes none of its records (they come back after the visibility timeout) and
+ *   counts a timeout; leases it holds stay until they expire. Lambda would freeze or kill it; here its promise
+ *   keeps running in the background, but inside an aborted invocation scope (see `invocation-scope.ts`) whose
+ *   SDK clients and fetch refuse to start calls, and whatever it returns is ignored.
+ * - An invocation beyond the function's reserved concurrency is throttled as in AWS: the batch is not invoked and
+ *   returns to its queue once its visibility timeout expires; the mapping backs off for a second.
  * - Messages received while the runner is stopping are made visible again at once instead of being invoked.
  * - Redrive to the dead-letter queue is left to the queue's RedrivePolicy, as in AWS; the runner never moves
  *   messages itself.
@@ -26,7 +31,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import { LANES, type Lane } from '../../lambdas/shared/names';
-import type { GateSettings } from '../../lib/settings';
+import { runInInvocation } from './invocation-scope';
 
 /**
  * A function as Lambda calls it for SQS with partial batch responses. What it returns (or resolves to) is read
@@ -40,9 +45,16 @@ export interface MappedQueue {
   readonly queueArn: string;
 }
 
-/** The settings the mappings and the function use: what the stack gives each `SqsEventSource` and the function. */
-export type MappingSettings = Pick<GateSettings, 'lanes' | 'reservedConcurrency' | 'dispatcherTimeoutSeconds'> &
-  Partial<Pick<GateSettings, 'dispatcherMemoryMiB'>>;
+/**
+ * The settings the mappings and the function use: what the stack gives each `SqsEventSource` and the function.
+ * `GateSettings` fits, and so does what `deployedMappingSettings` reads from the synthesized template.
+ */
+export interface MappingSettings {
+  readonly lanes: Readonly<Record<Lane, { readonly batchSize: number; readonly maxConcurrency: number }>>;
+  readonly reservedConcurrency: number;
+  readonly dispatcherTimeoutSeconds: number;
+  readonly dispatcherMemoryMiB?: number;
+}
 
 /** Options of {@link EventSourceMappingRunner}. */
 export interface EventSourceMappingRunnerOptions {
@@ -82,6 +94,10 @@ export interface MappingCounters {
   batchItemFailures: number;
   /** Invocations that threw, timed out or returned a malformed response (nothing deleted). */
   handlerErrors: number;
+  /** Invocations abandoned at the function timeout (also counted in `handlerErrors`). */
+  timeouts: number;
+  /** Batches not invoked because the function was at its reserved concurrency; they return to their queue. */
+  throttles: number;
   /** Failed receives, deletes and visibility changes. */
   sqsErrors: number;
   /** Most invocations in flight at once. */
@@ -99,7 +115,7 @@ export class MappingError extends Error {
   override readonly name = 'MappingError';
   constructor(
     readonly lane: Lane,
-    readonly step: 'invoke' | 'receive' | 'delete' | 'release',
+    readonly step: 'invoke' | 'throttle' | 'receive' | 'delete' | 'release',
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -118,32 +134,32 @@ const emptyCounters = (): MappingCounters => ({
   deleted: 0,
   batchItemFailures: 0,
   handlerErrors: 0,
+  timeouts: 0,
+  throttles: 0,
   sqsErrors: 0,
   peakConcurrency: 0,
 });
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A counting semaphore: the function's reserved concurrency, shared by every lane. */
-class Semaphore {
+/** The function's reserved concurrency, shared by every lane: a slot is taken or the invocation is throttled. */
+class ConcurrencySlots {
   private available: number;
-  private readonly waiting: Array<() => void> = [];
   constructor(limit: number) {
     this.available = limit;
   }
-  acquire(): Promise<void> {
-    if (this.available > 0) {
-      this.available -= 1;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
+  tryAcquire(): boolean {
+    if (this.available === 0) return false;
+    this.available -= 1;
+    return true;
   }
   release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.available += 1;
+    this.available += 1;
   }
 }
+
+/** How long a mapping backs off after a throttled invocation. */
+const THROTTLE_BACKOFF_MS = 1000;
 
 /**
  * Runs one SQS event source mapping per lane against a local SQS: up to each lane's `maxConcurrency` concurrent
@@ -162,7 +178,8 @@ export class EventSourceMappingRunner {
   private readonly memoryMiB: number;
   private readonly waitTimeSeconds: number;
   private readonly onError: (error: MappingError) => void;
-  private readonly slots: Semaphore;
+  private readonly slots: ConcurrencySlots;
+  private readonly abandoned = new Set<Promise<unknown>>();
   private readonly laneCounters: Record<Lane, MappingCounters>;
   private readonly totalCounters = emptyCounters();
   private readonly laneInFlight: Record<Lane, number>;
@@ -211,7 +228,7 @@ export class EventSourceMappingRunner {
     const [, , , region, account] = (Object.values(mappings)[0]?.queueArn ?? '').split(':');
     this.region = region || 'us-east-1';
     this.account = account || '000000000000';
-    this.slots = new Semaphore(this.concurrencyLimit);
+    this.slots = new ConcurrencySlots(this.concurrencyLimit);
     this.laneCounters = Object.fromEntries(LANES.map((lane) => [lane, emptyCounters()])) as Record<
       Lane,
       MappingCounters
@@ -228,10 +245,15 @@ export class EventSourceMappingRunner {
     }
   }
 
-  /** Stops polling and resolves once every poller has ended and every invocation in flight has finished. */
+  /**
+   * Stops polling and resolves once every poller has ended, every invocation in flight has finished and every
+   * abandoned invocation has given up (its calls are refused, so it ends at its next one).
+   */
   stop(): Promise<void> {
     this.stopping = true;
-    this.stopped ??= Promise.all(this.pollers).then(() => undefined);
+    this.stopped ??= Promise.all(this.pollers)
+      .then(() => Promise.allSettled([...this.abandoned]))
+      .then(() => undefined);
     return this.stopped;
   }
 
@@ -278,7 +300,15 @@ export class EventSourceMappingRunner {
         continue;
       }
       if (messages.length === 0) continue;
-      await this.slots.acquire();
+      if (!this.slots.tryAcquire()) {
+        // Lambda throttles the invocation; the batch comes back once its visibility timeout expires.
+        this.count(lane, 'throttles');
+        this.report(
+          new MappingError(lane, 'throttle', `reserved concurrency ${this.concurrencyLimit} reached; batch returned`),
+        );
+        await sleep(THROTTLE_BACKOFF_MS);
+        continue;
+      }
       try {
         if (this.stopping) await this.releaseMessages(lane, queueUrl, messages);
         else await this.invoke(mapping, queueUrl, messages);
@@ -313,6 +343,7 @@ export class EventSourceMappingRunner {
     }
     if (!outcome.ok) {
       this.count(lane, 'handlerErrors');
+      if (outcome.timedOut) this.count(lane, 'timeouts');
       this.report(new MappingError(lane, 'invoke', outcome.reason, { cause: outcome.cause }));
       return;
     }
@@ -327,25 +358,33 @@ export class EventSourceMappingRunner {
     if (done.length > 0) await this.deleteRecords(lane, queueUrl, done);
   }
 
-  /** Invokes the handler with a fresh context; the outcome once it settles or the timeout passes, whichever is first. */
+  /**
+   * Invokes the handler with a fresh context inside its own invocation scope; the outcome once it settles or the
+   * timeout passes, whichever is first. At the timeout the invocation is abandoned: its scope is aborted and the
+   * runner stops waiting for it (see the module's notes).
+   */
   private async run(event: SQSEvent): Promise<InvocationOutcome> {
     const deadline = Date.now() + this.timeoutMs;
     const context = this.context(deadline);
-    const invocation = (async () => this.handler(event, context))().then(
+    const abort = new AbortController();
+    const scope = { signal: abort.signal, requestId: context.awsRequestId };
+    const invocation = runInInvocation(scope, async () => this.handler(event, context)).then(
       (response): InvocationOutcome => ({ ok: true, response }),
       (error: unknown): InvocationOutcome => ({ ok: false, reason: `handler threw: ${describe(error)}`, cause: error }),
     );
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<InvocationOutcome>((resolve) => {
       timer = setTimeout(
-        () => resolve({ ok: false, reason: `handler timed out after ${this.timeoutMs} ms` }),
+        () => resolve({ ok: false, timedOut: true, reason: `handler timed out after ${this.timeoutMs} ms` }),
         this.timeoutMs,
       );
     });
     const first = await Promise.race([invocation, timeout]);
     clearTimeout(timer);
-    // The slot stays taken until the handler really ends, as a Lambda instance would be busy until killed.
-    await invocation;
+    if (first.ok || !first.timedOut) return first;
+    abort.abort();
+    this.abandoned.add(invocation);
+    void invocation.finally(() => this.abandoned.delete(invocation));
     return first;
   }
 
@@ -422,7 +461,7 @@ export class EventSourceMappingRunner {
 
 type InvocationOutcome =
   | { readonly ok: true; readonly response: unknown }
-  | { readonly ok: false; readonly reason: string; readonly cause?: unknown };
+  | { readonly ok: false; readonly reason: string; readonly cause?: unknown; readonly timedOut?: boolean };
 
 function positiveInteger(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1)

@@ -9,12 +9,14 @@ import {
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { LANES, type Lane } from '../../lambdas/shared/names';
 import { type LaneOptions, resolveGateSettings } from '../../lib/settings';
+import { createLocalSqsClient } from '../../local/emulators/sqs';
 import {
   EventSourceMappingRunner,
   type MappedQueue,
   type MappingError,
   type SqsBatchHandler,
 } from '../../local/runner/event-source-mapping';
+import { InvocationAbandonedError, refuseCallsOfAbandonedInvocations } from '../../local/runner/invocation-scope';
 import { type LocalSqs, messagesOnQueue, receiveAll, startLocalSqs, uniqueQueuePrefix } from '../support/sqs';
 import { waitFor } from './helpers';
 
@@ -450,5 +452,110 @@ describe('EventSourceMappingRunner', () => {
     } finally {
       sqs.middlewareStack.remove('countReceivesForStopTest');
     }
+  });
+
+  it('GIVEN a handler still running at the timeout WHEN it is abandoned THEN a timeout is counted, its slot is free for the next batch and its records come back', async () => {
+    const queue = await createTestQueue('abandoned');
+    await send(queue, ['stuck', 'next']);
+    const settings = {
+      ...mappingSettings({ standard: { batchSize: 1, maxConcurrency: 2 } }, 1),
+      dispatcherTimeoutSeconds: 1,
+    };
+    const invoked: string[] = [];
+    let release: () => void = () => {};
+    const stuck = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const runner = startRunner(
+      { standard: queue },
+      async (event) => {
+        const body = event.Records[0]?.body as string;
+        invoked.push(body);
+        if (body === 'stuck' && !invoked.slice(0, -1).includes('stuck')) await stuck; // only its first delivery hangs
+      },
+      settings,
+    );
+
+    // WHEN: 'stuck' hangs past the 1 s timeout while holding the only slot.
+    await waitFor('the other batch to run and the stuck one to come back', () => runner.counters().total.deleted === 2);
+    release();
+    await runner.stop();
+
+    // THEN
+    expect({
+      timeouts: runner.counters().total.timeouts,
+      stuckDeliveries: invoked.filter((body) => body === 'stuck').length,
+      next: invoked.includes('next'),
+      onQueue: await messagesOnQueue(sqs, queue.queueUrl),
+    }).toEqual({ timeouts: 1, stuckDeliveries: 2, next: true, onQueue: 0 });
+  });
+
+  it('GIVEN an abandoned invocation WHEN it makes an AWS call after its timeout THEN the call is refused and never sent', async () => {
+    const queue = await createTestQueue('abandoned-calls');
+    const target = await createTestQueue('abandoned-calls-target'); // not polled: what is sent there stays
+    await send(queue, ['late-call']);
+    const client = refuseCallsOfAbandonedInvocations(createLocalSqsClient(local.emulator.endpoint));
+    const settings = { ...mappingSettings({}), dispatcherTimeoutSeconds: 1 };
+    let outcome: unknown;
+    let deliveries = 0;
+    const runner = startRunner(
+      { standard: queue },
+      async () => {
+        deliveries += 1;
+        if (deliveries > 1) return; // the redelivery after the timeout succeeds at once
+        await hold(1300);
+        outcome = await client
+          .send(
+            new SendMessageCommand({
+              QueueUrl: target.queueUrl,
+              MessageBody: 'x',
+              MessageGroupId: 'g',
+              MessageDeduplicationId: 'late',
+            }),
+          )
+          .catch((error: unknown) => error);
+      },
+      settings,
+    );
+
+    await waitFor('the abandoned invocation to try its call', () => outcome !== undefined);
+    await runner.stop();
+    client.destroy();
+
+    expect({
+      refused: outcome instanceof InvocationAbandonedError,
+      timeouts: runner.counters().total.timeouts,
+      sent: await messagesOnQueue(sqs, target.queueUrl),
+    }).toEqual({ refused: true, timeouts: 1, sent: 0 });
+  });
+
+  it('GIVEN a reserved concurrency of 1 and two lanes with work WHEN one invocation holds the slot THEN the other lane is throttled, counted, and its batch is processed later', async () => {
+    const queues = {
+      critical: await createTestQueue('throttle-critical'),
+      bulk: await createTestQueue('throttle-bulk'),
+    };
+    await send(queues.critical, ['c0']);
+    await send(queues.bulk, ['b0']);
+    const settings = mappingSettings(
+      { critical: { batchSize: 1, maxConcurrency: 2 }, bulk: { batchSize: 1, maxConcurrency: 2 } },
+      1,
+    );
+    const runner = startRunner(
+      queues,
+      async () => {
+        await hold(300);
+      },
+      settings,
+    );
+
+    await waitFor('both batches to be processed', () => runner.counters().total.deleted === 2);
+    await runner.stop();
+
+    const { total } = runner.counters();
+    expect({
+      throttled: total.throttles > 0,
+      peak: total.peakConcurrency,
+      reported: errors.some((error) => error.step === 'throttle'),
+    }).toEqual({ throttled: true, peak: 1, reported: true });
   });
 });

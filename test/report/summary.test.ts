@@ -55,4 +55,33 @@ describe('tilesOf', () => {
 
     expect(tile).toMatchObject({ value: '900 ms vs 9 s', tone: 'good' });
   });
+
+  it('GIVEN a run with a denied AWS call WHEN the tiles are read THEN the IAM tile is bad and names the call', () => {
+    const obs = smallRun({
+      iam: {
+        checked: { dispatcher: { 'sqs:SendMessage': 1 } },
+        calls: 1,
+        denied: 1,
+        denials: [
+          { principal: 'dispatcher', action: 'sqs:SendMessage', resource: 'arn:aws:sqs:us-east-1:1:bulk.fifo' },
+        ],
+      },
+    });
+
+    const tile = tilesOf(obs).find((t) => t.label === 'AWS calls denied by IAM');
+
+    expect(tile).toMatchObject({
+      value: '1',
+      tone: 'bad',
+      detail: 'first: dispatcher sqs:SendMessage on arn:aws:sqs:us-east-1:1:bulk.fifo',
+    });
+  });
+
+  it('GIVEN a run with invocations abandoned at the timeout WHEN the tiles are read THEN the timeout tile counts them', () => {
+    const obs = smallRun({ timeouts: { functionTimeoutSeconds: 30, invocations: 12, count: 2, throttles: 0 } });
+
+    const tile = tilesOf(obs).find((t) => t.label === 'Invocations timed out');
+
+    expect(tile).toMatchObject({ value: '2', tone: 'warn', detail: 'of 12 at the 30 s function timeout; 0 throttled' });
+  });
 });

@@ -33,11 +33,37 @@ describe('runScenario: the smoke scenario end to end', () => {
     }).toEqual({ enqueued: scenario.workload.length, accountedFor: scenario.workload.length });
   });
 
-  it('GIVEN a report directory WHEN the run ends THEN report.json and report.html are written there', () => {
-    const json = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')) as { scenario: string };
-    expect({ scenario: json.scenario, html: existsSync(join(reportDir, 'report.html')) }).toEqual({
-      scenario: 'smoke',
-      html: true,
-    });
+  it("GIVEN the smoke workload WHEN it has run THEN the report's iam section shows checked calls of the dispatcher and the producer and no denial", () => {
+    const iam = result.observations.iam;
+    const total = (principal: string) => Object.values(iam?.checked[principal] ?? {}).reduce((a, b) => a + b, 0);
+    expect({
+      denied: iam?.denied,
+      dispatcherChecked: total('dispatcher') > 0,
+      producerChecked: total('producer') > 0,
+      invariant: result.observations.invariants.find((invariant) => invariant.name === 'iam denied == 0')?.holds,
+    }).toEqual({ denied: 0, dispatcherChecked: true, producerChecked: true, invariant: true });
+  });
+
+  it("GIVEN the smoke workload WHEN it has run THEN the report's timeouts section counts the invocations at the deployed 30 s timeout", () => {
+    const timeouts = result.observations.timeouts;
+    expect({
+      functionTimeoutSeconds: timeouts?.functionTimeoutSeconds,
+      invocations: timeouts?.invocations === result.figures.invocations.count,
+      count: timeouts?.count,
+    }).toEqual({ functionTimeoutSeconds: 30, invocations: true, count: 0 });
+  });
+
+  it('GIVEN a report directory WHEN the run ends THEN report.json (with its iam and timeouts sections) and report.html are written there', () => {
+    const json = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')) as {
+      scenario: string;
+      iam?: { denied: number };
+      timeouts?: { count: number };
+    };
+    expect({
+      scenario: json.scenario,
+      html: existsSync(join(reportDir, 'report.html')),
+      iamDenied: json.iam?.denied,
+      timeouts: json.timeouts?.count,
+    }).toEqual({ scenario: 'smoke', html: true, iamDenied: 0, timeouts: 0 });
   });
 });

@@ -1,21 +1,31 @@
 import type { GateConfig } from '../../lambdas/shared/config';
 import type { IntentResult } from '../../lambdas/shared/intent-record';
 import type { OutreachGateClient } from '../../lib/client';
-import { type LocalDispatcher, localDispatcher, localProducerClient } from '../../local/dispatcher';
+import { checkedProducerClient, type LocalDispatcher, localDispatcher } from '../../local/dispatcher';
 import { type LocalEnvironment, type LocalEnvironmentOptions, startLocalEnvironment } from '../../local/environment';
+import type { DeployedStack } from '../../local/iam/deployed-stack';
+import { type LocalIamCheck, localIamCheck } from '../../local/iam/local-check';
 import type { SimulatorStartOptions } from '../../local/outreach-sim';
 import { RecordingGateMetrics } from '../../local/recording-metrics';
+import { deployedMappingSettings } from '../../local/runner/deployed-settings';
 import { EventSourceMappingRunner } from '../../local/runner/event-source-mapping';
 
-/** The whole pipeline on emulators: environment, real dispatcher, event source mappings and a producer. */
+/**
+ * The whole pipeline on emulators: environment, real dispatcher, event source mappings as the stack deploys them,
+ * and a producer; every AWS call of the dispatcher and the producer is checked against the synthesized stack's
+ * policies.
+ */
 export interface Pipeline {
   readonly env: LocalEnvironment;
+  /** The IAM check every call of the dispatcher, its mappings and the producer went through. */
+  readonly iam: LocalIamCheck;
   readonly dispatcher: LocalDispatcher;
   readonly metrics: RecordingGateMetrics;
   readonly runner: EventSourceMappingRunner;
   readonly client: OutreachGateClient;
   /** Polls getResult until every id is succeeded or dead-lettered, or the time is up. */
   settle(ids: readonly string[], timeoutMs: number): Promise<IntentResult[]>;
+  /** Stops everything, then fails naming every call AWS would have denied, if any was made. */
   stop(): Promise<void>;
 }
 
@@ -25,6 +35,8 @@ export async function startPipeline(
     readonly simulator?: SimulatorStartOptions;
     readonly config?: (config: GateConfig) => GateConfig;
     readonly wrapDispatcher?: Parameters<typeof localDispatcher>[1];
+    /** Check against this stack instead of the one synthesized from the options (e.g. one lacking a grant). */
+    readonly deployed?: (synthesized: DeployedStack) => DeployedStack;
   },
 ): Promise<Pipeline> {
   const env = await startLocalEnvironment({ stopOnSignals: false, ...options });
@@ -33,19 +45,23 @@ export async function startPipeline(
       ...env.dispatcherEnvironment,
       config: options.config ? options.config(env.dispatcherEnvironment.config) : env.dispatcherEnvironment.config,
     };
+    const synthesized = localIamCheck(env);
+    const iam = options.deployed ? localIamCheck(env, options.deployed(synthesized.deployed)) : synthesized;
     const metrics = new RecordingGateMetrics();
-    const dispatcher = localDispatcher({ ...env, dispatcherEnvironment }, { metrics, ...options.wrapDispatcher });
+    const dispatcher = localDispatcher({ ...env, dispatcherEnvironment }, { metrics, ...options.wrapDispatcher, iam });
     const runner = new EventSourceMappingRunner({
-      sqs: env.clients.sqs,
-      settings: env.settings,
+      sqs: dispatcher.sqs,
+      settings: deployedMappingSettings(iam.deployed.function),
       queues: env.lanes,
       handler: dispatcher.handler,
       onError: () => {},
     });
-    const client = localProducerClient(env);
+    const producer = checkedProducerClient(env, iam);
+    const client = producer.client;
     runner.start();
     return {
       env,
+      iam,
       dispatcher,
       metrics,
       runner,
@@ -62,7 +78,9 @@ export async function startPipeline(
       async stop() {
         await runner.stop();
         dispatcher.close();
+        producer.close();
         await env.stop();
+        iam.check.assertNoDenials();
       },
     };
   } catch (error) {
