@@ -32,6 +32,8 @@ export const CONTEXT_KEYS = {
   alarmEmail: 'alarmEmail',
   tableDeletionProtection: 'tableDeletionProtection',
   tableRemovalPolicy: 'tableRemovalPolicy',
+  // The monitor
+  pumpPauseAfterSeconds: 'pumpPauseAfterSeconds',
 } as const satisfies Record<string, keyof OutreachGateStackProps>;
 
 type Reader = (key: string) => unknown;
@@ -149,6 +151,8 @@ export function stackPropsFromContext(node: Node): OutreachGateStackProps {
     alarmEmail: str(read, CONTEXT_KEYS.alarmEmail),
     tableDeletionProtection: bool(read, CONTEXT_KEYS.tableDeletionProtection),
     tableRemovalPolicy: removal(read, CONTEXT_KEYS.tableRemovalPolicy),
+    // The monitor
+    pumpPauseAfterSeconds: num(read, CONTEXT_KEYS.pumpPauseAfterSeconds),
   };
   return Object.fromEntries(Object.entries(props).filter(([, v]) => v !== undefined)) as OutreachGateStackProps;
 }

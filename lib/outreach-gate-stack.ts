@@ -6,6 +6,7 @@ import { Credentials } from './constructs/credentials';
 import { Dispatcher } from './constructs/dispatcher';
 import { GateTable } from './constructs/gate-table';
 import { capitalise, Lanes } from './constructs/lanes';
+import { Monitor } from './constructs/monitor';
 import { Observability } from './constructs/observability';
 import { type GateSettings, type GateSettingsInput, resolveGateSettings } from './settings';
 
@@ -40,6 +41,7 @@ export class OutreachGateStack extends Stack {
   public readonly credentials: Credentials;
   public readonly dispatcher: Dispatcher;
   public readonly observability: Observability;
+  public readonly monitor: Monitor;
 
   constructor(scope: Construct, id: string, props: OutreachGateStackProps = {}) {
     super(scope, id, props);
@@ -55,6 +57,11 @@ export class OutreachGateStack extends Stack {
       lanes: this.lanes,
       table: this.gateTable,
       credentials: this.credentials,
+    });
+    this.monitor = new Monitor(this, 'Monitor', {
+      settings: this.settings,
+      table: this.gateTable,
+      eventSources: this.dispatcher.eventSources,
     });
     this.observability = new Observability(this, 'Observability', {
       settings: this.settings,
