@@ -34,6 +34,7 @@ export const CONTEXT_KEYS = {
   tableRemovalPolicy: 'tableRemovalPolicy',
   // The monitor
   pumpPauseAfterSeconds: 'pumpPauseAfterSeconds',
+  runbookUrl: 'runbookUrl',
 } as const satisfies Record<string, keyof OutreachGateStackProps>;
 
 type Reader = (key: string) => unknown;
@@ -153,6 +154,7 @@ export function stackPropsFromContext(node: Node): OutreachGateStackProps {
     tableRemovalPolicy: removal(read, CONTEXT_KEYS.tableRemovalPolicy),
     // The monitor
     pumpPauseAfterSeconds: num(read, CONTEXT_KEYS.pumpPauseAfterSeconds),
+    runbookUrl: str(read, CONTEXT_KEYS.runbookUrl),
   };
   return Object.fromEntries(Object.entries(props).filter(([, v]) => v !== undefined)) as OutreachGateStackProps;
 }

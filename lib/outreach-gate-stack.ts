@@ -18,6 +18,11 @@ export interface OutreachGateStackProps extends StackProps, GateSettingsInput {
    */
   readonly alarmEmail?: string;
   /**
+   * The README's URL (without an anchor): every alarm and the dashboard link to its runbook sections there.
+   * @default 'README.md'
+   */
+  readonly runbookUrl?: string;
+  /**
    * Refuse to delete the gate table.
    * @default true
    */
@@ -67,7 +72,10 @@ export class OutreachGateStack extends Stack {
       settings: this.settings,
       lanes: this.lanes,
       dispatcher: this.dispatcher.function,
+      dispatcherLogGroup: this.dispatcher.logGroup,
+      monitor: this.monitor.function,
       alarmEmail: props.alarmEmail,
+      runbookUrl: props.runbookUrl,
     });
 
     for (const lane of LANES) {
