@@ -36,6 +36,9 @@ export const CONTEXT_KEYS = {
   alarmEmail: 'alarmEmail',
   tableDeletionProtection: 'tableDeletionProtection',
   tableRemovalPolicy: 'tableRemovalPolicy',
+  // The monitor
+  pumpPauseAfterSeconds: 'pumpPauseAfterSeconds',
+  runbookUrl: 'runbookUrl',
 } as const satisfies Record<string, keyof OutreachGateStackProps>;
 
 type Reader = (key: string) => unknown;
@@ -157,6 +160,9 @@ export function stackPropsFromContext(node: Node): OutreachGateStackProps {
     alarmEmail: str(read, CONTEXT_KEYS.alarmEmail),
     tableDeletionProtection: bool(read, CONTEXT_KEYS.tableDeletionProtection),
     tableRemovalPolicy: removal(read, CONTEXT_KEYS.tableRemovalPolicy),
+    // The monitor
+    pumpPauseAfterSeconds: num(read, CONTEXT_KEYS.pumpPauseAfterSeconds),
+    runbookUrl: str(read, CONTEXT_KEYS.runbookUrl),
   };
   return Object.fromEntries(Object.entries(props).filter(([, v]) => v !== undefined)) as OutreachGateStackProps;
 }

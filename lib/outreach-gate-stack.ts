@@ -6,6 +6,7 @@ import { Credentials } from './constructs/credentials';
 import { Dispatcher } from './constructs/dispatcher';
 import { GateTable } from './constructs/gate-table';
 import { capitalise, Lanes } from './constructs/lanes';
+import { Monitor } from './constructs/monitor';
 import { Observability } from './constructs/observability';
 import { type DeploymentMeasure, deploymentLimitViolations, measureDeployment } from './deployment-limits';
 import { type GateSettings, type GateSettingsInput, resolveGateSettings } from './settings';
@@ -17,6 +18,11 @@ export interface OutreachGateStackProps extends StackProps, GateSettingsInput {
    * @default - no subscription
    */
   readonly alarmEmail?: string;
+  /**
+   * The README's URL (without an anchor): every alarm and the dashboard link to its runbook sections there.
+   * @default 'README.md'
+   */
+  readonly runbookUrl?: string;
   /**
    * Refuse to delete the gate table.
    * @default true
@@ -41,6 +47,7 @@ export class OutreachGateStack extends Stack {
   public readonly credentials: Credentials;
   public readonly dispatcher: Dispatcher;
   public readonly observability: Observability;
+  public readonly monitor: Monitor;
 
   constructor(scope: Construct, id: string, props: OutreachGateStackProps = {}) {
     super(scope, id, props);
@@ -57,11 +64,19 @@ export class OutreachGateStack extends Stack {
       table: this.gateTable,
       credentials: this.credentials,
     });
+    this.monitor = new Monitor(this, 'Monitor', {
+      settings: this.settings,
+      table: this.gateTable,
+      eventSources: this.dispatcher.eventSources,
+    });
     this.observability = new Observability(this, 'Observability', {
       settings: this.settings,
       lanes: this.lanes,
       dispatcher: this.dispatcher.function,
+      dispatcherLogGroup: this.dispatcher.logGroup,
+      monitor: this.monitor.function,
       alarmEmail: props.alarmEmail,
+      runbookUrl: props.runbookUrl,
     });
 
     for (const lane of LANES) {

@@ -112,6 +112,13 @@ export interface GateSettingsInput {
    * @default ['default']
    */
   readonly requestPolicy?: readonly string[];
+
+  // The monitor
+  /**
+   * Pause a lane's event source mappings when every user it serves is cooling down for longer than this many
+   * seconds; they are resumed when the earliest cool-down ends. @default 300
+   */
+  readonly pumpPauseAfterSeconds?: number;
 }
 
 /** One lane, fully resolved. */
@@ -136,6 +143,8 @@ export interface GateSettings {
   readonly dispatcherMemoryMiB: number;
   readonly cooldownAlarmSeconds: number;
   readonly upstream429AlarmThreshold: number;
+  /** The monitor pauses a lane when every user it serves cools down longer than this. */
+  readonly pumpPauseAfterSeconds: number;
   /** The dispatcher's runtime configuration. */
   readonly gate: GateConfig;
 }
@@ -361,6 +370,7 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
     dispatcherMemoryMiB: integer('dispatcherMemoryMiB', input.dispatcherMemoryMiB ?? 512, 128, 10_240),
     cooldownAlarmSeconds: integer('cooldownAlarmSeconds', input.cooldownAlarmSeconds ?? 900, 1),
     upstream429AlarmThreshold: integer('upstream429AlarmThreshold', input.upstream429AlarmThreshold ?? 5, 1),
+    pumpPauseAfterSeconds: integer('pumpPauseAfterSeconds', input.pumpPauseAfterSeconds ?? 300, 0, 86_400),
     gate,
   });
 }

@@ -25,6 +25,7 @@ export const ITEM_PREFIX = {
   gate: 'gate#',
   intent: 'intent#',
   token: 'token#',
+  pump: 'pump#',
 } as const;
 
 /** The gate item key for one Outreach user. */
@@ -33,12 +34,17 @@ export const gateKey = (user: string): string => `${ITEM_PREFIX.gate}${user}`;
 export const intentKey = (id: string): string => `${ITEM_PREFIX.intent}${id}`;
 /** The token item key for one Outreach user. */
 export const tokenKey = (user: string): string => `${ITEM_PREFIX.token}${user}`;
+/** The key of the item recording that the monitor paused one lane's event source mappings. */
+export const pumpKey = (lane: Lane): string => `${ITEM_PREFIX.pump}${lane}`;
 
 /** CloudWatch namespace of the dispatcher's custom metrics (EMF). */
 export const METRICS_NAMESPACE = 'OutreachGate';
 
 /** Powertools service name used by the dispatcher's logger and metrics. */
 export const SERVICE_NAME = 'outreach-gate-dispatcher';
+
+/** Powertools service name used by the monitor's logger and metrics. */
+export const MONITOR_SERVICE_NAME = 'outreach-gate-monitor';
 
 /** Custom metric names the dispatcher publishes and the dashboard and alarms read. */
 export const METRIC = {
@@ -66,6 +72,16 @@ export const METRIC = {
   queueWait: 'QueueWait',
   /** Access tokens minted; dimension `User`. */
   tokenMints: 'TokenMints',
+  /** Monitor, every minute: milliseconds of cool-down left in the user's gate item (0 when none); dimension `User`. */
+  gateCooldownRemaining: 'GateCooldownRemaining',
+  /** Monitor, every minute: requests left in the user's window as the gate item says; dimension `User`. */
+  gateBudgetRemaining: 'GateBudgetRemaining',
+  /** Monitor, every minute: leases held in the user's gate item; dimension `User`. */
+  gateInFlight: 'GateInFlight',
+  /** Monitor, every minute: 1 while the user's circuit breaker is open, else 0; dimension `User`. */
+  gateCircuitOpen: 'GateCircuitOpen',
+  /** Monitor, every minute: 1 while the monitor holds the lane's event source mappings disabled; dimension `Lane`. */
+  lanePaused: 'LanePaused',
 } as const;
 
 /** Metric dimension names. */
@@ -98,6 +114,10 @@ export const ENV = {
   config: 'GATE_CONFIG',
   appSecretArn: 'OUTREACH_APP_SECRET_ARN',
   refreshTokenSecretArns: 'OUTREACH_REFRESH_TOKEN_SECRET_ARNS',
+  /** Monitor: the dispatcher's event source mapping ids per lane (JSON `{lane: [uuid]}`). */
+  eventSourceMappings: 'GATE_EVENT_SOURCE_MAPPINGS',
+  /** Monitor: pause a lane when every user it serves cools down longer than this many milliseconds. */
+  pauseAfterMs: 'PUMP_PAUSE_AFTER_MS',
 } as const;
 
 /** The dimension Powertools Metrics adds to every metric, holding {@link SERVICE_NAME}. */
@@ -121,4 +141,23 @@ export const METRIC_DIMENSION: Readonly<Record<keyof typeof METRIC, string | nul
   cooldownRemaining: DIMENSION.user,
   queueWait: DIMENSION.lane,
   tokenMints: DIMENSION.user,
+  gateCooldownRemaining: DIMENSION.user,
+  gateBudgetRemaining: DIMENSION.user,
+  gateInFlight: DIMENSION.user,
+  gateCircuitOpen: DIMENSION.user,
+  lanePaused: DIMENSION.lane,
 };
+
+/** The metrics the monitor publishes (with {@link MONITOR_SERVICE_NAME} as their service); the dispatcher the rest. */
+export const MONITOR_METRICS = [
+  'gateCooldownRemaining',
+  'gateBudgetRemaining',
+  'gateInFlight',
+  'gateCircuitOpen',
+  'lanePaused',
+] as const satisfies readonly (keyof typeof METRIC)[];
+
+/** The value of the {@link SERVICE_DIMENSION} a metric is published with: who publishes it. */
+export function metricService(name: keyof typeof METRIC): string {
+  return (MONITOR_METRICS as readonly string[]).includes(name) ? MONITOR_SERVICE_NAME : SERVICE_NAME;
+}

@@ -6,7 +6,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV, LANES, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/names';
+import { ENV, LANES, type Lane, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/names';
 import { assertDispatcherWiring, type GateSettings } from '../settings';
 import type { Credentials } from './credentials';
 import type { GateTable } from './gate-table';
@@ -42,6 +42,10 @@ export const DISPATCHER_ENTRY = path.join(__dirname, '..', '..', 'lambdas', 'dis
 export class Dispatcher extends Construct {
   /** The function. */
   public readonly function: lambdaNodejs.NodejsFunction;
+  /** Each lane's event source mapping (the monitor pauses and resumes them). */
+  public readonly eventSources: Readonly<Record<Lane, SqsEventSource>>;
+  /** The dispatcher's log group (its dead-letter reasons are queried from it). */
+  public readonly logGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, props: DispatcherProps) {
     super(scope, id);
@@ -109,18 +113,21 @@ export class Dispatcher extends Construct {
 
     table.table.grant(this.function, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     credentials.grantUse(this.function);
+    const eventSources: Partial<Record<Lane, SqsEventSource>> = {};
     for (const lane of LANES) {
       const laneSettings = settings.lanes[lane];
       // Deferrals change a message's visibility; recycling sends a deferred message again on its own lane.
       lanes.queues[lane].grant(this.function, 'sqs:ChangeMessageVisibility', 'sqs:SendMessage');
       lanes.deadLetterQueues[lane].grantSendMessages(this.function);
-      this.function.addEventSource(
-        new SqsEventSource(lanes.queues[lane], {
-          batchSize: laneSettings.batchSize,
-          maxConcurrency: laneSettings.maxConcurrency,
-          reportBatchItemFailures: true,
-        }),
-      );
+      const source = new SqsEventSource(lanes.queues[lane], {
+        batchSize: laneSettings.batchSize,
+        maxConcurrency: laneSettings.maxConcurrency,
+        reportBatchItemFailures: true,
+      });
+      this.function.addEventSource(source);
+      eventSources[lane] = source;
     }
+    this.eventSources = eventSources as Record<Lane, SqsEventSource>;
+    this.logGroup = logGroup;
   }
 }

@@ -1,5 +1,29 @@
+import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
+import { METRIC } from '../../lambdas/shared/names';
 import { synthGate } from './synth';
+
+interface Widget {
+  readonly type: string;
+  readonly properties: {
+    readonly metrics?: unknown[][];
+    readonly markdown?: string;
+    readonly title?: string;
+    readonly query?: string;
+  };
+}
+
+/** The synthesized dashboard body, with every CloudFormation token read as 'TOKEN'. */
+function dashboardBody(template: Template): { start: string; widgets: (Widget & { y: number; x: number })[] } {
+  const body = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties.DashboardBody;
+  const parts: unknown[] = typeof body === 'string' ? [body] : body['Fn::Join'][1];
+  return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'TOKEN')).join(''));
+}
+
+/** The synthesized dashboard's widgets, top to bottom. */
+function dashboardWidgets(template: Template): Widget[] {
+  return dashboardBody(template).widgets.sort((a, b) => a.y - b.y || a.x - b.x);
+}
 
 describe('Observability', () => {
   const { template } = synthGate({ outreachUsers: ['alice', 'bob'], alarmEmail: 'oncall@example.com' });
@@ -18,8 +42,13 @@ describe('Observability', () => {
     expect(byMetric('ApproximateAgeOfOldestMessage').map((a) => a.Threshold)).toEqual([60, 900, 7200]);
   });
 
-  it('THEN the dispatcher alarms on errors and on throttles', () => {
-    expect([byMetric('Errors').length, byMetric('Throttles').length]).toEqual([1, 1]);
+  it('THEN the dispatcher alarms on errors and on throttles, the monitor on errors', () => {
+    const functionOf = (a: { Dimensions: { Name: string; Value: { Ref: string } }[] }) =>
+      a.Dimensions.find((d) => d.Name === 'FunctionName')?.Value.Ref.replace(/Function.*/, '');
+    expect([byMetric('Errors').map(functionOf), byMetric('Throttles').map(functionOf)]).toEqual([
+      ['Dispatcher', 'Monitor'],
+      ['Dispatcher'],
+    ]);
   });
 
   it('THEN upstream 429s alarm on the custom metric the dispatcher publishes', () => {
@@ -32,15 +61,30 @@ describe('Observability', () => {
     ]);
   });
 
-  it('GIVEN two users THEN each has a cool-down-too-long alarm', () => {
+  it('GIVEN two users and a 900 s threshold THEN each user alarms when the monitor has read a cool-down in each of 15 straight minutes', () => {
     expect(
-      byMetric('CooldownRemaining').map((a) => a.Dimensions.find((d: { Name: string }) => d.Name === 'User').Value),
-    ).toEqual(['alice', 'bob']);
+      byMetric('GateCooldownRemaining').map((a) => ({
+        user: a.Dimensions.find((d: { Name: string }) => d.Name === 'User').Value,
+        service: a.Dimensions.find((d: { Name: string }) => d.Name === 'service').Value,
+        rule: [a.ComparisonOperator, a.Threshold, a.Period, a.EvaluationPeriods, a.DatapointsToAlarm],
+      })),
+    ).toEqual(
+      ['alice', 'bob'].map((user) => ({
+        user,
+        service: 'outreach-gate-monitor',
+        rule: ['GreaterThanThreshold', 0, 60, 15, 15],
+      })),
+    );
   });
 
-  it('THEN every alarm notifies the alarm topic', () => {
+  it('THEN every alarm notifies the alarm topic when it fires and when it clears', () => {
+    const topic = [{ Ref: expect.stringMatching(/^ObservabilityAlarmTopic/) }];
+    for (const alarm of alarms) expect([alarm.AlarmActions, alarm.OKActions]).toEqual([topic, topic]);
+  });
+
+  it('THEN every alarm description says what it means and ends with the link to its runbook section', () => {
     for (const alarm of alarms)
-      expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^ObservabilityAlarmTopic/) }]);
+      expect(alarm.AlarmDescription).toMatch(/^[A-Z].{20,}[.:] Runbook: README\.md#alarm-[a-z0-9-]+$/s);
   });
 
   it('GIVEN an alarm email THEN it is subscribed to the topic', () => {
@@ -57,22 +101,55 @@ describe('Observability', () => {
     });
   });
 
-  it('THEN the dashboard shows lanes, DLQs, upstream status, 429s, deferrals, in-flight, budget and latency', () => {
-    const body = JSON.stringify(
-      Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties.DashboardBody,
+  it('THEN the dashboard graphs every metric the dispatcher and the monitor publish', () => {
+    const graphed = new Set(
+      dashboardWidgets(template).flatMap((w) =>
+        (w.properties.metrics ?? []).flatMap((m) => {
+          const head = m[0];
+          if (head === 'OutreachGate') return [String(m[1])];
+          const expression = (head as { expression?: string }).expression ?? '';
+          return [...expression.matchAll(/MetricName="(\w+)"/g)].map((match) => match[1]);
+        }),
+      ),
     );
-    const titles = [
-      'Lane depth',
-      'Oldest message age',
-      'Dead-letter queue depth',
-      'Upstream responses by status',
-      'Upstream 429s',
-      'Deferrals by reason',
-      'In flight per user',
-      'Remaining budget this window per user',
-      'Upstream latency',
-    ];
-    expect(titles.filter((t) => !body.includes(t))).toEqual([]);
+    expect(Object.values(METRIC).filter((name) => !graphed.has(name))).toEqual([]);
+  });
+
+  it('THEN deferrals and upstream statuses are graphed by a search, so a reason unknown at deployment still shows', () => {
+    const expressions = dashboardWidgets(template).flatMap((w) =>
+      (w.properties.metrics ?? []).map((m) => (m[0] as { expression?: string }).expression).filter(Boolean),
+    );
+    expect(expressions).toEqual(
+      expect.arrayContaining([
+        `SEARCH('{OutreachGate,service,Reason} MetricName="Deferrals" service="outreach-gate-dispatcher"', 'Sum', 60)`,
+        `SEARCH('{OutreachGate,service,Status} MetricName="UpstreamCalls" service="outreach-gate-dispatcher"', 'Sum', 60)`,
+      ]),
+    );
+  });
+
+  it('THEN the dashboard opens on the last hour, with the runbook link, then the alarms', () => {
+    const [text, alarmStatus] = dashboardWidgets(template);
+    expect([
+      dashboardBody(template).start,
+      text?.type,
+      text?.properties.markdown,
+      alarmStatus?.properties.title,
+    ]).toEqual(['-PT1H', 'text', expect.stringContaining('[runbook](README.md#runbook)'), 'Alarms']);
+  });
+
+  it('THEN a Logs Insights table on the dispatcher log counts the last dead letters by reason and Outreach error id', () => {
+    const query = dashboardWidgets(template).find((w) => w.type === 'log');
+    expect(query?.properties.query).toEqual(
+      expect.stringMatching(
+        /^SOURCE 'TOKEN' \| filter message = "intent dead-lettered".*by reason, error\.status as status, error\.outreachErrorId as outreachErrorId/s,
+      ),
+    );
+  });
+
+  it('GIVEN a runbook URL with an anchor THEN synthesis fails naming it', () => {
+    expect(() => synthGate({ runbookUrl: 'https://example.com/README.md#runbook' })).toThrow(
+      'runbookUrl must be the README\'s URL without an anchor, got "https://example.com/README.md#runbook"',
+    );
   });
 
   it('fails if the alarm email is not an email address', () => {

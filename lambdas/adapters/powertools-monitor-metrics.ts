@@ -1,0 +1,32 @@
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { UserGauges } from '../monitor/decide';
+import type { MonitorMetrics } from '../monitor/ports';
+import { DIMENSION, type Lane, METRIC } from '../shared/names';
+
+/** {@link MonitorMetrics} as CloudWatch EMF through Powertools, one single metric per gauge and dimension. */
+export class PowertoolsMonitorMetrics implements MonitorMetrics {
+  constructor(private readonly metrics: Metrics) {}
+
+  user(user: string, gauges: UserGauges): void {
+    this.one(METRIC.gateCooldownRemaining, DIMENSION.user, user, MetricUnit.Milliseconds, gauges.cooldownRemainingMs);
+    this.one(METRIC.gateBudgetRemaining, DIMENSION.user, user, MetricUnit.Count, gauges.budgetRemaining);
+    this.one(METRIC.gateInFlight, DIMENSION.user, user, MetricUnit.Count, gauges.inFlight);
+    this.one(METRIC.gateCircuitOpen, DIMENSION.user, user, MetricUnit.Count, gauges.circuitOpen ? 1 : 0);
+  }
+
+  lanePaused(lane: Lane, paused: boolean): void {
+    this.one(METRIC.lanePaused, DIMENSION.lane, lane, MetricUnit.Count, paused ? 1 : 0);
+  }
+
+  private one(
+    name: string,
+    dimension: string,
+    value: string,
+    unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+    amount: number,
+  ): void {
+    const single = this.metrics.singleMetric();
+    single.addDimension(dimension, value);
+    single.addMetric(name, unit, amount);
+  }
+}

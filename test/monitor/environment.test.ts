@@ -1,0 +1,36 @@
+import { readMonitorEnvironment } from '../../lambdas/monitor/environment';
+import { ENV } from '../../lambdas/shared/names';
+import { resolveGateSettings } from '../../lib/settings';
+
+const valid = (): NodeJS.ProcessEnv => ({
+  [ENV.tableName]: 'gate',
+  [ENV.config]: JSON.stringify(resolveGateSettings({ outreachUsers: ['alice'] }).gate),
+  [ENV.eventSourceMappings]: JSON.stringify({ critical: ['a'], standard: ['b'], bulk: ['c'] }),
+  [ENV.pauseAfterMs]: '300000',
+  AWS_REGION: 'eu-west-1',
+});
+
+describe('readMonitorEnvironment', () => {
+  it('GIVEN the environment the stack sets THEN the monitor reads its table, users, mappings and threshold', () => {
+    const environment = readMonitorEnvironment(valid());
+    expect([
+      environment.tableName,
+      environment.config.users,
+      environment.mappings.bulk,
+      environment.pauseAfterMs,
+      environment.region,
+    ]).toEqual(['gate', ['alice'], ['c'], 300_000, 'eu-west-1']);
+  });
+
+  it.each([
+    [
+      { [ENV.eventSourceMappings]: '{"critical":["a"],"standard":["b"]}' },
+      /GATE_EVENT_SOURCE_MAPPINGS is invalid: bulk/,
+    ],
+    [{ [ENV.eventSourceMappings]: '{' }, /GATE_EVENT_SOURCE_MAPPINGS is not valid JSON/],
+    [{ [ENV.pauseAfterMs]: 'soon' }, /PUMP_PAUSE_AFTER_MS must be a non-negative integer, got "soon"/],
+    [{ AWS_REGION: '' }, /environment variable AWS_REGION is not set/],
+  ])('GIVEN %j THEN it fails naming the variable', (override, message) => {
+    expect(() => readMonitorEnvironment({ ...valid(), ...override })).toThrow(message);
+  });
+});

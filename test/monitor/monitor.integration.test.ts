@@ -1,0 +1,157 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { LambdaEventSourceSwitch } from '../../lambdas/adapters/lambda-event-source-switch';
+import type { UserGauges } from '../../lambdas/monitor/decide';
+import { monitorTick } from '../../lambdas/monitor/monitor';
+import type { MonitorMetrics } from '../../lambdas/monitor/ports';
+import { wireMonitor } from '../../lambdas/monitor/wiring';
+import { gateKey, type Lane, pumpKey, TABLE_KEYS } from '../../lambdas/shared/names';
+import { resolveGateSettings } from '../../lib/settings';
+import { useDynamoDbLocal } from '../support/dynamodb';
+
+const NOW = 1_800_000_000_000;
+const MIN = 60_000;
+const MAPPINGS: Record<Lane, string[]> = { critical: ['esm-critical'], standard: ['esm-standard'], bulk: ['esm-bulk'] };
+
+/** What the Lambda API stand-in on 127.0.0.1 received: one UpdateEventSourceMapping per entry. */
+interface Update {
+  readonly path: string;
+  readonly body: unknown;
+  readonly signed: boolean;
+}
+
+describe('monitor tick against DynamoDB Local and the Lambda API on loopback', () => {
+  const dynamo = useDynamoDbLocal();
+  let server: Server;
+  let endpoint: string;
+  const updates: Update[] = [];
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      let text = '';
+      request.on('data', (chunk) => {
+        text += chunk;
+      });
+      request.on('end', () => {
+        updates.push({
+          path: `${request.method} ${request.url}`,
+          body: JSON.parse(text),
+          signed: /^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/eu-west-1\/lambda\//.test(
+            request.headers.authorization ?? '',
+          ),
+        });
+        response.writeHead(202, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    server.close();
+    await once(server, 'close');
+  });
+
+  async function world(cooldownUntil: Record<string, number | undefined>) {
+    updates.length = 0;
+    const tableName = await dynamo.createGateTable();
+    for (const [user, until] of Object.entries(cooldownUntil)) {
+      if (until === undefined) continue;
+      await dynamo.documentClient.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { [TABLE_KEYS.partitionKey]: gateKey(user), cooldownUntil: until },
+        }),
+      );
+    }
+    const settings = resolveGateSettings({ outreachUsers: Object.keys(cooldownUntil) });
+    const gauges: Record<string, UserGauges> = {};
+    const paused: Partial<Record<Lane, boolean>> = {};
+    const metrics: MonitorMetrics = {
+      user: (user, g) => {
+        gauges[user] = g;
+      },
+      lanePaused: (lane, p) => {
+        paused[lane] = p;
+      },
+    };
+    const parts = wireMonitor({
+      environment: { tableName, config: settings.gate, mappings: MAPPINGS, pauseAfterMs: 5 * MIN, region: 'eu-west-1' },
+      documents: dynamo.documentClient,
+      lanesSwitch: new LambdaEventSourceSwitch({
+        mappings: MAPPINGS,
+        region: 'eu-west-1',
+        endpoint,
+        credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+      }),
+      metrics,
+      logger: { info: () => undefined },
+    });
+    const pumpItem = async (lane: Lane) =>
+      (
+        await dynamo.documentClient.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: { [TABLE_KEYS.partitionKey]: pumpKey(lane) },
+          }),
+        )
+      ).Item;
+    return { parts, gauges, paused, pumpItem };
+  }
+
+  const disabledAll = [
+    { path: 'PUT /2015-03-31/event-source-mappings/esm-critical', body: { Enabled: false }, signed: true },
+    { path: 'PUT /2015-03-31/event-source-mappings/esm-standard', body: { Enabled: false }, signed: true },
+    { path: 'PUT /2015-03-31/event-source-mappings/esm-bulk', body: { Enabled: false }, signed: true },
+  ];
+
+  it('GIVEN every user cooling down longer than the threshold WHEN the monitor ticks THEN it disables every lane with a signed UpdateEventSourceMapping and records the pause', async () => {
+    const { parts, paused, pumpItem } = await world({ alice: NOW + 20 * MIN, bob: NOW + 10 * MIN });
+    await monitorTick(parts, NOW);
+    expect({ updates, paused, bulk: await pumpItem('bulk') }).toEqual({
+      updates: disabledAll,
+      paused: { critical: true, standard: true, bulk: true },
+      bulk: { [TABLE_KEYS.partitionKey]: 'pump#bulk', untilMs: NOW + 10 * MIN, pausedAt: NOW },
+    });
+  });
+
+  it('GIVEN a paused pump WHEN the monitor ticks again before the earliest cool-down ends THEN it calls Lambda no more', async () => {
+    const { parts } = await world({ alice: NOW + 20 * MIN, bob: NOW + 10 * MIN });
+    await monitorTick(parts, NOW);
+    updates.length = 0;
+    await monitorTick(parts, NOW + 9 * MIN);
+    expect(updates).toEqual([]);
+  });
+
+  it('GIVEN a paused pump WHEN the monitor ticks after the earliest cool-down ended THEN it enables every lane and forgets the pause', async () => {
+    const { parts, paused, pumpItem } = await world({ alice: NOW + 20 * MIN, bob: NOW + 10 * MIN });
+    await monitorTick(parts, NOW);
+    updates.length = 0;
+    await monitorTick(parts, NOW + 10 * MIN);
+    expect({ updates, paused, bulk: await pumpItem('bulk') }).toEqual({
+      updates: disabledAll.map((u) => ({ ...u, body: { Enabled: true } })),
+      paused: { critical: false, standard: false, bulk: false },
+      bulk: undefined,
+    });
+  });
+
+  it('GIVEN one user not cooling down WHEN the monitor ticks THEN it changes no mapping and publishes each user’s gauges', async () => {
+    const { parts, gauges, paused } = await world({ alice: NOW + 20 * MIN, bob: undefined });
+    await monitorTick(parts, NOW);
+    expect({ updates, paused, alice: gauges.alice?.cooldownRemainingMs, bob: gauges.bob }).toEqual({
+      updates: [],
+      paused: { critical: false, standard: false, bulk: false },
+      alice: 20 * MIN,
+      bob: { cooldownRemainingMs: 0, budgetRemaining: 8000, inFlight: 0, circuitOpen: false },
+    });
+  });
+
+  it('GIVEN every user cooling down but one for less than the threshold WHEN the monitor ticks THEN it changes no mapping', async () => {
+    const { parts } = await world({ alice: NOW + 20 * MIN, bob: NOW + 4 * MIN });
+    await monitorTick(parts, NOW);
+    expect(updates).toEqual([]);
+  });
+});
