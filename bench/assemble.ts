@@ -58,6 +58,8 @@ export function contenderEntry(
     upstreamCallsPerIntent: round(result.upstreamCalls / result.intents, 3),
     dynamodbRequestsPerIntent: round(result.dynamodbRequestsPerIntent, 3),
     usdPerMillionIntents: round(usdPerMillionIntents(result.aws, result.intents, prices), 2),
+    ...(result.iam === undefined ? {} : { iam: result.iam }),
+    ...(result.timeouts === undefined ? {} : { timeouts: result.timeouts }),
   };
 }
 
@@ -191,6 +193,17 @@ export function checkTargets(scenarios: readonly ScenarioRuns[]): TargetCheck[] 
       met: gate.duplicatesCreated === 0,
       measured: `${gate.duplicatesCreated}`,
     });
+    if (gate.iam !== undefined) {
+      const { calls, byPrincipal, denied } = gate.iam;
+      checks.push({
+        target: 'gate AWS calls denied by IAM = 0, dispatcher and producer checked',
+        scenario: scenario.name,
+        met: denied === 0 && (byPrincipal.dispatcher ?? 0) > 0 && (byPrincipal.producer ?? 0) > 0,
+        measured: `${denied} denied of ${calls} checked (${Object.entries(byPrincipal)
+          .map(([principal, count]) => `${principal} ${count}`)
+          .join(', ')})`,
+      });
+    }
     checks.push({
       target: 'gate DynamoDB requests per intent ≤ 3',
       scenario: scenario.name,

@@ -66,8 +66,15 @@ export interface ContenderResult {
   };
   /** Wall-clock ms the contender's run took, setup included. */
   readonly wallMs: number;
-  /** AWS calls checked against the stack's IAM policies and denials; only the gate makes AWS calls. */
-  readonly iam?: { readonly calls: number; readonly denied: number };
+  /**
+   * AWS calls checked against the stack's IAM policies, by principal (`dispatcher`, `producer`), and the calls
+   * AWS would have denied; only the gate makes AWS calls.
+   */
+  readonly iam?: {
+    readonly calls: number;
+    readonly byPrincipal: Readonly<Record<string, number>>;
+    readonly denied: number;
+  };
   /** Dispatcher invocations that timed out; only the gate runs on Lambda. */
   readonly timeouts?: number;
 }
@@ -89,6 +96,14 @@ export interface BenchContenderEntry {
   readonly upstreamCallsPerIntent: number;
   readonly dynamodbRequestsPerIntent: number;
   readonly usdPerMillionIntents: number;
+  /** The gate's AWS calls checked against the synthesized IAM policies, by principal, and denials. */
+  readonly iam?: {
+    readonly calls: number;
+    readonly byPrincipal: Readonly<Record<string, number>>;
+    readonly denied: number;
+  };
+  /** Dispatcher invocations abandoned at the function's timeout. */
+  readonly timeouts?: number;
 }
 
 /** One scenario of `bench.json`. */

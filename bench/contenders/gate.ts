@@ -159,7 +159,16 @@ export function gateResult(result: RunResult, usage: AwsUsage, wallMs: number): 
     aws: usage,
     series: { upstreamPerSecond: obs.series.upstreamPerSecond, cooldowns: obs.series.cooldowns },
     wallMs,
-    iam: { calls: figures.iam.calls, denied: figures.iam.denied },
+    iam: {
+      calls: figures.iam.calls,
+      byPrincipal: Object.fromEntries(
+        Object.entries(figures.iam.checked).map(([principal, actions]) => [
+          principal,
+          Object.values(actions).reduce((sum, count) => sum + count, 0),
+        ]),
+      ),
+      denied: figures.iam.denied,
+    },
     timeouts: figures.timeouts.count,
   };
 }

@@ -159,6 +159,27 @@ describe('checkTargets', () => {
     expect(find(checks, 'gate critical p99', 'bulk-and-urgent')?.met).toBe(true);
   });
 
+  it('GIVEN the gate made calls as both principals and none was denied WHEN checked THEN the IAM target is met', () => {
+    const iam = { calls: 30, byPrincipal: { dispatcher: 20, producer: 10 }, denied: 0 };
+    const checks = checkTargets([scenario('many-users', [result('gate', { iam })])]);
+    expect(find(checks, 'gate AWS calls denied by IAM', 'many-users')).toMatchObject({
+      met: true,
+      measured: '0 denied of 30 checked (dispatcher 20, producer 10)',
+    });
+  });
+
+  it('GIVEN one gate call AWS would deny WHEN checked THEN the IAM target is missed', () => {
+    const iam = { calls: 30, byPrincipal: { dispatcher: 20, producer: 10 }, denied: 1 };
+    const checks = checkTargets([scenario('many-users', [result('gate', { iam })])]);
+    expect(find(checks, 'gate AWS calls denied by IAM', 'many-users')?.met).toBe(false);
+  });
+
+  it('GIVEN no producer call was checked WHEN checked THEN the IAM target is missed', () => {
+    const iam = { calls: 20, byPrincipal: { dispatcher: 20 }, denied: 0 };
+    const checks = checkTargets([scenario('many-users', [result('gate', { iam })])]);
+    expect(find(checks, 'gate AWS calls denied by IAM', 'many-users')?.met).toBe(false);
+  });
+
   it('GIVEN seed-002 was not run WHEN checked THEN its targets are listed as not checked', () => {
     const checks = checkTargets([scenario('many-users', [result('gate')])]);
     expect(find(checks, 'gate clearanceRatio', 'seed-002')).toEqual({
