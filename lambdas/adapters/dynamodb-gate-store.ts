@@ -15,8 +15,6 @@ import {
   type Wait,
 } from '../gate/port';
 
-export { GateStoreError, GateUnavailableError };
-
 import { decideRelease } from '../gate/release';
 import {
   EMPTY_GATE_STATE,

@@ -56,10 +56,27 @@ export class PowertoolsGateMetrics implements GateMetrics {
     unit: (typeof MetricUnit)[keyof typeof MetricUnit],
     amount: number,
   ): void {
-    const single = this.metrics.singleMetric();
-    single.addDimension(dimension, value);
-    single.addMetric(name, unit, amount);
+    publishSingleMetric(this.metrics, { name, dimension, value, unit, amount });
   }
+}
+
+/**
+ * Publishes one metric with one dimension (besides the service's) as its own EMF record: the dimension sets the
+ * dashboard and alarms read are exactly these.
+ */
+export function publishSingleMetric(
+  metrics: Metrics,
+  metric: {
+    readonly name: string;
+    readonly dimension: string;
+    readonly value: string;
+    readonly unit: (typeof MetricUnit)[keyof typeof MetricUnit];
+    readonly amount: number;
+  },
+): void {
+  const single = metrics.singleMetric();
+  single.addDimension(metric.dimension, metric.value);
+  single.addMetric(metric.name, metric.unit, metric.amount);
 }
 
 /** The `Status` dimension value of an upstream response: 2xx, 429, 4xx, 5xx or timeout. */

@@ -2,6 +2,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { UserGauges } from '../monitor/decide';
 import type { MonitorMetrics } from '../monitor/ports';
 import { DIMENSION, type Lane, METRIC } from '../shared/names';
+import { publishSingleMetric } from './powertools-metrics';
 
 /** {@link MonitorMetrics} as CloudWatch EMF through Powertools, one single metric per gauge and dimension. */
 export class PowertoolsMonitorMetrics implements MonitorMetrics {
@@ -25,8 +26,6 @@ export class PowertoolsMonitorMetrics implements MonitorMetrics {
     unit: (typeof MetricUnit)[keyof typeof MetricUnit],
     amount: number,
   ): void {
-    const single = this.metrics.singleMetric();
-    single.addDimension(dimension, value);
-    single.addMetric(name, unit, amount);
+    publishSingleMetric(this.metrics, { name, dimension, value, unit, amount });
   }
 }

@@ -1,13 +1,8 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import {
-  DynamoDbGateStore,
-  GateStoreError,
-  GateUnavailableError,
-  itemToState,
-  toUpdateExpression,
-} from '../../lambdas/adapters/dynamodb-gate-store';
+import { DynamoDbGateStore, itemToState, toUpdateExpression } from '../../lambdas/adapters/dynamodb-gate-store';
+import { GateStoreError, GateUnavailableError } from '../../lambdas/gate';
 import { formatLease } from '../../lambdas/gate/lease';
 import { resolveGateSettings } from '../../lib/settings';
 

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbGateStore, GateStoreError, GateUnavailableError } from '../../lambdas/adapters/dynamodb-gate-store';
+import { DynamoDbGateStore } from '../../lambdas/adapters/dynamodb-gate-store';
+import { GateStoreError, GateUnavailableError } from '../../lambdas/gate';
 import type { Lease, Wait } from '../../lambdas/gate/port';
 import { resolveGateSettings } from '../../lib/settings';
 import { freePort } from '../../local/emulators/dynamodb';
