@@ -7,11 +7,12 @@ import type { IntentStore } from '../../lambdas/dispatcher/ports';
 import { wireDispatcher } from '../../lambdas/dispatcher/wiring';
 import type { GateStore } from '../../lambdas/gate';
 import type { DispatcherEnvironment } from '../../lambdas/shared/config';
+import type { Intent as StoredIntent } from '../../lambdas/shared/intent';
 import type { Lane } from '../../lambdas/shared/names';
 import { prepareIntent } from '../../lib/client/intent-message';
 import { localProducerClient, QUIET_LOGGER, simulatorCredentials } from '../../local/dispatcher';
 import { dynamoDbLocalClient } from '../../local/emulators/dynamodb';
-import { createLaneQueues } from '../../local/emulators/sqs';
+import { createLaneQueues, createLocalSqsClient } from '../../local/emulators/sqs';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/environment';
 import { RecordingGateMetrics } from '../../local/recording-metrics';
 import { toRecord } from '../../local/runner/event-source-mapping';
@@ -40,17 +41,24 @@ const POINTS = [
   'gate.acquire',
   'gate.release',
   'upstream',
+  'sqs.defer',
+  'sqs.deadLetter',
+  'sqs.resend',
 ] as const;
 type Point = (typeof POINTS)[number];
 
-/** A fault: at the `nth` call (from 1) of `point` in the run, die before or after the call, or (gate) defer. */
+/**
+ * A fault: at the `nth` call (from 1) of `point` in the run, die before or after the call (the invocation never
+ * returns), fail before or after it (an AWS or network error), or (gate) be told to wait.
+ */
 interface Fault {
   readonly point: Point;
   readonly nth: number;
-  readonly mode: 'die-before' | 'die-after' | 'defer';
+  readonly mode: 'die-before' | 'die-after' | 'throw-before' | 'throw-after' | 'defer';
 }
 
-type IntentSpec = { readonly kind: 'create' } | { readonly kind: 'update' };
+/** A prospect create, an update of the user's prospect, or the bulk action (at most one per run). */
+type IntentSpec = { readonly kind: 'create' | 'update' | 'bulk' };
 
 type Action =
   | {
@@ -72,7 +80,7 @@ interface Scenario {
 
 const scenarioArb: fc.Arbitrary<Scenario> = fc
   .record({
-    intents: fc.array(fc.oneof(fc.constant({ kind: 'create' as const }), fc.constant({ kind: 'update' as const })), {
+    intents: fc.array(fc.constantFrom('create' as const, 'update' as const, 'bulk' as const), {
       minLength: 1,
       maxLength: 3,
     }),
@@ -100,19 +108,28 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
     faults: fc.array(
       fc.record({
         point: fc.constantFrom(...POINTS),
-        nth: fc.integer({ min: 1, max: 3 }),
-        mode: fc.constantFrom('die-before' as const, 'die-after' as const, 'defer' as const),
+        nth: fc.integer({ min: 1, max: 2 }),
+        mode: fc.constantFrom(
+          'die-before' as const,
+          'die-after' as const,
+          'throw-before' as const,
+          'throw-after' as const,
+          'defer' as const,
+        ),
       }),
-      { maxLength: 2 },
+      { minLength: 1, maxLength: 3 },
     ),
     recycleAt: fc.constantFrom(2, 3, 1000),
     user: fc.constantFrom(...USERS),
   })
   .map((s) => ({
     ...s,
+    intents: s.intents.map((kind, i) => ({
+      kind: kind === 'bulk' && s.intents.indexOf('bulk') !== i ? 'create' : kind,
+    })),
     // Only the gate's admission can be told to wait; other points die.
     faults: s.faults.map((f) =>
-      f.mode === 'defer' && f.point !== 'gate.acquire' ? { ...f, mode: 'die-after' as const } : f,
+      f.mode === 'defer' && f.point !== 'gate.acquire' ? { ...f, mode: 'throw-after' as const } : f,
     ),
   }));
 
@@ -123,6 +140,9 @@ interface Container {
   readonly died: Promise<void>;
   close(): void;
 }
+
+/** An intent as a producer writes it. */
+type Intent = Omit<StoredIntent, 'v'>;
 
 const never = new Promise<never>(() => {});
 
@@ -205,6 +225,7 @@ describe('exactly once and never lost, on random interleavings', () => {
         die();
         return never;
       }
+      if (fault?.mode === 'throw-before') throw new Error(`simulated error before ${point}`);
       const value = await call();
       if (dead) return never;
       if (fault?.mode === 'die-after') {
@@ -212,6 +233,7 @@ describe('exactly once and never lost, on random interleavings', () => {
         die();
         return never;
       }
+      if (fault?.mode === 'throw-after') throw new Error(`simulated error after ${point}`);
       return value;
     };
     const intents = (store: IntentStore): IntentStore => ({
@@ -260,12 +282,29 @@ describe('exactly once and never lost, on random interleavings', () => {
         ]),
       ),
     });
+    // The lane queues' SQS client, whose requests can die or fail like the stores'.
+    const sqs = createLocalSqsClient(env.endpoints.sqs);
+    sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        const queueUrl = (args.input as { QueueUrl?: string }).QueueUrl ?? '';
+        const point: Point | undefined =
+          context.commandName === 'ChangeMessageVisibilityCommand'
+            ? 'sqs.defer'
+            : context.commandName === 'SendMessageCommand'
+              ? queueUrl.includes('-dlq')
+                ? 'sqs.deadLetter'
+                : 'sqs.resend'
+              : undefined;
+        return point === undefined ? next(args) : at(point, () => next(args));
+      },
+      { step: 'initialize', name: 'injectFaults' },
+    );
     const dynamodb = dynamoDbLocalClient(env.endpoints.dynamodb);
     const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
     const wired = wireDispatcher({
       environment,
       documents,
-      sqs: env.clients.sqs,
+      sqs,
       secrets,
       metrics: new RecordingGateMetrics(),
       logger: QUIET_LOGGER,
@@ -274,7 +313,14 @@ describe('exactly once and never lost, on random interleavings', () => {
       decorateIntents: intents,
       decorateGate: gate,
     });
-    return { handler: wired.handler, died, close: () => dynamodb.destroy() };
+    return {
+      handler: wired.handler,
+      died,
+      close: () => {
+        dynamodb.destroy();
+        sqs.destroy();
+      },
+    };
   }
 
   async function runScenario(scenario: Scenario): Promise<void> {
@@ -308,22 +354,35 @@ describe('exactly once and never lost, on random interleavings', () => {
     const sent = new Map<string, Set<string>>(); // id → payload emails/markers sent
     const otherGroup = new Set<string>();
     const deadLetterCopies: Message[] = [];
+    let redrives = 0;
     const driver = new HandDriver(runEnv, { handler: async () => ({ batchItemFailures: [] }) } as never);
-    const send = (intent: ReturnType<typeof intentOf>, options: Parameters<HandDriver['send']>[1] = {}) => {
-      const body =
-        intent.operation.type === 'prospect.create'
-          ? intent.operation.attributes.emails[0]
-          : intent.operation.attributes.title;
-      sent.set(intent.id, (sent.get(intent.id) ?? new Set()).add(body as string));
+    const send = (intent: Intent, options: Parameters<HandDriver['send']>[1] = {}) => {
+      sent.set(intent.id, (sent.get(intent.id) ?? new Set()).add(JSON.stringify(intent.operation)));
       return driver.send(intent, options);
     };
     const duplicatesBefore = env.simulator?.stats().total.duplicatesCreated ?? 0;
 
     const prospectId = prospects.get(scenario.user) as number;
 
-    function intentOf(index: number, payload: 'a' | 'b' = 'a') {
+    /** Intent `index` of the run; payload `b` is another payload under the same id. */
+    function intentOf(index: number, payload: 'a' | 'b' = 'a'): Intent {
       const spec = scenario.intents[index];
       const id = `${run}-i${index}`;
+      if (spec?.kind === 'bulk') {
+        // A prospect that does not exist: the action is accepted (and counted) but enrols nobody, so runs sharing
+        // a user never enrol one prospect twice.
+        return {
+          id,
+          user: scenario.user,
+          lane: LANE,
+          operation: {
+            type: 'batch.prospectsAddToSequence',
+            prospectIds: [1_000_000 + runCounter],
+            sequenceId: payload === 'a' ? 1 : 2,
+            mailboxId: 1,
+          },
+        };
+      }
       return spec?.kind === 'update'
         ? {
             id,
@@ -392,9 +451,9 @@ describe('exactly once and never lost, on random interleavings', () => {
           if (action.variant === 'other-group') otherGroup.add(intent.id);
           await send(intent, {
             ...(action.variant === 'other-group' ? { groupId: `${run}-elsewhere` } : {}),
-            ...(action.variant === 'after-window' || action.variant === 'other-payload'
-              ? { deduplicationId: `${prepared.deduplicationId}-later` }
-              : {}),
+            // After SQS's 5-minute de-duplication window, a re-send is a new message (a new de-duplication id).
+            ...(action.variant === 'after-window' ? { deduplicationId: `${prepared.deduplicationId}-later` } : {}),
+            ...(action.variant === 'other-payload' ? { deduplicationId: `${prepared.deduplicationId}-other` } : {}),
           });
           break;
         }
@@ -411,8 +470,22 @@ describe('exactly once and never lost, on random interleavings', () => {
           break;
         }
         case 'redrive': {
+          // On-call redrives what failed, but not an intent its record calls ambiguous (it may have been
+          // performed): redriving that is a decision to perform it again.
           const copies = await driver.deadLetters(LANE);
-          await driver.redrive(LANE, copies, `redrive-${deadLetterCopies.length}`);
+          const producer = localProducerClient(runEnv);
+          const ambiguous = await Promise.all(
+            copies.map(async (m) => {
+              const id = (JSON.parse(m.Body as string) as { id: string }).id;
+              return (await producer.getResult(id)).deadLetterReason === 'ambiguous';
+            }),
+          );
+          deadLetterCopies.push(...copies.filter((_, i) => ambiguous[i]));
+          await driver.redrive(
+            LANE,
+            copies.filter((_, i) => !ambiguous[i]),
+            `redrive-${redrives++}`,
+          );
           break;
         }
       }
@@ -440,6 +513,10 @@ describe('exactly once and never lost, on random interleavings', () => {
       const id = ids.find((candidate) => u.body.includes(`"${candidate}-a@`) || u.body.includes(`"${candidate}-b@`));
       if (id) createsPerId.set(id, (createsPerId.get(id) ?? 0) + 1);
     }
+    // At most one bulk action per run, so every accepted POST of one is that intent's.
+    const bulkPosts = log.filter(
+      (u) => u.method === 'POST' && u.path.includes('/batches/actions/') && u.status >= 200 && u.status < 300,
+    ).length;
     const copyIds = deadLetterCopies.map((m) => ({
       id: (JSON.parse(m.Body as string) as { id: string }).id,
       reason: reasonOf(m),
@@ -470,6 +547,7 @@ describe('exactly once and never lost, on random interleavings', () => {
       drained: rounds < 40,
       duplicatesCreated: (env.simulator?.stats().total.duplicatesCreated ?? 0) - duplicatesBefore,
       performedTwice: [...createsPerId].filter(([, n]) => n > 1),
+      bulkActionsPerformed: Math.min(bulkPosts, 2),
       unaccounted,
       copiesWithoutReason: copyIds.filter((c) => !c.reason),
       reusedWithoutRefusal: reused,
@@ -478,6 +556,7 @@ describe('exactly once and never lost, on random interleavings', () => {
       drained: true,
       duplicatesCreated: 0,
       performedTwice: [],
+      bulkActionsPerformed: Math.min(bulkPosts, 1),
       unaccounted: [],
       copiesWithoutReason: [],
       reusedWithoutRefusal: [],
