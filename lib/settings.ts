@@ -98,7 +98,11 @@ export interface GateSettingsInput {
   readonly circuitBreakerThreshold?: number;
   /** Seconds the circuit stays open before one probe. @default 30 */
   readonly circuitBreakerOpenSeconds?: number;
-  /** Days a settled intent's record and result are kept. @default 7 */
+  /**
+   * Days a settled intent's record and result are kept: the window in which a re-sent or redriven id is
+   * recognised. At least the lanes' retention plus a day (15), so a copy still in a queue or dead-letter queue
+   * can never outlive the record that stops it being performed twice. @default 15
+   */
   readonly intentRecordTtlDays?: number;
   /** Alarm when one user's cool-down outlasts this many seconds. @default 900 */
   readonly cooldownAlarmSeconds?: number;
@@ -359,7 +363,7 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
       backoffMaxMs: 300_000,
     },
     deferral: { maxInProcessWaitMs: 2000, jitterMs: 1000, recycleAtReceiveCount: maxReceiveCount - 50 },
-    intents: { recordTtlSeconds: integer('intentRecordTtlDays', input.intentRecordTtlDays ?? 7, 1, 365) * 86_400 },
+    intents: { recordTtlSeconds: intentRecordTtlSeconds(input.intentRecordTtlDays) },
     requestPolicy: requestPolicy(input.requestPolicy ?? [DEFAULT_RULE]),
   });
 
@@ -406,4 +410,17 @@ export function assertDispatcherWiring(settings: GateSettings): GateSettings {
     );
   }
   return settings;
+}
+
+/** The shortest record TTL: a queued or dead-lettered copy of an intent never outlives its record. */
+export const MIN_INTENT_RECORD_TTL_DAYS = Math.ceil(SQS_LIMITS.maxRetentionSeconds / 86_400) + 1;
+
+function intentRecordTtlSeconds(days: number | undefined): number {
+  const value = integer('intentRecordTtlDays', days ?? MIN_INTENT_RECORD_TTL_DAYS, 1, 365);
+  if (value < MIN_INTENT_RECORD_TTL_DAYS) {
+    throw new GateSettingsError(
+      `intentRecordTtlDays (${value}) must be at least ${MIN_INTENT_RECORD_TTL_DAYS}: queues keep a message up to ${SQS_LIMITS.maxRetentionSeconds / 86_400} days, and a copy re-sent or redriven after its intent's record expired would be performed again`,
+    );
+  }
+  return value * 86_400;
 }

@@ -10,6 +10,7 @@ import {
   serializeIntent,
 } from '../../lambdas/shared/intent';
 import { deadlineProblem } from '../../lambdas/shared/intent-limits';
+import { deduplicationIdOf } from '../../lambdas/shared/intent-record';
 import type { Lane } from '../../lambdas/shared/names';
 import { DEFAULT_REQUEST_POLICY, type RequestPolicy, requestPolicyRefusal } from '../../lambdas/shared/request-policy';
 
@@ -60,7 +61,7 @@ export function toIntentMessage(intent: Intent): IntentMessage {
     lane: intent.lane,
     body,
     messageGroupId: defaultMessageGroupId(intent),
-    deduplicationId: intent.id,
+    deduplicationId: deduplicationIdOf(intent),
     attributes,
     sizeBytes,
   };

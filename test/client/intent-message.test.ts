@@ -1,4 +1,5 @@
 import { IntentValidationError, MAX_INTENT_BYTES } from '../../lambdas/shared/intent';
+import { deduplicationIdOf } from '../../lambdas/shared/intent-record';
 import { planBatches, prepareIntent, prepareIntents } from '../../lib/client/intent-message';
 
 const input = (id: string, overrides: Record<string, unknown> = {}) => ({
@@ -10,14 +11,24 @@ const input = (id: string, overrides: Record<string, unknown> = {}) => ({
 });
 
 describe('prepareIntent', () => {
+  it('GIVEN the same intent prepared twice WHEN compared THEN the de-duplication ids match, so SQS drops a retried enqueue', () => {
+    expect(prepareIntent(input('crm:a-2')).deduplicationId).toBe(prepareIntent(input('crm:a-2')).deduplicationId);
+  });
+
+  it('GIVEN the same id with another payload WHEN prepared THEN the de-duplication ids differ, so the dispatcher sees the reuse', () => {
+    const first = prepareIntent(input('crm:a-3'));
+    const other = prepareIntent({ ...input('crm:a-3'), user: 'u2' });
+    expect(other.deduplicationId).not.toBe(first.deduplicationId);
+  });
+
   it('GIVEN an intent without a schema version WHEN it is prepared THEN version 1 is assumed', () => {
     expect(prepareIntent(input('a')).intent.v).toBe(1);
   });
 
-  it('GIVEN an intent WHEN it is prepared THEN the de-duplication id is the intent id and the body is its JSON', () => {
+  it('GIVEN an intent WHEN it is prepared THEN the de-duplication id is derived from its id and payload and the body is its JSON', () => {
     const message = prepareIntent(input('crm:a-1', { correlationId: 'req-9' }));
 
-    expect(message.deduplicationId).toBe('crm:a-1');
+    expect(message.deduplicationId).toBe(deduplicationIdOf(message.intent));
     expect(JSON.parse(message.body)).toEqual({ v: 1, ...input('crm:a-1', { correlationId: 'req-9' }) });
     expect(message.attributes).toEqual({
       lane: 'standard',

@@ -166,6 +166,19 @@ describe('exactly once and never lost, on every path an intent takes', () => {
     }).toEqual({ reasons: ['id-reused'], record: before, createdTwice: 0 });
   }, 60_000);
 
+  it('GIVEN an intent enqueued with the client WHEN the same id is enqueued with another payload within the de-duplication window THEN the second is dead-lettered as id-reused, not dropped', async () => {
+    const client = localProducerClient(env);
+    await client.enqueue(create('reused-2', 'reused-2@example.com'));
+    await drive.drain('bulk');
+    await client.enqueue(create('reused-2', 'someone-else-2@example.com'));
+    await drive.drain('bulk');
+    expect({
+      reasons: (await drive.deadLetters('bulk')).map(reasonOf),
+      status: (await result('reused-2')).status,
+      createdTwice: stats().duplicatesCreated,
+    }).toEqual({ reasons: ['id-reused'], status: 'succeeded', createdTwice: 0 });
+  }, 60_000);
+
   it('GIVEN one intent in two message groups at once WHEN two invocations take them together THEN one performs it, the other waits, and it is created once', async () => {
     env.simulator?.configure({ faults: { latencyMs: 500 } });
     const intent = create('twice-1', 'twice-1@example.com');

@@ -145,6 +145,11 @@ describe('resolveGateSettings', () => {
       { intentRecordTtlDays: 400 },
       /intentRecordTtlDays must be an integer from 1 to 365, got 400/,
     ],
+    [
+      'a record TTL shorter than a dead-letter queue keeps its copies',
+      { intentRecordTtlDays: 7 },
+      /intentRecordTtlDays \(7\) must be at least 15: queues keep a message up to 14 days/,
+    ],
     ['a zero cool-down alarm', { cooldownAlarmSeconds: 0 }, /cooldownAlarmSeconds must be an integer ≥ 1, got 0/],
     ['a zero header-wait ceiling', { maxHeaderWaitSeconds: 0 }, /maxHeaderWaitSeconds must be an integer ≥ 1, got 0/],
     ['a negative clock skew', { clockSkewMs: -1 }, /clockSkewMs must be an integer from 0 to 60000, got -1/],
