@@ -167,6 +167,13 @@ export const SQS_LIMITS = {
   maxRetentionSeconds: 1_209_600,
   /** AWS recommends a visibility timeout of at least six times the function timeout. */
   visibilityToTimeoutFactor: 6,
+  /**
+   * Largest message a lane accepts: an intent's limit, set on the queue so that SQS itself refuses a larger one
+   * (a new queue's default is now 1 MiB).
+   */
+  laneMaxMessageBytes: 262_144,
+  /** Largest message a dead-letter queue accepts: SQS's maximum, so a copy with its reason always fits. */
+  deadLetterMaxMessageBytes: 1_048_576,
 } as const;
 
 const LANE_DEFAULTS: Record<Lane, Required<LaneOptions>> = {

@@ -3,7 +3,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LANES, type Lane } from '../../lambdas/shared/names';
-import type { LaneSettings } from '../settings';
+import { type LaneSettings, SQS_LIMITS } from '../settings';
 
 /** Properties of {@link Lanes}. */
 export interface LanesProps {
@@ -38,10 +38,14 @@ export class Lanes extends Construct {
         enforceSSL: true,
         retentionPeriod: Duration.seconds(settings.retentionSeconds),
       } as const;
-      const deadLetterQueue = new sqs.Queue(this, `${capitalise(lane)}DeadLetterQueue`, fifo);
+      const deadLetterQueue = new sqs.Queue(this, `${capitalise(lane)}DeadLetterQueue`, {
+        ...fifo,
+        maxMessageSizeBytes: SQS_LIMITS.deadLetterMaxMessageBytes,
+      });
       deadLetterQueues[lane] = deadLetterQueue;
       queues[lane] = new sqs.Queue(this, `${capitalise(lane)}Queue`, {
         ...fifo,
+        maxMessageSizeBytes: SQS_LIMITS.laneMaxMessageBytes,
         visibilityTimeout: Duration.seconds(settings.visibilityTimeoutSeconds),
         deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
       });

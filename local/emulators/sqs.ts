@@ -4,7 +4,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import { awsClientConfig, LOCAL_EMULATOR_CLIENT_TIMEOUTS } from '../../lambdas/shared/aws-client-timeouts';
 import { type LaneEndpoints, laneEndpointsSchema } from '../../lambdas/shared/config';
 import { LANES, type Lane } from '../../lambdas/shared/names';
-import type { GateSettings, LaneSettings } from '../../lib/settings';
+import { type GateSettings, type LaneSettings, SQS_LIMITS } from '../../lib/settings';
 
 /**
  * The local SQS: fauxqs (an in-memory SQS emulator) run in a child process on 127.0.0.1, and the lanes
@@ -177,13 +177,14 @@ function fifoAttributes(lane: LaneSettings): Record<string, string> {
 
 /** The attributes of a lane's dead-letter queue, as the CDK stack sets them. */
 export function deadLetterQueueAttributes(lane: LaneSettings): Record<string, string> {
-  return fifoAttributes(lane);
+  return { ...fifoAttributes(lane), MaximumMessageSize: String(SQS_LIMITS.deadLetterMaxMessageBytes) };
 }
 
 /** The attributes of a lane queue, as the CDK stack sets them. */
 export function laneQueueAttributes(lane: LaneSettings, deadLetterQueueArn: string): Record<string, string> {
   return {
     ...fifoAttributes(lane),
+    MaximumMessageSize: String(SQS_LIMITS.laneMaxMessageBytes),
     VisibilityTimeout: String(lane.visibilityTimeoutSeconds),
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueueArn, maxReceiveCount: lane.maxReceiveCount }),
   };
