@@ -12,6 +12,7 @@ import { silentProgress, terminalProgress } from './progress';
 import { redactJson } from './redact';
 import { formatRedriveSummary, redrive } from './redrive';
 import { parseRate } from './redrive-pace';
+import { stackClients, stackTarget } from './stack-target';
 import { readStatus } from './status';
 import { formatStatus, statusJson } from './status-format';
 import { type OperateTarget, TargetError } from './target';
@@ -22,19 +23,26 @@ export interface Output {
   err(text: string): void;
 }
 
-/** How the program finds its target from the global options. */
-export type TargetLoader = (options: { stack?: string; local?: string | true }) => OperateTarget;
+/** The global options that choose the target. */
+export interface TargetOptions {
+  readonly stack?: string;
+  readonly local?: string | true;
+  readonly region?: string;
+}
 
-/** The default loader: `--local [DIR]` reads the run file; `--stack` needs SDK clients this install lacks. */
+/** How the program finds its target from the global options. */
+export type TargetLoader = (options: TargetOptions) => OperateTarget | Promise<OperateTarget>;
+
+/**
+ * The default loader: `--stack NAME` reads the deployed stack's outputs (the usual AWS credential and region
+ * chain, or `--region`); otherwise `--local [DIR]` reads the run file `npm start` wrote.
+ */
 export const loadTarget: TargetLoader = (options) => {
   if (options.stack !== undefined && options.local !== undefined) {
     throw new TargetError('give either --stack NAME or --local, not both');
   }
-  if (options.stack !== undefined) {
-    throw new TargetError(
-      '--stack needs the CloudFormation, Lambda and CloudWatch clients of the AWS SDK (@aws-sdk/client-cloudformation, @aws-sdk/client-lambda, @aws-sdk/client-cloudwatch), which this install does not include; use --local against a local run',
-    );
-  }
+  if (options.stack !== undefined) return stackTarget(options.stack, stackClients(options.region));
+  if (options.region !== undefined) throw new TargetError('--region applies only with --stack NAME');
   const dir = options.local === undefined || options.local === true ? 'report' : options.local;
   return localTarget(readLocalRun(dir), `local run (${dir})`);
 };
@@ -51,13 +59,13 @@ export function buildProgram(output: Output, load: TargetLoader = loadTarget): C
   const program = new Command('outreach-gate')
     .description('Operate the Outreach gate: see its state, work its dead-letter queues, pause lanes, import intents.')
     .option('--stack <name>', 'a deployed stack (its CloudFormation outputs)')
+    .option('--region <region>', "the deployed stack's region (default: the AWS SDK's region chain)")
     .option('--local [dir]', 'the local run "npm start" is running: the report folder it writes to (default: report)')
     .configureOutput({ writeOut: output.out, writeErr: output.err })
     .showHelpAfterError();
 
   const withTarget = async (run: (target: OperateTarget) => Promise<void>): Promise<void> => {
-    const globals = program.opts<{ stack?: string; local?: string | true }>();
-    const target = load(globals.stack === undefined ? globals : { stack: globals.stack });
+    const target = await load(program.opts<TargetOptions>());
     try {
       await run(target);
     } finally {

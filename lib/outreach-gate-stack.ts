@@ -5,11 +5,12 @@ import { ITEM_PREFIX, LANES } from '../lambdas/shared/names';
 import { Credentials } from './constructs/credentials';
 import { Dispatcher } from './constructs/dispatcher';
 import { GateTable } from './constructs/gate-table';
-import { capitalise, Lanes } from './constructs/lanes';
+import { Lanes } from './constructs/lanes';
 import { Monitor } from './constructs/monitor';
 import { Observability } from './constructs/observability';
 import { type DeploymentMeasure, deploymentLimitViolations, measureDeployment } from './deployment-limits';
 import { type GateSettings, type GateSettingsInput, resolveGateSettings } from './settings';
+import { STACK_OUTPUT } from './stack-outputs';
 
 /** Properties of {@link OutreachGateStack}. */
 export interface OutreachGateStackProps extends StackProps, GateSettingsInput {
@@ -80,12 +81,28 @@ export class OutreachGateStack extends Stack {
     });
 
     for (const lane of LANES) {
-      new CfnOutput(this, `${capitalise(lane)}LaneUrl`, {
+      new CfnOutput(this, STACK_OUTPUT.laneUrl(lane), {
         value: this.lanes.queues[lane].queueUrl,
         description: `URL of the ${lane} lane (SQS FIFO) producers send intents to`,
       });
+      new CfnOutput(this, STACK_OUTPUT.laneArn(lane), {
+        value: this.lanes.queues[lane].queueArn,
+        description: `ARN of the ${lane} lane: outreach-gate pause/resume find its event source mapping by it`,
+      });
+      new CfnOutput(this, STACK_OUTPUT.deadLetterQueueUrl(lane), {
+        value: this.lanes.deadLetterQueues[lane].queueUrl,
+        description: `URL of the ${lane} lane's dead-letter queue: outreach-gate dlq list/show/redrive read it`,
+      });
     }
-    new CfnOutput(this, 'GateTableName', {
+    new CfnOutput(this, STACK_OUTPUT.dispatcherFunctionName, {
+      value: this.dispatcher.function.functionName,
+      description: 'The dispatcher function: its event source mappings are the lanes outreach-gate pause/resume switch',
+    });
+    new CfnOutput(this, STACK_OUTPUT.gateConfig, {
+      value: JSON.stringify(this.settings.gate),
+      description: "The dispatcher's configuration (users, budget, leases) that outreach-gate status reads",
+    });
+    new CfnOutput(this, STACK_OUTPUT.gateTableName, {
       value: this.gateTable.table.tableName,
       description: 'Gate table: the producer client reads intent results from it',
     });

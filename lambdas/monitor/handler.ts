@@ -1,10 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { LambdaEventSourceSwitch } from '../adapters/lambda-event-source-switch';
 import { PowertoolsMonitorMetrics } from '../adapters/powertools-monitor-metrics';
+import { awsClientConfig } from '../shared/aws-client-timeouts';
 import { METRICS_NAMESPACE, MONITOR_SERVICE_NAME } from '../shared/names';
 import { readMonitorEnvironment } from './environment';
 import { type MonitorParts, type MonitorTick, monitorTick } from './monitor';
@@ -19,10 +21,12 @@ let parts: MonitorParts | undefined;
 function monitorParts(): MonitorParts {
   if (parts !== undefined) return parts;
   const environment = readMonitorEnvironment();
+  // The defaults fit the monitor's 30 s timeout (lib/constructs/monitor.ts): a stalled call still leaves time.
+  const aws = awsClientConfig();
   parts = wireMonitor({
     environment,
-    documents: DynamoDBDocumentClient.from(new DynamoDBClient({})),
-    lanesSwitch: new LambdaEventSourceSwitch({ mappings: environment.mappings, region: environment.region }),
+    documents: DynamoDBDocumentClient.from(new DynamoDBClient(aws)),
+    lanesSwitch: new LambdaEventSourceSwitch(new LambdaClient(aws), environment.mappings),
     metrics: new PowertoolsMonitorMetrics(metrics),
     logger: { info: (message, extra) => logger.info(message, { ...extra }) },
   });

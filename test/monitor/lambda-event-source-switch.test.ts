@@ -1,48 +1,50 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { LambdaClient, ResourceNotFoundException, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { LambdaEventSourceSwitch, LaneSwitchError } from '../../lambdas/adapters/lambda-event-source-switch';
 
-describe('LambdaEventSourceSwitch against a Lambda API endpoint on loopback', () => {
-  let server: Server;
-  let endpoint: string;
+const client = new LambdaClient({ region: 'eu-west-1' });
+const lambdaMock = mockClient(client);
+const MAPPINGS = { critical: ['esm-critical'], standard: ['esm-standard'], bulk: ['esm-bulk-1', 'esm-bulk-2'] };
 
-  beforeAll(async () => {
-    server = createServer((request, response) => {
-      request.resume();
-      request.on('end', () =>
-        response
-          .writeHead(404, { 'content-type': 'application/json' })
-          .end('{"Type":"User","message":"The resource you requested does not exist."}'),
-      );
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+beforeEach(() => {
+  lambdaMock.reset();
+});
+
+describe('LambdaEventSourceSwitch', () => {
+  it('GIVEN a lane with two mappings WHEN it is paused THEN each of its mappings, and no other, is updated to Enabled=false', async () => {
+    lambdaMock.on(UpdateEventSourceMappingCommand).resolves({});
+
+    await new LambdaEventSourceSwitch(client, MAPPINGS).setEnabled('bulk', false);
+
+    expect(lambdaMock.commandCalls(UpdateEventSourceMappingCommand).map((call) => call.args[0].input)).toEqual([
+      { UUID: 'esm-bulk-1', Enabled: false },
+      { UUID: 'esm-bulk-2', Enabled: false },
+    ]);
   });
 
-  afterAll(async () => {
-    server.close();
-    await once(server, 'close');
+  it('GIVEN a paused lane WHEN it is resumed THEN its mapping is updated to Enabled=true', async () => {
+    lambdaMock.on(UpdateEventSourceMappingCommand).resolves({});
+
+    await new LambdaEventSourceSwitch(client, MAPPINGS).setEnabled('critical', true);
+
+    expect(lambdaMock.commandCalls(UpdateEventSourceMappingCommand).map((call) => call.args[0].input)).toEqual([
+      { UUID: 'esm-critical', Enabled: true },
+    ]);
   });
 
   it('GIVEN Lambda refuses the update WHEN a lane is paused THEN the error names the mapping, the change and Lambda’s answer', async () => {
-    const lanes = new LambdaEventSourceSwitch({
-      mappings: { critical: [], standard: [], bulk: ['gone-mapping'] },
-      region: 'eu-west-1',
-      endpoint,
-      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-    });
-    const failure = lanes.setEnabled('bulk', false);
+    lambdaMock.on(UpdateEventSourceMappingCommand).rejects(
+      new ResourceNotFoundException({
+        message: 'The resource you requested does not exist.',
+        $metadata: { httpStatusCode: 404 },
+      }),
+    );
+
+    const failure = new LambdaEventSourceSwitch(client, MAPPINGS).setEnabled('standard', false);
+
     await expect(failure).rejects.toThrow(LaneSwitchError);
     await expect(failure).rejects.toThrow(
-      'UpdateEventSourceMapping gone-mapping (Enabled=false) failed: 404 {"Type":"User","message":"The resource you requested does not exist."}',
+      'UpdateEventSourceMapping esm-standard (Enabled=false) failed: ResourceNotFoundException (404): The resource you requested does not exist.',
     );
-  });
-
-  it('GIVEN an empty region THEN construction fails naming it', () => {
-    expect(
-      () => new LambdaEventSourceSwitch({ mappings: { critical: [], standard: [], bulk: [] }, region: ' ' }),
-    ).toThrow('region must not be empty');
   });
 });

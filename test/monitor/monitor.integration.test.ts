@@ -1,7 +1,6 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { LambdaEventSourceSwitch } from '../../lambdas/adapters/lambda-event-source-switch';
 import type { UserGauges } from '../../lambdas/monitor/decide';
 import { monitorTick } from '../../lambdas/monitor/monitor';
@@ -15,48 +14,16 @@ const NOW = 1_800_000_000_000;
 const MIN = 60_000;
 const MAPPINGS: Record<Lane, string[]> = { critical: ['esm-critical'], standard: ['esm-standard'], bulk: ['esm-bulk'] };
 
-/** What the Lambda API stand-in on 127.0.0.1 received: one UpdateEventSourceMapping per entry. */
-interface Update {
-  readonly path: string;
-  readonly body: unknown;
-  readonly signed: boolean;
-}
-
-describe('monitor tick against DynamoDB Local and the Lambda API on loopback', () => {
+describe('monitor tick against DynamoDB Local, with the Lambda client mocked at the SDK boundary', () => {
   const dynamo = useDynamoDbLocal();
-  let server: Server;
-  let endpoint: string;
-  const updates: Update[] = [];
-
-  beforeAll(async () => {
-    server = createServer((request, response) => {
-      let text = '';
-      request.on('data', (chunk) => {
-        text += chunk;
-      });
-      request.on('end', () => {
-        updates.push({
-          path: `${request.method} ${request.url}`,
-          body: JSON.parse(text),
-          signed: /^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/eu-west-1\/lambda\//.test(
-            request.headers.authorization ?? '',
-          ),
-        });
-        response.writeHead(202, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-
-  afterAll(async () => {
-    server.close();
-    await once(server, 'close');
-  });
+  const lambda = new LambdaClient({ region: 'eu-west-1' });
+  const lambdaMock = mockClient(lambda);
+  /** The UpdateEventSourceMapping requests the monitor sent, in order. */
+  const updates = () => lambdaMock.commandCalls(UpdateEventSourceMappingCommand).map((call) => call.args[0].input);
 
   async function world(cooldownUntil: Record<string, number | undefined>) {
-    updates.length = 0;
+    lambdaMock.reset();
+    lambdaMock.on(UpdateEventSourceMappingCommand).resolves({});
     const tableName = await dynamo.createGateTable();
     for (const [user, until] of Object.entries(cooldownUntil)) {
       if (until === undefined) continue;
@@ -81,12 +48,7 @@ describe('monitor tick against DynamoDB Local and the Lambda API on loopback', (
     const parts = wireMonitor({
       environment: { tableName, config: settings.gate, mappings: MAPPINGS, pauseAfterMs: 5 * MIN, region: 'eu-west-1' },
       documents: dynamo.documentClient,
-      lanesSwitch: new LambdaEventSourceSwitch({
-        mappings: MAPPINGS,
-        region: 'eu-west-1',
-        endpoint,
-        credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-      }),
+      lanesSwitch: new LambdaEventSourceSwitch(lambda, MAPPINGS),
       metrics,
       logger: { info: () => undefined },
     });
@@ -103,15 +65,15 @@ describe('monitor tick against DynamoDB Local and the Lambda API on loopback', (
   }
 
   const disabledAll = [
-    { path: 'PUT /2015-03-31/event-source-mappings/esm-critical', body: { Enabled: false }, signed: true },
-    { path: 'PUT /2015-03-31/event-source-mappings/esm-standard', body: { Enabled: false }, signed: true },
-    { path: 'PUT /2015-03-31/event-source-mappings/esm-bulk', body: { Enabled: false }, signed: true },
+    { UUID: 'esm-critical', Enabled: false },
+    { UUID: 'esm-standard', Enabled: false },
+    { UUID: 'esm-bulk', Enabled: false },
   ];
 
-  it('GIVEN every user cooling down longer than the threshold WHEN the monitor ticks THEN it disables every lane with a signed UpdateEventSourceMapping and records the pause', async () => {
+  it('GIVEN every user cooling down longer than the threshold WHEN the monitor ticks THEN it disables every lane with UpdateEventSourceMapping and records the pause', async () => {
     const { parts, paused, pumpItem } = await world({ alice: NOW + 20 * MIN, bob: NOW + 10 * MIN });
     await monitorTick(parts, NOW);
-    expect({ updates, paused, bulk: await pumpItem('bulk') }).toEqual({
+    expect({ updates: updates(), paused, bulk: await pumpItem('bulk') }).toEqual({
       updates: disabledAll,
       paused: { critical: true, standard: true, bulk: true },
       bulk: { [TABLE_KEYS.partitionKey]: 'pump#bulk', untilMs: NOW + 10 * MIN, pausedAt: NOW },
@@ -121,18 +83,18 @@ describe('monitor tick against DynamoDB Local and the Lambda API on loopback', (
   it('GIVEN a paused pump WHEN the monitor ticks again before the earliest cool-down ends THEN it calls Lambda no more', async () => {
     const { parts } = await world({ alice: NOW + 20 * MIN, bob: NOW + 10 * MIN });
     await monitorTick(parts, NOW);
-    updates.length = 0;
+    lambdaMock.resetHistory();
     await monitorTick(parts, NOW + 9 * MIN);
-    expect(updates).toEqual([]);
+    expect(updates()).toEqual([]);
   });
 
   it('GIVEN a paused pump WHEN the monitor ticks after the earliest cool-down ended THEN it enables every lane and forgets the pause', async () => {
     const { parts, paused, pumpItem } = await world({ alice: NOW + 20 * MIN, bob: NOW + 10 * MIN });
     await monitorTick(parts, NOW);
-    updates.length = 0;
+    lambdaMock.resetHistory();
     await monitorTick(parts, NOW + 10 * MIN);
-    expect({ updates, paused, bulk: await pumpItem('bulk') }).toEqual({
-      updates: disabledAll.map((u) => ({ ...u, body: { Enabled: true } })),
+    expect({ updates: updates(), paused, bulk: await pumpItem('bulk') }).toEqual({
+      updates: disabledAll.map((u) => ({ ...u, Enabled: true })),
       paused: { critical: false, standard: false, bulk: false },
       bulk: undefined,
     });
@@ -141,7 +103,7 @@ describe('monitor tick against DynamoDB Local and the Lambda API on loopback', (
   it('GIVEN one user not cooling down WHEN the monitor ticks THEN it changes no mapping and publishes each user’s gauges', async () => {
     const { parts, gauges, paused } = await world({ alice: NOW + 20 * MIN, bob: undefined });
     await monitorTick(parts, NOW);
-    expect({ updates, paused, alice: gauges.alice?.cooldownRemainingMs, bob: gauges.bob }).toEqual({
+    expect({ updates: updates(), paused, alice: gauges.alice?.cooldownRemainingMs, bob: gauges.bob }).toEqual({
       updates: [],
       paused: { critical: false, standard: false, bulk: false },
       alice: 20 * MIN,
@@ -152,6 +114,6 @@ describe('monitor tick against DynamoDB Local and the Lambda API on loopback', (
   it('GIVEN every user cooling down but one for less than the threshold WHEN the monitor ticks THEN it changes no mapping', async () => {
     const { parts } = await world({ alice: NOW + 20 * MIN, bob: NOW + 4 * MIN });
     await monitorTick(parts, NOW);
-    expect(updates).toEqual([]);
+    expect(updates()).toEqual([]);
   });
 });
