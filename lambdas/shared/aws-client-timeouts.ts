@@ -16,11 +16,11 @@ export interface AwsClientTimeouts {
 export const DEFAULT_AWS_CLIENT_TIMEOUTS: AwsClientTimeouts = { connectionTimeoutMs: 1000, requestTimeoutMs: 5000 };
 
 /**
- * Timeouts of the clients of the local emulators: the same connection timeout, a longer request timeout because
- * DynamoDB Local and the SQS emulator on a busy machine answer far slower than AWS.
+ * Timeouts of the clients of the local emulators: longer connection and request timeouts, because DynamoDB Local
+ * and the SQS emulator on a busy 2-core machine accept and answer far slower than AWS.
  */
 export const LOCAL_EMULATOR_CLIENT_TIMEOUTS: AwsClientTimeouts = {
-  connectionTimeoutMs: 1000,
+  connectionTimeoutMs: 5000,
   requestTimeoutMs: 15_000,
 };
 
