@@ -71,7 +71,7 @@ function fixedWindowObservation(
     // A response from a window that had already ended when it arrived: it only outdates older ones.
     return newer ? { conditions: [newerCondition], set: { obsResetAt: resetAt }, add: {}, remove: [] } : undefined;
   }
-  if (newer) return newWindow(state, observation, resetAt, (spent ?? 0) + othersInFlight, limitSet, tolerance);
+  if (newer) return newWindow(state, observation, resetAt, { spent: spent ?? 0, othersInFlight }, limitSet, tolerance);
   if (Math.abs(resetAt - known) > tolerance) return undefined; // an older window
   const windowIsReported = state.windowResetAt !== undefined && Math.abs(state.windowResetAt - known) <= tolerance;
   if (!windowIsReported) return undefined;
@@ -94,11 +94,17 @@ function fixedWindowObservation(
  * flight (Outreach has not counted them yet); when the gate had opened a window of its own guess since the last
  * reported reset, every admission in it belongs to the new window too, so nothing it counted is dropped.
  */
+/**
+ * Opens the window a response reports. Its spend is what Outreach counted plus the admissions still in flight,
+ * which Outreach may not have seen yet — unless the gate opened this window on its own guess and counted at least
+ * what Outreach reports: its own count already holds every admission, those in flight included, and adding them
+ * again would stop callers short of the budget.
+ */
 function newWindow(
   state: GateState,
   observation: RateLimitObservation,
   resetAt: number,
-  reported: number,
+  reported: { readonly spent: number; readonly othersInFlight: number },
   limitSet: { limit?: number },
   tolerance: number,
 ): GatePatch {
@@ -107,7 +113,8 @@ function newWindow(
     state.windowResetAt !== undefined &&
     (known === undefined || Math.abs(state.windowResetAt - known) > tolerance) &&
     observation.observedAt < state.windowResetAt;
-  const spent = guessed ? Math.max(reported, state.spent ?? 0) : reported;
+  const counted = state.spent ?? 0;
+  const spent = guessed && counted >= reported.spent ? counted : reported.spent + reported.othersInFlight;
   return {
     conditions: [
       { kind: 'absent-or-below', attribute: 'obsResetAt', value: resetAt - tolerance },

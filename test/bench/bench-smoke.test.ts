@@ -45,11 +45,22 @@ describe('npm run bench -- --quick --scenario smoke', () => {
 
   it.each(CONTENDERS)('GIVEN the run WHEN bench.json is read THEN %s has every field', (contender) => {
     const entry = bench.scenarios.smoke?.contenders[contender] as Record<string, unknown> | undefined;
-    expect(Object.keys(entry ?? {}).sort()).toEqual([...FIELDS].sort());
+    // Only the gate makes AWS calls and runs on Lambda: it alone reports IAM checks and timeouts.
+    const fields = contender === 'gate' ? [...FIELDS, 'iam', 'timeouts'] : FIELDS;
+    expect(Object.keys(entry ?? {}).sort()).toEqual([...fields].sort());
   });
 
   it('GIVEN the run WHEN bench.json is read THEN the gate lost nothing and created nothing twice', () => {
     expect(bench.scenarios.smoke?.contenders.gate).toMatchObject({ lost: 0, duplicatesCreated: 0 });
+  });
+
+  it('GIVEN the run WHEN bench.json is read THEN the gate made no call AWS would deny, and both principals were checked', () => {
+    const iam = bench.scenarios.smoke?.contenders.gate?.iam;
+    expect({
+      denied: iam?.denied,
+      dispatcherChecked: (iam?.byPrincipal.dispatcher ?? 0) > 0,
+      producerChecked: (iam?.byPrincipal.producer ?? 0) > 0,
+    }).toEqual({ denied: 0, dispatcherChecked: true, producerChecked: true });
   });
 
   it.each(['bench.md', 'bench.html'])('GIVEN the run WHEN the output directory is listed THEN %s exists', (file) => {

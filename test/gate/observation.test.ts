@@ -141,6 +141,22 @@ describe('applyObservation (fixed window): matching a window robustly', () => {
     expect(after).toMatchObject({ windowResetAt: R1, obsResetAt: R1, spent: 30 });
   });
 
+  it('GIVEN a guessed window that counted 30 admissions, 3 still in flight WHEN Outreach reports all 30 THEN spent stays 30, not 33', () => {
+    const guessed = inWindow(now + 50 * 60_000, 30, { obsResetAt: now - 10 * 60_000 });
+    const patch = applyObservation(guessed, obs({ limit: 100, remaining: 70, resetAtMs: R1 }), config, {
+      othersInFlight: 3,
+    });
+    expect(patch?.set).toMatchObject({ windowResetAt: R1, spent: 30 });
+  });
+
+  it('GIVEN a guessed window that counted fewer than Outreach reports WHEN the report arrives THEN spent is the report plus the leases in flight', () => {
+    const guessed = inWindow(now + 50 * 60_000, 5, { obsResetAt: now - 10 * 60_000 });
+    const patch = applyObservation(guessed, obs({ limit: 100, remaining: 80, resetAtMs: R1 }), config, {
+      othersInFlight: 3,
+    });
+    expect(patch?.set).toMatchObject({ windowResetAt: R1, spent: 23 });
+  });
+
   it('GIVEN a new-window patch WHEN an admission has since counted one more THEN it no longer applies', () => {
     const patch = applyObservation(inWindow(R1, 80), obs({ limit: 100, remaining: 97, resetAtMs: R2 }), config);
     expect(patch && patchApplies(inWindow(R1, 81), patch)).toBe(false);
