@@ -11,52 +11,49 @@ export class PowertoolsGateMetrics implements GateMetrics {
   constructor(private readonly metrics: Metrics) {}
 
   upstream(status: number | 'timeout', latencyMs: number): void {
-    this.one(METRIC.upstreamCalls, DIMENSION.status, statusDimension(status), MetricUnit.Count, 1);
+    publishSingleMetric(
+      this.metrics,
+      METRIC.upstreamCalls,
+      DIMENSION.status,
+      statusDimension(status),
+      MetricUnit.Count,
+      1,
+    );
     if (status === 429) this.metrics.addMetric(METRIC.upstream429, MetricUnit.Count, 1);
     this.metrics.addMetric(METRIC.upstreamLatency, MetricUnit.Milliseconds, latencyMs);
   }
 
   deferral(reason: string): void {
-    this.one(METRIC.deferrals, DIMENSION.reason, reason, MetricUnit.Count, 1);
+    publishSingleMetric(this.metrics, METRIC.deferrals, DIMENSION.reason, reason, MetricUnit.Count, 1);
   }
 
   failure(lane: Lane): void {
-    this.one(METRIC.failures, DIMENSION.lane, lane, MetricUnit.Count, 1);
+    publishSingleMetric(this.metrics, METRIC.failures, DIMENSION.lane, lane, MetricUnit.Count, 1);
   }
 
   deadLettered(lane: Lane): void {
-    this.one(METRIC.deadLettered, DIMENSION.lane, lane, MetricUnit.Count, 1);
+    publishSingleMetric(this.metrics, METRIC.deadLettered, DIMENSION.lane, lane, MetricUnit.Count, 1);
   }
 
   succeeded(lane: Lane, queueWaitMs: number): void {
-    this.one(METRIC.succeeded, DIMENSION.lane, lane, MetricUnit.Count, 1);
-    this.one(METRIC.queueWait, DIMENSION.lane, lane, MetricUnit.Milliseconds, queueWaitMs);
+    publishSingleMetric(this.metrics, METRIC.succeeded, DIMENSION.lane, lane, MetricUnit.Count, 1);
+    publishSingleMetric(this.metrics, METRIC.queueWait, DIMENSION.lane, lane, MetricUnit.Milliseconds, queueWaitMs);
   }
 
   inFlight(user: string, count: number): void {
-    this.one(METRIC.inFlight, DIMENSION.user, user, MetricUnit.Count, count);
+    publishSingleMetric(this.metrics, METRIC.inFlight, DIMENSION.user, user, MetricUnit.Count, count);
   }
 
   remainingBudget(user: string, remaining: number): void {
-    this.one(METRIC.remainingBudget, DIMENSION.user, user, MetricUnit.Count, remaining);
+    publishSingleMetric(this.metrics, METRIC.remainingBudget, DIMENSION.user, user, MetricUnit.Count, remaining);
   }
 
   cooldownRemaining(user: string, ms: number): void {
-    this.one(METRIC.cooldownRemaining, DIMENSION.user, user, MetricUnit.Milliseconds, ms);
+    publishSingleMetric(this.metrics, METRIC.cooldownRemaining, DIMENSION.user, user, MetricUnit.Milliseconds, ms);
   }
 
   tokenMinted(user: string): void {
-    this.one(METRIC.tokenMints, DIMENSION.user, user, MetricUnit.Count, 1);
-  }
-
-  private one(
-    name: string,
-    dimension: string,
-    value: string,
-    unit: (typeof MetricUnit)[keyof typeof MetricUnit],
-    amount: number,
-  ): void {
-    publishSingleMetric(this.metrics, { name, dimension, value, unit, amount });
+    publishSingleMetric(this.metrics, METRIC.tokenMints, DIMENSION.user, user, MetricUnit.Count, 1);
   }
 }
 
@@ -66,17 +63,15 @@ export class PowertoolsGateMetrics implements GateMetrics {
  */
 export function publishSingleMetric(
   metrics: Metrics,
-  metric: {
-    readonly name: string;
-    readonly dimension: string;
-    readonly value: string;
-    readonly unit: (typeof MetricUnit)[keyof typeof MetricUnit];
-    readonly amount: number;
-  },
+  name: string,
+  dimension: string,
+  value: string,
+  unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+  amount: number,
 ): void {
   const single = metrics.singleMetric();
-  single.addDimension(metric.dimension, metric.value);
-  single.addMetric(metric.name, metric.unit, metric.amount);
+  single.addDimension(dimension, value);
+  single.addMetric(name, unit, amount);
 }
 
 /** The `Status` dimension value of an upstream response: 2xx, 429, 4xx, 5xx or timeout. */

@@ -9,23 +9,34 @@ export class PowertoolsMonitorMetrics implements MonitorMetrics {
   constructor(private readonly metrics: Metrics) {}
 
   user(user: string, gauges: UserGauges): void {
-    this.one(METRIC.gateCooldownRemaining, DIMENSION.user, user, MetricUnit.Milliseconds, gauges.cooldownRemainingMs);
-    this.one(METRIC.gateBudgetRemaining, DIMENSION.user, user, MetricUnit.Count, gauges.budgetRemaining);
-    this.one(METRIC.gateInFlight, DIMENSION.user, user, MetricUnit.Count, gauges.inFlight);
-    this.one(METRIC.gateCircuitOpen, DIMENSION.user, user, MetricUnit.Count, gauges.circuitOpen ? 1 : 0);
+    publishSingleMetric(
+      this.metrics,
+      METRIC.gateCooldownRemaining,
+      DIMENSION.user,
+      user,
+      MetricUnit.Milliseconds,
+      gauges.cooldownRemainingMs,
+    );
+    publishSingleMetric(
+      this.metrics,
+      METRIC.gateBudgetRemaining,
+      DIMENSION.user,
+      user,
+      MetricUnit.Count,
+      gauges.budgetRemaining,
+    );
+    publishSingleMetric(this.metrics, METRIC.gateInFlight, DIMENSION.user, user, MetricUnit.Count, gauges.inFlight);
+    publishSingleMetric(
+      this.metrics,
+      METRIC.gateCircuitOpen,
+      DIMENSION.user,
+      user,
+      MetricUnit.Count,
+      gauges.circuitOpen ? 1 : 0,
+    );
   }
 
   lanePaused(lane: Lane, paused: boolean): void {
-    this.one(METRIC.lanePaused, DIMENSION.lane, lane, MetricUnit.Count, paused ? 1 : 0);
-  }
-
-  private one(
-    name: string,
-    dimension: string,
-    value: string,
-    unit: (typeof MetricUnit)[keyof typeof MetricUnit],
-    amount: number,
-  ): void {
-    publishSingleMetric(this.metrics, { name, dimension, value, unit, amount });
+    publishSingleMetric(this.metrics, METRIC.lanePaused, DIMENSION.lane, lane, MetricUnit.Count, paused ? 1 : 0);
   }
 }
