@@ -1,30 +1,11 @@
 import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
-import type { GateStore } from '../../lambdas/gate';
 import type { GateConfig } from '../../lambdas/shared/config';
 import { type LocalDispatcher, localDispatcher, localProducerClient } from '../../local/dispatcher';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/environment';
 import { RecordingGateMetrics } from '../../local/recording-metrics';
 import { toRecord } from '../../local/runner/event-source-mapping';
 import { HandDriver, reasonOf } from '../support/drive';
-
-/** Makes the next `failures` lease returns fail, as a DynamoDB error would. */
-class FailingReleases {
-  failures = 0;
-  wrap(gate: GateStore): GateStore {
-    return {
-      acquire: (...args) => gate.acquire(...args),
-      snapshot: (...args) => gate.snapshot(...args),
-      waitForRelease: (...args) => gate.waitForRelease(...args),
-      release: async (...args) => {
-        if (this.failures > 0) {
-          this.failures -= 1;
-          throw new Error('simulated DynamoDB error while returning the lease');
-        }
-        return gate.release(...args);
-      },
-    };
-  }
-}
+import { GateFaults } from '../support/gate-faults';
 
 const create = (id: string, email: string, user = 'u1') => ({
   id,
@@ -44,7 +25,7 @@ describe('exactly once and never lost, on every path an intent takes', () => {
   let env: LocalEnvironment;
   let dispatcher: LocalDispatcher;
   let drive: HandDriver;
-  const releases = new FailingReleases();
+  const releases = new GateFaults(() => new Error('simulated DynamoDB error while returning the lease'));
   const config = (base: GateConfig): GateConfig => ({
     ...base,
     retries: { ...base.retries, maxFailureAttempts: 2, backoffBaseMs: 10, backoffMaxMs: 20 },
@@ -216,11 +197,11 @@ describe('exactly once and never lost, on every path an intent takes', () => {
     const intents = [create('release-1', 'release-1@example.com'), bulkAction('release-2', [1])];
     const requestsBefore = stats().requests;
     for (const intent of intents) await drive.send(intent);
-    releases.failures = 1_000;
+    releases.failures.release = 1_000;
     try {
       await drive.drain('bulk');
     } finally {
-      releases.failures = 0;
+      releases.failures.release = 0;
     }
     expect({
       statuses: await Promise.all(intents.map(async (i) => (await result(i.id)).status)),
@@ -240,18 +221,18 @@ describe('exactly once and never lost, on every path an intent takes', () => {
       await drive.drain('bulk');
       await drive.send(second);
       const messages = await drive.receive('bulk');
-      releases.failures = 2;
+      releases.failures.release = 2;
       const response = await drive.invoke('bulk', messages);
       const gate = await dispatcher.gate.snapshot('u3');
       expect({
         waited: response.batchItemFailures.length,
-        failuresLeft: releases.failures,
+        failuresLeft: releases.failures.release,
         coolingDown: (gate.cooldownUntil ?? 0) > Date.now(),
         status: (await result(second.id)).status,
         failureAttempts: (await result(second.id)).failureAttempts,
       }).toEqual({ waited: 1, failuresLeft: 0, coolingDown: true, status: 'in-progress', failureAttempts: 0 });
     } finally {
-      releases.failures = 0;
+      releases.failures.release = 0;
       env.simulator?.configure({ budget: 10_000, rateLimitHeaders: true });
     }
   }, 60_000);

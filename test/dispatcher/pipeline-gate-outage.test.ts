@@ -1,33 +1,15 @@
-import { type GateStore, GateUnavailableError } from '../../lambdas/gate';
+import { GateUnavailableError } from '../../lambdas/gate';
 import { type LocalDispatcher, localDispatcher, localProducerClient } from '../../local/dispatcher';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/environment';
 import { RecordingGateMetrics } from '../../local/recording-metrics';
 import { HandDriver } from '../support/drive';
-
-/** Makes the next `outages` admissions fail as a throttled or unreachable gate table would. */
-class GateOutage {
-  outages = 0;
-  wrap(gate: GateStore): GateStore {
-    return {
-      release: (...args) => gate.release(...args),
-      snapshot: (...args) => gate.snapshot(...args),
-      waitForRelease: (...args) => gate.waitForRelease(...args),
-      acquire: async (...args) => {
-        if (this.outages > 0) {
-          this.outages -= 1;
-          throw new GateUnavailableError('simulated ProvisionedThroughputExceededException', 10);
-        }
-        return gate.acquire(...args);
-      },
-    };
-  }
-}
+import { GateFaults } from '../support/gate-faults';
 
 describe('a gate table that throttles or does not answer', () => {
   let env: LocalEnvironment;
   let dispatcher: LocalDispatcher;
   let drive: HandDriver;
-  const outage = new GateOutage();
+  const outage = new GateFaults(() => new GateUnavailableError('simulated ProvisionedThroughputExceededException', 10));
   const metrics = new RecordingGateMetrics();
 
   beforeAll(async () => {
@@ -43,7 +25,7 @@ describe('a gate table that throttles or does not answer', () => {
 
   it('GIVEN the gate table is unavailable for more admissions than an intent may fail WHEN the intent is dispatched THEN it waits and then succeeds, with no failed attempt counted', async () => {
     const maxFailureAttempts = env.dispatcherEnvironment.config.retries.maxFailureAttempts;
-    outage.outages = maxFailureAttempts + 2;
+    outage.failures.acquire = maxFailureAttempts + 2;
     const intent = {
       id: 'gate-outage-1',
       user: 'u1',
@@ -56,7 +38,7 @@ describe('a gate table that throttles or does not answer', () => {
     expect({
       status: result.status,
       failureAttempts: result.failureAttempts,
-      outagesLeft: outage.outages,
+      outagesLeft: outage.failures.acquire,
       waitsForTheGate: metrics.count('deferral', 'gate-unavailable'),
       deadLetters: (await drive.deadLetters('standard')).length,
       duplicates: env.simulator?.stats().total.duplicatesCreated,
