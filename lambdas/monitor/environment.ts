@@ -9,7 +9,6 @@ export interface MonitorEnvironment {
   /** The dispatcher's event source mapping ids per lane. */
   readonly mappings: Readonly<Record<Lane, readonly string[]>>;
   readonly pauseAfterMs: number;
-  readonly region: string;
 }
 
 const mappingsSchema = z.strictObject(
@@ -49,6 +48,5 @@ export function readMonitorEnvironment(env: NodeJS.ProcessEnv = process.env): Mo
     config: parseGateConfig(json(env, ENV.config)),
     mappings: mappings.data,
     pauseAfterMs,
-    region: required(env, 'AWS_REGION'),
   };
 }

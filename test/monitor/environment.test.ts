@@ -18,8 +18,7 @@ describe('readMonitorEnvironment', () => {
       environment.config.users,
       environment.mappings.bulk,
       environment.pauseAfterMs,
-      environment.region,
-    ]).toEqual(['gate', ['alice'], ['c'], 300_000, 'eu-west-1']);
+    ]).toEqual(['gate', ['alice'], ['c'], 300_000]);
   });
 
   it.each([
@@ -29,7 +28,6 @@ describe('readMonitorEnvironment', () => {
     ],
     [{ [ENV.eventSourceMappings]: '{' }, /GATE_EVENT_SOURCE_MAPPINGS is not valid JSON/],
     [{ [ENV.pauseAfterMs]: 'soon' }, /PUMP_PAUSE_AFTER_MS must be a non-negative integer, got "soon"/],
-    [{ AWS_REGION: '' }, /environment variable AWS_REGION is not set/],
   ])('GIVEN %j THEN it fails naming the variable', (override, message) => {
     expect(() => readMonitorEnvironment({ ...valid(), ...override })).toThrow(message);
   });

@@ -46,7 +46,7 @@ describe('monitor tick against DynamoDB Local, with the Lambda client mocked at 
       },
     };
     const parts = wireMonitor({
-      environment: { tableName, config: settings.gate, mappings: MAPPINGS, pauseAfterMs: 5 * MIN, region: 'eu-west-1' },
+      environment: { tableName, config: settings.gate, mappings: MAPPINGS, pauseAfterMs: 5 * MIN },
       documents: dynamo.documentClient,
       lanesSwitch: new LambdaEventSourceSwitch(lambda, MAPPINGS),
       metrics,
