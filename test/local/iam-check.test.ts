@@ -25,6 +25,11 @@ describe('IAM: every call of the pipeline is checked against the synthesized sta
         intents.map((i) => i.id),
         60_000,
       );
+      // The records are settled before the mapping deletes their messages: wait for the deletes (bounded).
+      const deletes = () => pipeline.iam.check.ledger().checked.dispatcher?.['sqs:DeleteMessage'] ?? 0;
+      for (const deadline = Date.now() + 30_000; deletes() === 0 && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       const { checked, denied } = pipeline.iam.check.ledger();
       expect({
         statuses: results.map((r) => r.status),
