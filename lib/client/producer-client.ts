@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -14,6 +15,12 @@ import {
 import { DynamoDbIntentRecordReader, type IntentRecordReader } from './dynamodb-intent-records';
 import { type IntentInput, type IntentMessage, planBatches, prepareIntent, prepareIntents } from './intent-message';
 import { type IntentQueue, SqsIntentQueue } from './sqs-intent-queue';
+import {
+  type SettledIntentResult,
+  type WaitForResultOptions,
+  waitForSettled,
+  waitOptionsProblem,
+} from './wait-for-result';
 
 /** Options of {@link OutreachGateClient}. */
 export interface OutreachGateClientOptions {
@@ -258,5 +265,24 @@ export class OutreachGateClient {
       });
     }
     return toIntentResult(id, item);
+  }
+
+  /**
+   * Waits until intent `id` settles and returns its result: `succeeded` with Outreach's answer, or
+   * `dead-lettered` with the reason. Reads with {@link getResult}, first at once, then after waits that start at
+   * `pollIntervalMs` and double up to `maxPollIntervalMs`. Meant for scripts; services should not hold a
+   * process open per intent.
+   * @throws IntentResultTimeoutError naming the id, how long it waited and where the intent stands, when it has
+   *   not settled within `timeoutMs`.
+   * @throws OutreachGateClientError for unusable options (naming the option) and as {@link getResult} does.
+   */
+  async waitForResult(id: string, options: WaitForResultOptions): Promise<SettledIntentResult> {
+    const problem = waitOptionsProblem(options);
+    if (problem !== undefined) throw new OutreachGateClientError(`waitForResult: ${problem}`);
+    return waitForSettled(id, options, {
+      read: (intentId) => this.getResult(intentId),
+      clock: Date.now,
+      sleep: (ms) => sleep(ms),
+    });
   }
 }
