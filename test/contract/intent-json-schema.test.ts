@@ -1,5 +1,6 @@
 import { safeParseIntent } from '../../lambdas/shared/intent';
 import { intentJsonSchema } from '../../lib/client/intent-json-schema';
+import { prepareIntent } from '../../lib/client/intent-message';
 import { checkedInIntentSchema, intentSchemaValidator } from './intent-schema-validator';
 
 const base = { v: 1, id: 'crm:order-1', user: 'u1', lane: 'standard' };
@@ -98,6 +99,21 @@ describe('intent JSON Schema', () => {
       });
     },
   );
+
+  it('GIVEN an intent of every operation type WHEN the producer client builds its message THEN the JSON Schema accepts the body', () => {
+    const inputs = [
+      { type: 'prospect.create', attributes: { emails: ['ada@example.com'], firstName: 'Ada' } },
+      { type: 'prospect.update', prospectId: 7, attributes: { title: 'CTO' } },
+      { type: 'prospect.upsert', email: 'grace@example.com', attributes: {} },
+      { type: 'sequenceState.create', prospectId: 7, sequenceId: 3, mailboxId: 1 },
+      { type: 'batch.prospectsAddToSequence', prospectIds: [1, 2], sequenceId: 3, mailboxId: 1 },
+      { type: 'request', method: 'GET', path: '/prospects', query: { 'page[size]': '5' } },
+    ].map((operation, i) => ({ id: `op-${i}`, user: 'u1', lane: 'bulk', operation }));
+
+    const errors = inputs.map((input) => validate(JSON.parse(prepareIntent(input).body)));
+
+    expect(errors).toEqual(inputs.map(() => []));
+  });
 
   it('GIVEN the schema WHEN its description is read THEN it lists the size and depth limits JSON Schema cannot express', () => {
     expect(checkedInIntentSchema().description).toEqual(
