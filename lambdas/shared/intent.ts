@@ -47,7 +47,7 @@ const key = (what: string) =>
     .max(128, { error: `must be at most 128 characters (${what})` })
     .regex(KEY_PATTERN, { error: `may only contain ${KEY_ALPHABET} (${what})` });
 
-/** The producer's idempotency key of an intent; it becomes the SQS MessageDeduplicationId. */
+/** The producer's idempotency key of an intent: it keys the intent record, so the same id is performed at most once. */
 export const intentIdSchema = key("the producer's idempotency key");
 
 const positiveId = (what: string) =>

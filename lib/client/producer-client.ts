@@ -110,11 +110,10 @@ function checkOptions(options: OutreachGateClientOptions): void {
 
 /**
  * The producer side of the gate: validates intents before anything is sent, puts each on its lane's FIFO queue
- * with the intent id as de-duplication id and a per-resource message group, and reads outcomes back.
+ * with the SHA-256 of its body as de-duplication id and a per-resource message group, and reads outcomes back.
  *
- * Re-enqueueing an intent with the same id within SQS's five-minute de-duplication window (and the same message
- * group) is dropped by the queue; after that, the dispatcher's intent record keeps the operation from being
- * performed twice.
+ * Re-enqueueing the same intent within SQS's five-minute de-duplication window (in the same message group) is
+ * dropped by the queue; otherwise the dispatcher's intent record keeps the operation from being performed twice.
  */
 export class OutreachGateClient {
   private readonly laneUrls: Readonly<Record<Lane, string>>;
