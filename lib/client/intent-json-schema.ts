@@ -26,7 +26,6 @@ export const INTENT_JSON_SCHEMA_ID = `urn:outreach-gate:intent:v${INTENT_SCHEMA_
 /** The rules the dispatcher enforces that JSON Schema cannot express; a message that breaks one is dead-lettered. */
 export const RULES_BEYOND_JSON_SCHEMA = [
   `The message body (this JSON, UTF-8) is at most ${MAX_INTENT_BYTES} bytes (256 KiB), counting the message attributes.`,
-  `Objects and arrays nest at most ${MAX_INTENT_DEPTH} levels deep, counting the intent itself as level 1.`,
   '`user` is one of the users the gate is deployed with.',
   '`lane` names the lane whose queue the message is sent to.',
   `\`deadline\`, when set, is in the future and at most ${MAX_DEADLINE_AHEAD_MS / 86_400_000} days ahead; a deadline passed before the intent is performed dead-letters it as \`expired\`.`,
@@ -98,10 +97,60 @@ function addRefinements(root: JsonSchema): void {
   property(root, 'fields', '(intent)').maxProperties = MAX_FIELD_TYPES;
 }
 
+/**
+ * Level of the objects whose values are free JSON (Outreach attributes and request bodies: intent → operation
+ * → `attributes` or `body`), so their values may nest {@link MAX_INTENT_DEPTH} minus this many levels.
+ */
+const FREE_JSON_PARENT_LEVEL = 3;
+
+const jsonDef = (levels: number) => `jsonNestedAtMost${levels}`;
+
+function replaceRefs(value: unknown, from: string, to: string): void {
+  if (Array.isArray(value)) {
+    for (const item of value) replaceRefs(item, from, to);
+  } else if (typeof value === 'object' && value !== null) {
+    const schema = value as JsonSchema;
+    if (schema.$ref === from) schema.$ref = to;
+    for (const item of Object.values(schema)) replaceRefs(item, from, to);
+  }
+}
+
+/**
+ * Replaces zod's one recursive JSON value with a chain of definitions that nest at most as deep as the
+ * dispatcher's depth limit allows, so a validator in any language refuses a body nested too deep.
+ */
+function boundJsonDepth(root: JsonSchema): void {
+  const defs = child(root, '$defs', '(intent)');
+  const names = Object.keys(defs);
+  if (names.length !== 1 || names[0] === undefined) {
+    throw new Error(`intent JSON Schema: expected one recursive JSON value in $defs, found ${names.join(', ')}`);
+  }
+  const levels = MAX_INTENT_DEPTH - FREE_JSON_PARENT_LEVEL;
+  replaceRefs(root, `#/$defs/${names[0]}`, `#/$defs/${jsonDef(levels)}`);
+  const scalars = ['string', 'number', 'boolean', 'null'].map((type) => ({ type }));
+  const bounded: JsonSchema = { [jsonDef(0)]: { anyOf: scalars } };
+  for (let level = 1; level <= levels; level += 1) {
+    const inner = { $ref: `#/$defs/${jsonDef(level - 1)}` };
+    bounded[jsonDef(level)] = {
+      anyOf: [
+        { $ref: `#/$defs/${jsonDef(0)}` },
+        { type: 'array', items: inner },
+        { type: 'object', additionalProperties: inner },
+      ],
+    };
+  }
+  bounded[jsonDef(levels)] = {
+    description: `Any JSON value whose objects and arrays nest at most ${levels} levels (${MAX_INTENT_DEPTH} counting from the intent).`,
+    ...(bounded[jsonDef(levels)] as JsonSchema),
+  };
+  root.$defs = bounded;
+}
+
 /** The JSON Schema of an intent message body, with every limit JSON Schema can express. */
 export function intentJsonSchema(): JsonSchema {
   const generated = z.toJSONSchema(intentSchema, { target: 'draft-2020-12', io: 'input' }) as JsonSchema;
   addRefinements(generated);
+  boundJsonDepth(generated);
   const { $schema, ...rest } = generated;
   return {
     $schema,
