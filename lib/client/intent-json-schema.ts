@@ -25,7 +25,7 @@ export const INTENT_JSON_SCHEMA_ID = `urn:outreach-gate:intent:v${INTENT_SCHEMA_
 
 /** The rules the dispatcher enforces that JSON Schema cannot express; a message that breaks one is dead-lettered. */
 export const RULES_BEYOND_JSON_SCHEMA = [
-  `The message body (this JSON, UTF-8) is at most ${MAX_INTENT_BYTES} bytes (256 KiB), counting the message attributes.`,
+  `The message body (this JSON, UTF-8) is at most ${MAX_INTENT_BYTES} bytes (256 KiB); the lane queues refuse a message whose body and attributes together are larger.`,
   '`user` is one of the users the gate is deployed with.',
   '`lane` names the lane whose queue the message is sent to.',
   `\`deadline\`, when set, is in the future and at most ${MAX_DEADLINE_AHEAD_MS / 86_400_000} days ahead; a deadline passed before the intent is performed dead-letters it as \`expired\`.`,
