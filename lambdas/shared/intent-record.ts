@@ -150,17 +150,6 @@ export function payloadHashOf(intent: Pick<Intent, 'user' | 'operation' | 'field
   return createHash('sha256').update(JSON.stringify(payload)).digest('base64url');
 }
 
-/**
- * The SQS de-duplication id of an intent's message: the id and the payload together. A retried enqueue of the
- * same intent within SQS's five-minute window is dropped by SQS; the same id with another payload is not, so it
- * reaches the dispatcher and is dead-lettered as `id-reused` instead of vanishing.
- */
-export function deduplicationIdOf(intent: Pick<Intent, 'id' | 'user' | 'operation' | 'fields'>): string {
-  return createHash('sha256')
-    .update(`${intent.id}\n${payloadHashOf(intent)}`)
-    .digest('base64url');
-}
-
 /** The record as a DynamoDB document item: absent optional attributes are left out rather than stored as null. */
 export function toIntentRecordItem(record: IntentRecord): Record<string, unknown> {
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));

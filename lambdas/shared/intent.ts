@@ -35,10 +35,10 @@ const KEY_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 const KEY_ALPHABET = "letters, digits, '-', '_', '.' and ':'";
 /** Mirrors the rule `resolveGateSettings` applies to `outreachUsers`, so an intent can only name a user the gate could be configured with. */
 const USER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
-const FIELD_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9]*$/;
-const PATH_SEGMENT_PATTERN = /^[A-Za-z0-9_-]+$/;
+export const FIELD_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9]*$/;
+export const PATH_SEGMENT_PATTERN = /^[A-Za-z0-9_-]+$/;
 /** First path segments an intent may never address: OAuth (token minting belongs to the gate) and the simulator's control API. */
-const FORBIDDEN_PATH_ROOTS = ['oauth', '__sim'];
+export const FORBIDDEN_PATH_ROOTS = ['oauth', '__sim'];
 
 const key = (what: string) =>
   z
@@ -47,7 +47,7 @@ const key = (what: string) =>
     .max(128, { error: `must be at most 128 characters (${what})` })
     .regex(KEY_PATTERN, { error: `may only contain ${KEY_ALPHABET} (${what})` });
 
-/** The producer's idempotency key of an intent; it becomes the SQS MessageDeduplicationId. */
+/** The producer's idempotency key of an intent: it keys the intent record, so the same id is performed at most once. */
 export const intentIdSchema = key("the producer's idempotency key");
 
 const positiveId = (what: string) =>

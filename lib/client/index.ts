@@ -20,6 +20,7 @@ export {
   type IntentStatus,
 } from '../../lambdas/shared/intent-record';
 export { DEFAULT_REQUEST_RULES } from '../../lambdas/shared/request-policy';
+export { INTENT_JSON_SCHEMA_ID, intentJsonSchema, RULES_BEYOND_JSON_SCHEMA } from './intent-json-schema';
 export { INTENT_MESSAGE_ATTRIBUTE, type IntentInput } from './intent-message';
 export {
   type EnqueuedIntent,
@@ -30,3 +31,10 @@ export {
   type OutreachGateClientOptions,
   PRECEDING_INTENT_FAILED,
 } from './producer-client';
+export {
+  DEFAULT_MAX_POLL_INTERVAL_MS,
+  DEFAULT_POLL_INTERVAL_MS,
+  IntentResultTimeoutError,
+  type SettledIntentResult,
+  type WaitForResultOptions,
+} from './wait-for-result';

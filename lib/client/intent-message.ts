@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   defaultMessageGroupId,
   formatIssuePath,
@@ -10,7 +11,6 @@ import {
   serializeIntent,
 } from '../../lambdas/shared/intent';
 import { deadlineProblem } from '../../lambdas/shared/intent-limits';
-import { deduplicationIdOf } from '../../lambdas/shared/intent-record';
 import type { Lane } from '../../lambdas/shared/names';
 import { DEFAULT_REQUEST_POLICY, type RequestPolicy, requestPolicyRefusal } from '../../lambdas/shared/request-policy';
 
@@ -43,6 +43,16 @@ export interface IntentMessage {
   readonly sizeBytes: number;
 }
 
+/**
+ * The SQS MessageDeduplicationId of a message: the lowercase hex SHA-256 of its body's UTF-8 bytes, a rule any
+ * language can follow. SQS drops a resend of the same body within its five-minute window; the same id with
+ * another payload has another body, so it reaches the dispatcher and is dead-lettered as `id-reused`. The
+ * dispatcher never reads the de-duplication id: performing an intent at most once rests on its record.
+ */
+export function deduplicationIdOfBody(body: string): string {
+  return createHash('sha256').update(body, 'utf8').digest('hex');
+}
+
 /** Builds the message for a valid intent. */
 export function toIntentMessage(intent: Intent): IntentMessage {
   const body = serializeIntent(intent);
@@ -61,7 +71,7 @@ export function toIntentMessage(intent: Intent): IntentMessage {
     lane: intent.lane,
     body,
     messageGroupId: defaultMessageGroupId(intent),
-    deduplicationId: deduplicationIdOf(intent),
+    deduplicationId: deduplicationIdOfBody(body),
     attributes,
     sizeBytes,
   };

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -14,6 +15,12 @@ import {
 import { DynamoDbIntentRecordReader, type IntentRecordReader } from './dynamodb-intent-records';
 import { type IntentInput, type IntentMessage, planBatches, prepareIntent, prepareIntents } from './intent-message';
 import { type IntentQueue, SqsIntentQueue } from './sqs-intent-queue';
+import {
+  type SettledIntentResult,
+  type WaitForResultOptions,
+  waitForSettled,
+  waitOptionsProblem,
+} from './wait-for-result';
 
 /** Options of {@link OutreachGateClient}. */
 export interface OutreachGateClientOptions {
@@ -103,11 +110,10 @@ function checkOptions(options: OutreachGateClientOptions): void {
 
 /**
  * The producer side of the gate: validates intents before anything is sent, puts each on its lane's FIFO queue
- * with the intent id as de-duplication id and a per-resource message group, and reads outcomes back.
+ * with the SHA-256 of its body as de-duplication id and a per-resource message group, and reads outcomes back.
  *
- * Re-enqueueing an intent with the same id within SQS's five-minute de-duplication window (and the same message
- * group) is dropped by the queue; after that, the dispatcher's intent record keeps the operation from being
- * performed twice.
+ * Re-enqueueing the same intent within SQS's five-minute de-duplication window (in the same message group) is
+ * dropped by the queue; otherwise the dispatcher's intent record keeps the operation from being performed twice.
  */
 export class OutreachGateClient {
   private readonly laneUrls: Readonly<Record<Lane, string>>;
@@ -258,5 +264,24 @@ export class OutreachGateClient {
       });
     }
     return toIntentResult(id, item);
+  }
+
+  /**
+   * Waits until intent `id` settles and returns its result: `succeeded` with Outreach's answer, or
+   * `dead-lettered` with the reason. Reads with {@link getResult}, first at once, then after waits that start at
+   * `pollIntervalMs` and double up to `maxPollIntervalMs`. Meant for scripts; services should not hold a
+   * process open per intent.
+   * @throws IntentResultTimeoutError naming the id, how long it waited and where the intent stands, when it has
+   *   not settled within `timeoutMs`.
+   * @throws OutreachGateClientError for unusable options (naming the option) and as {@link getResult} does.
+   */
+  async waitForResult(id: string, options: WaitForResultOptions): Promise<SettledIntentResult> {
+    const problem = waitOptionsProblem(options);
+    if (problem !== undefined) throw new OutreachGateClientError(`waitForResult: ${problem}`);
+    return waitForSettled(id, options, {
+      read: (intentId) => this.getResult(intentId),
+      clock: Date.now,
+      sleep: (ms) => sleep(ms),
+    });
   }
 }

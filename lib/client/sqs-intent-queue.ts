@@ -35,7 +35,7 @@ function messageAttributes(message: IntentMessage): Record<string, MessageAttrib
   );
 }
 
-/** {@link IntentQueue} on SQS FIFO queues: the intent id is the de-duplication id. */
+/** {@link IntentQueue} on SQS FIFO queues, with each message's group and de-duplication id as prepared. */
 export class SqsIntentQueue implements IntentQueue {
   constructor(private readonly sqs: SQSClient) {}
 

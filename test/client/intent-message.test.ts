@@ -1,5 +1,5 @@
+import { createHash } from 'node:crypto';
 import { IntentValidationError, MAX_INTENT_BYTES } from '../../lambdas/shared/intent';
-import { deduplicationIdOf } from '../../lambdas/shared/intent-record';
 import { planBatches, prepareIntent, prepareIntents } from '../../lib/client/intent-message';
 
 const input = (id: string, overrides: Record<string, unknown> = {}) => ({
@@ -25,10 +25,10 @@ describe('prepareIntent', () => {
     expect(prepareIntent(input('a')).intent.v).toBe(1);
   });
 
-  it('GIVEN an intent WHEN it is prepared THEN the de-duplication id is derived from its id and payload and the body is its JSON', () => {
+  it('GIVEN an intent WHEN it is prepared THEN the body is its JSON and the de-duplication id is the hex SHA-256 of the body', () => {
     const message = prepareIntent(input('crm:a-1', { correlationId: 'req-9' }));
 
-    expect(message.deduplicationId).toBe(deduplicationIdOf(message.intent));
+    expect(message.deduplicationId).toBe(createHash('sha256').update(message.body, 'utf8').digest('hex'));
     expect(JSON.parse(message.body)).toEqual({ v: 1, ...input('crm:a-1', { correlationId: 'req-9' }) });
     expect(message.attributes).toEqual({
       lane: 'standard',

@@ -1,8 +1,8 @@
+import { createHash } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Message } from '@aws-sdk/client-sqs';
 import type { LaneEndpoints } from '../../lambdas/shared/config';
 import { IntentValidationError, MAX_INTENT_BYTES } from '../../lambdas/shared/intent';
-import { deduplicationIdOf } from '../../lambdas/shared/intent-record';
 import { LANES, type Lane } from '../../lambdas/shared/names';
 import { type IntentInput, OutreachGateClient, OutreachGateClientError } from '../../lib/client';
 import { resolveGateSettings } from '../../lib/settings';
@@ -59,7 +59,9 @@ describe('OutreachGateClient against the local SQS emulator', () => {
       });
       expect(message?.Attributes).toMatchObject({
         MessageGroupId: 'u1:prospect:7',
-        MessageDeduplicationId: deduplicationIdOf(intent),
+        MessageDeduplicationId: createHash('sha256')
+          .update(message?.Body ?? '', 'utf8')
+          .digest('hex'),
       });
       expect(JSON.parse(message?.Body ?? '')).toEqual({ v: 1, ...intent });
       expect(attributeValues(message)).toEqual({
