@@ -25,6 +25,12 @@ const FIELDS = [
   'upstreamCallsPerIntent',
   'dynamodbRequestsPerIntent',
   'usdPerMillionIntents',
+  'retryRatio',
+  'producerSpreadStdevMs',
+  'producerSpreadRangeMs',
+  'producerFinishMs',
+  'longestWaitMs',
+  'timeToClearMs',
 ];
 
 describe('npm run bench -- --quick --scenario smoke', () => {
