@@ -56,6 +56,12 @@ export function contenderEntry(
     inFlightCap: result.inFlightCap,
     criticalWaitP50Ms: hasCritical ? Math.round(critical.p50) : null,
     criticalWaitP99Ms: hasCritical ? Math.round(critical.p99) : null,
+    laneWaitsMs: Object.fromEntries(
+      Object.entries(result.waitsMs).map(([lane, waits]) => [
+        lane,
+        { p50: Math.round(waits.p50), p99: Math.round(waits.p99), count: waits.count },
+      ]),
+    ),
     upstreamCallsPerIntent: round(result.upstreamCalls / result.intents, 3),
     dynamodbRequestsPerIntent: round(result.dynamodbRequestsPerIntent, 3),
     usdPerMillionIntents: round(usdPerMillionIntents(result.aws, result.intents, prices), 2),

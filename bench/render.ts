@@ -15,6 +15,12 @@ const minutes = (ms: number | null) => (ms === null ? '–' : `${(ms / 60_000).t
 const secondsText = (ms: number | null) => (ms === null ? '–' : `${(ms / 1000).toFixed(0)} s`);
 const mark = (met: boolean | null) => (met === null ? '–' : met ? '✓' : '✗');
 
+/** A lane's wait p50 / p99, or – when none of its intents succeeded. */
+const laneWaitText = (entry: BenchContenderEntry, lane: string): string => {
+  const waits = entry.laneWaitsMs[lane];
+  return waits && waits.count > 0 ? `${secondsText(waits.p50)} / ${secondsText(waits.p99)}` : '–';
+};
+
 /** The columns of a scenario's table: heading and how to show a contender's entry. */
 const COLUMNS: ReadonlyArray<readonly [string, (entry: BenchContenderEntry) => string]> = [
   ['clearance', (e) => minutes(e.clearanceMs)],
@@ -26,6 +32,7 @@ const COLUMNS: ReadonlyArray<readonly [string, (entry: BenchContenderEntry) => s
   ['Retry-After first → max', (e) => `${secondsText(e.firstRetryAfterMs)} → ${secondsText(e.maxRetryAfterMs)}`],
   ['in flight (cap)', (e) => `${e.maxInFlight} (${e.inFlightCap})`],
   ['critical wait p50 / p99', (e) => `${secondsText(e.criticalWaitP50Ms)} / ${secondsText(e.criticalWaitP99Ms)}`],
+  ['bulk wait p50 / p99', (e) => laneWaitText(e, 'bulk')],
   ['calls / intent', (e) => e.upstreamCallsPerIntent.toFixed(2)],
   ['DynamoDB / intent', (e) => e.dynamodbRequestsPerIntent.toFixed(2)],
   ['USD / M intents', (e) => e.usdPerMillionIntents.toFixed(2)],

@@ -96,6 +96,10 @@ export interface BenchContenderEntry {
   readonly inFlightCap: number;
   readonly criticalWaitP50Ms: number | null;
   readonly criticalWaitP99Ms: number | null;
+  /** Each lane's enqueue-to-settled waits of succeeded intents: p50 and p99 in simulated ms, and how many. */
+  readonly laneWaitsMs: Readonly<
+    Record<string, { readonly p50: number; readonly p99: number; readonly count: number }>
+  >;
   readonly upstreamCallsPerIntent: number;
   readonly dynamodbRequestsPerIntent: number;
   readonly usdPerMillionIntents: number;

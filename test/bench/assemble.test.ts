@@ -119,6 +119,17 @@ describe('contenderEntry', () => {
     });
   });
 
+  it('GIVEN waits per lane WHEN assembled THEN every lane has its p50, p99 and count, rounded to the ms', () => {
+    const waitsMs = {
+      bulk: { p50: 600_000.4, p99: 1_800_000.6, count: 95 },
+      standard: { p50: 1.2, p99: 9.8, count: 3 },
+    };
+    expect(contenderEntry(result('naive', { waitsMs }), 3_000_000, PRICES).laneWaitsMs).toEqual({
+      bulk: { p50: 600_000, p99: 1_800_001, count: 95 },
+      standard: { p50: 1, p99: 10, count: 3 },
+    });
+  });
+
   it('GIVEN no ideal WHEN assembled THEN an AssembleError names idealMs', () => {
     expect(() => contenderEntry(result('gate'), 0, PRICES)).toThrow(/idealMs must be above 0/);
   });
@@ -142,6 +153,7 @@ describe('assembleBench', () => {
           'clearanceRatio',
           'criticalWaitP50Ms',
           'criticalWaitP99Ms',
+          'laneWaitsMs',
           'duplicatesCreated',
           'dynamodbRequestsPerIntent',
           'firstRetryAfterMs',

@@ -22,6 +22,7 @@ const FIELDS = [
   'inFlightCap',
   'criticalWaitP50Ms',
   'criticalWaitP99Ms',
+  'laneWaitsMs',
   'upstreamCallsPerIntent',
   'dynamodbRequestsPerIntent',
   'usdPerMillionIntents',
