@@ -13,6 +13,7 @@
  * Progress is computed on demand from the clock (every API request and `stats()` call `advance`): no timers.
  */
 import type { JsonApiError, JsonApiResource } from '../../lambdas/outreach/types';
+import { ACTIONS, type ActionDefinition, type ApplyItem } from './bulk-actions';
 import {
   ApiError,
   apiErrors,
@@ -66,17 +67,6 @@ export interface BatchAnswer {
   readonly document: unknown;
 }
 
-/** What one item does to one prospect; throws {@link ApiError} with Outreach's error when it fails. */
-type ApplyItem = (prospectId: number, user: string, now: number) => { type: 'sequenceState'; id: number } | null;
-
-/** A bulk action: the attributes it takes and, from them, what each item does. */
-interface ActionDefinition {
-  /** Attributes besides `ids`. */
-  readonly attributes: readonly string[];
-  /** Validates the action's attributes (throws 422 naming the bad one) and returns what each item does. */
-  prepare(attributes: Record<string, unknown>, store: ResourceStore): { apply: ApplyItem; payload: object };
-}
-
 interface BatchItemRecord {
   readonly id: number;
   readonly batchId: number;
@@ -101,6 +91,7 @@ interface BatchJob {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+const ref = (type: string, id: number) => ({ data: { type, id } });
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -110,96 +101,6 @@ function parseId(value: unknown): number | null {
   return null;
 }
 
-/** The id attribute `name` must name an existing record of `type`; throws 422 at its pointer. */
-function requireExisting(
-  store: ResourceStore,
-  attributes: Record<string, unknown>,
-  name: string,
-  type: 'sequence' | 'mailbox',
-): number {
-  const pointer = `/data/attributes/${name}`;
-  const id = parseId(attributes[name]);
-  if (id === null) throw apiErrors.validation(pointer, `'${name}' is required and must be a positive integer.`);
-  if (!store.get(type, id)) throw apiErrors.validation(pointer, `Could not find '${type}' with ID '${id}'.`);
-  return id;
-}
-
-const ref = (type: string, id: number) => ({ data: { type, id } });
-
-/** The bulk actions the simulator models, by name. */
-const ACTIONS: Readonly<Record<string, ActionDefinition>> = {
-  prospectsAddToSequence: {
-    attributes: ['sequenceId', 'mailboxId', 'stepOverrides'],
-    prepare(attributes, store) {
-      const sequenceId = requireExisting(store, attributes, 'sequenceId', 'sequence');
-      const mailboxId = requireExisting(store, attributes, 'mailboxId', 'mailbox');
-      return {
-        payload: { sequenceId, mailboxId },
-        apply: (prospectId, user, now) => {
-          const body = {
-            data: {
-              type: 'sequenceState',
-              relationships: {
-                prospect: ref('prospect', prospectId),
-                sequence: ref('sequence', sequenceId),
-                mailbox: ref('mailbox', mailboxId),
-              },
-            },
-          };
-          return { type: 'sequenceState', id: store.create('sequenceState', body, user, now).id };
-        },
-      };
-    },
-  },
-  prospectsAddTags: {
-    attributes: ['tags'],
-    prepare(attributes, store) {
-      const tags = attributes.tags;
-      if (!Array.isArray(tags) || tags.length === 0 || tags.some((tag) => typeof tag !== 'string' || tag === '')) {
-        throw apiErrors.validation('/data/attributes/tags', "'tags' must be a non-empty list of strings.");
-      }
-      return {
-        payload: { tags },
-        apply: (prospectId, _user, now) => {
-          const prospect = store.require('prospect', String(prospectId));
-          const current = Array.isArray(prospect.attributes.tags) ? (prospect.attributes.tags as string[]) : [];
-          const merged = [...new Set([...current, ...(tags as string[])])];
-          store.update(
-            'prospect',
-            String(prospectId),
-            { data: { type: 'prospect', attributes: { tags: merged } } },
-            now,
-          );
-          return null;
-        },
-      };
-    },
-  },
-  prospectsFinishAll: {
-    attributes: [],
-    prepare(_attributes, store) {
-      return {
-        payload: {},
-        apply: (prospectId, _user, now) => {
-          store.require('prospect', String(prospectId));
-          const states = store.list('sequenceState', {
-            pageSize: Number.MAX_SAFE_INTEGER,
-            afterId: null,
-            filters: [{ kind: 'relationship', name: 'prospect', values: [String(prospectId)] }],
-            fields: new Map(),
-            count: false,
-          });
-          for (const state of states.records) {
-            if (state.attributes.state !== 'finished') store.sequenceStateAction(String(state.id), 'finish', now);
-          }
-          return null;
-        },
-      };
-    },
-  },
-};
-
-/** The error an item records: Outreach's errors for an {@link ApiError}, else a 500-like one. */
 function itemErrors(error: unknown): JsonApiError[] {
   if (error instanceof ApiError) return error.errors;
   return [{ id: 'internalServerError', title: 'Internal Server Error', detail: String(error) }];
