@@ -3,6 +3,7 @@
  * tested apart from the runs that measure it.
  */
 import { type PriceTable, US_EAST_1_PRICES, usdPerMillionIntents } from './pricing';
+import type { Scorecard } from './scorecard';
 import {
   type BenchContenderEntry,
   type BenchJson,
@@ -55,11 +56,44 @@ export function contenderEntry(
     inFlightCap: result.inFlightCap,
     criticalWaitP50Ms: hasCritical ? Math.round(critical.p50) : null,
     criticalWaitP99Ms: hasCritical ? Math.round(critical.p99) : null,
+    laneWaitsMs: Object.fromEntries(
+      Object.entries(result.waitsMs).map(([lane, waits]) => [
+        lane,
+        { p50: Math.round(waits.p50), p99: Math.round(waits.p99), count: waits.count },
+      ]),
+    ),
     upstreamCallsPerIntent: round(result.upstreamCalls / result.intents, 3),
     dynamodbRequestsPerIntent: round(result.dynamodbRequestsPerIntent, 3),
     usdPerMillionIntents: round(usdPerMillionIntents(result.aws, result.intents, prices), 2),
+    ...scorecardEntry(result.scorecard),
     ...(result.iam === undefined ? {} : { iam: result.iam }),
     ...(result.timeouts === undefined ? {} : { timeouts: result.timeouts }),
+  };
+}
+
+/** The scorecard's fields of a `bench.json` row, rounded (ratio to 4 digits, durations to the ms). Pure. */
+export function scorecardEntry(
+  card: Scorecard,
+): Pick<
+  BenchContenderEntry,
+  | 'retryRatio'
+  | 'producerSpreadStdevMs'
+  | 'producerSpreadRangeMs'
+  | 'producerFinishMs'
+  | 'longestWaitMs'
+  | 'timeToClearMs'
+> {
+  const ms = (value: number | null) => (value === null ? null : Math.round(value));
+  return {
+    retryRatio: card.retryRatio === null ? null : round(card.retryRatio, 4),
+    producerSpreadStdevMs: ms(card.producerSpreadStdevMs),
+    producerSpreadRangeMs: ms(card.producerSpreadRangeMs),
+    producerFinishMs:
+      card.producerFinishMs === null
+        ? null
+        : Object.fromEntries(Object.entries(card.producerFinishMs).map(([name, t]) => [name, Math.round(t)])),
+    longestWaitMs: ms(card.longestWaitMs),
+    timeToClearMs: Math.round(card.timeToClearMs),
   };
 }
 

@@ -15,6 +15,12 @@ const minutes = (ms: number | null) => (ms === null ? '–' : `${(ms / 60_000).t
 const secondsText = (ms: number | null) => (ms === null ? '–' : `${(ms / 1000).toFixed(0)} s`);
 const mark = (met: boolean | null) => (met === null ? '–' : met ? '✓' : '✗');
 
+/** A lane's wait p50 / p99, or – when none of its intents succeeded. */
+const laneWaitText = (entry: BenchContenderEntry, lane: string): string => {
+  const waits = entry.laneWaitsMs[lane];
+  return waits && waits.count > 0 ? `${secondsText(waits.p50)} / ${secondsText(waits.p99)}` : '–';
+};
+
 /** The columns of a scenario's table: heading and how to show a contender's entry. */
 const COLUMNS: ReadonlyArray<readonly [string, (entry: BenchContenderEntry) => string]> = [
   ['clearance', (e) => minutes(e.clearanceMs)],
@@ -26,9 +32,19 @@ const COLUMNS: ReadonlyArray<readonly [string, (entry: BenchContenderEntry) => s
   ['Retry-After first → max', (e) => `${secondsText(e.firstRetryAfterMs)} → ${secondsText(e.maxRetryAfterMs)}`],
   ['in flight (cap)', (e) => `${e.maxInFlight} (${e.inFlightCap})`],
   ['critical wait p50 / p99', (e) => `${secondsText(e.criticalWaitP50Ms)} / ${secondsText(e.criticalWaitP99Ms)}`],
+  ['bulk wait p50 / p99', (e) => laneWaitText(e, 'bulk')],
   ['calls / intent', (e) => e.upstreamCallsPerIntent.toFixed(2)],
   ['DynamoDB / intent', (e) => e.dynamodbRequestsPerIntent.toFixed(2)],
   ['USD / M intents', (e) => e.usdPerMillionIntents.toFixed(2)],
+];
+
+/** The scorecard's columns: retry ratio, spread of completion between producers, longest wait, time to clear. */
+const SCORECARD_COLUMNS: ReadonlyArray<readonly [string, (entry: BenchContenderEntry) => string]> = [
+  ['retry ratio (429s / 2xx)', (e) => (e.retryRatio === null ? '–' : e.retryRatio.toFixed(3))],
+  ['producer spread stdev / range', (e) => `${minutes(e.producerSpreadStdevMs)} / ${minutes(e.producerSpreadRangeMs)}`],
+  ['longest wait', (e) => minutes(e.longestWaitMs)],
+  ['time to clear', (e) => minutes(e.timeToClearMs)],
+  ['× ideal', (e) => e.clearanceRatio.toFixed(2)],
 ];
 
 /** A Markdown table of `rows` under `headings`, numbers right-aligned after the first column; pipes escaped. */
@@ -57,9 +73,16 @@ export function renderMarkdown(
     'Each contender ran against a fresh Outreach simulator configured for the scenario, with the same intents at the',
     'same simulated times. **naive**: every producer is a service with its own worker pool calling Outreach',
     'directly, retrying its own 429s by Retry-After. **bottleneck**: the same services, each with a `bottleneck`',
-    'limiter per user sized to its share of the budget and the in-flight cap. **gate**: the local pipeline (SQS',
+    'limiter per user sized to its share of the budget and the in-flight cap. **bottleneck-cluster**: the same',
+    "services sharing one `bottleneck` limiter per user (whole budget and cap) through Bottleneck's clustering mode",
+    'on a local Redis. **gate**: the local pipeline (SQS',
     'lanes, the real dispatcher, DynamoDB shared state). Times are simulated; `× ideal` divides the clearance by',
     "the fastest legal schedule for the simulator's refill mode.",
+    '',
+    "Each scenario's scorecard (after the rate_throttle_client study) sets speed beside fairness: the retry ratio",
+    '(429s per successful request), the spread of completion between producers (standard deviation and range of',
+    'the times at which each producer’s last intent settled; the local runner does not tell which producer an',
+    'intent of the gate came from, so it shows –), the longest single wait (enqueue to settled) and the time to clear.',
     '',
   ];
   for (const [name, scenario] of Object.entries(bench.scenarios)) {
@@ -69,6 +92,16 @@ export function renderMarkdown(
       return entry ? [[contender, ...COLUMNS.map(([, show]) => show(entry))]] : [];
     });
     out.push(markdownTable(['contender', ...COLUMNS.map(([heading]) => heading)], rows), '');
+    const cards = CONTENDERS.flatMap((contender) => {
+      const entry = scenario.contenders[contender];
+      return entry ? [[contender, ...SCORECARD_COLUMNS.map(([, show]) => show(entry))]] : [];
+    });
+    out.push(
+      'Scorecard:',
+      '',
+      markdownTable(['contender', ...SCORECARD_COLUMNS.map(([heading]) => heading)], cards),
+      '',
+    );
     const errors = Object.entries(runs.find((run) => run.name === name)?.errors ?? {});
     for (const [contender, reason] of errors) out.push(`**${contender} did not finish**: ${reason}`, '');
   }
@@ -142,7 +175,7 @@ function chartShell(result: ContenderResult, users: readonly string[], spanMs: n
   };
 }
 
-/** Size of one contender's chart, for three panels side by side. */
+/** Size of one contender's chart, for four panels side by side. */
 const PANEL_WIDTH = 400;
 const PANEL_HEIGHT = 170;
 
@@ -162,7 +195,7 @@ function contenderCharts(result: ContenderResult, users: readonly string[], span
           ...spec,
           width: PANEL_WIDTH,
           height: PANEL_HEIGHT,
-          // Three panels side by side: legends wrap so the chart, not the legend, sets the width.
+          // Four panels side by side: legends wrap so the chart, not the legend, sets the width.
           config: { ...spec.config, legend: { ...spec.config?.legend, columns: 3, labelLimit: 150 } },
           title: { ...title, text: `${result.contender}: ${title.text}` },
         },
@@ -175,7 +208,7 @@ body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Helvetic
 main { max-width: 1500px; margin: 0 auto; padding: 24px 20px 48px; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 28px 0 8px; }
 p.meta { color: #555; margin: 0 0 12px; }
-.panels { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 12px; }
+.panels { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 12px; }
 .panel { background: white; border: 1px solid #ddd; border-radius: 6px; padding: 8px 10px; }
 .panel h3 { font-size: 15px; margin: 0 0 4px; }
 .panel .figures { color: #555; font-size: 13px; margin: 0 0 6px; }
@@ -217,11 +250,11 @@ export async function renderHtml(
         );
       }
       panels.push(
-        `<section class="panel"><h3>${escapeHtml(contender)}</h3><p class="figures">clearance ${escapeHtml(minutes(entry.clearanceMs))} (${entry.clearanceRatio.toFixed(2)}× ideal) · ${entry.status429} × 429 · Retry-After ${escapeHtml(secondsText(entry.firstRetryAfterMs))} → ${escapeHtml(secondsText(entry.maxRetryAfterMs))} · lost ${entry.lost} · duplicates ${entry.duplicatesCreated}</p>${charts.join('\n')}</section>`,
+        `<section class="panel"><h3>${escapeHtml(contender)}</h3><p class="figures">clearance ${escapeHtml(minutes(entry.clearanceMs))} (${entry.clearanceRatio.toFixed(2)}× ideal) · ${entry.status429} × 429 · Retry-After ${escapeHtml(secondsText(entry.firstRetryAfterMs))} → ${escapeHtml(secondsText(entry.maxRetryAfterMs))} · lost ${entry.lost} · duplicates ${entry.duplicatesCreated} · retry ratio ${entry.retryRatio === null ? '–' : entry.retryRatio.toFixed(3)} · longest wait ${escapeHtml(minutes(entry.longestWaitMs))} · producer spread ${escapeHtml(minutes(entry.producerSpreadRangeMs))}</p>${charts.join('\n')}</section>`,
       );
     }
     sections.push(
-      `<h2>${escapeHtml(scenario.name)}</h2><p class="meta">ideal clearance ${escapeHtml(minutes(scenario.idealMs))}; every time axis is simulated time since the first enqueue, the same for the three panels</p><div class="panels">${panels.join('\n')}</div>`,
+      `<h2>${escapeHtml(scenario.name)}</h2><p class="meta">ideal clearance ${escapeHtml(minutes(scenario.idealMs))}; every time axis is simulated time since the first enqueue, the same for every panel</p><div class="panels">${panels.join('\n')}</div>`,
     );
   }
   const targetRows = targets

@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- [--quick] [--scenario NAME] [--out DIR]`: the gate against what teams use today. For each
- * scenario, each contender (naive services, services behind `bottleneck`, the gate) runs against a fresh
+ * scenario, each contender (naive services, services behind `bottleneck`, services sharing clustered `bottleneck`
+ * limiters on a Redis the benchmark starts, the gate) runs against a fresh
  * Outreach simulator with the scenario's configuration and intents; the results are written as `bench.json`,
  * `bench.md` and `bench.html` in the output directory (default `./bench-out/`).
  */
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { buildScenario, isScenarioName, SCENARIO_NAMES, type Scenario } from '../local/scenarios';
 import { assembleBench, checkTargets, type ScenarioRuns } from './assemble';
 import { runBottleneck } from './contenders/bottleneck';
+import { runBottleneckCluster } from './contenders/bottleneck-cluster';
 import { runGate } from './contenders/gate';
 import { runNaive } from './contenders/naive';
 import { US_EAST_1_PRICES } from './pricing';
@@ -104,6 +106,8 @@ async function runContender(
       return runNaive(scenario, { maxWallMs, log });
     case 'bottleneck':
       return runBottleneck(scenario, { maxWallMs, log });
+    case 'bottleneck-cluster':
+      return runBottleneckCluster(scenario, { maxWallMs, log });
     case 'gate':
       return runGate(scenario, { log: (line) => log(`gate: ${line}`) });
   }
@@ -146,6 +150,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchOutput> 
     ]);
     record('naive', direct[0]);
     record('bottleneck', direct[1]);
+    // Bottleneck's clustering runs Lua in a Redis of its own for every job: alone, so Redis has a core.
+    const [cluster] = await Promise.allSettled([runContender('bottleneck-cluster', scenario, idealMs, log)]);
+    record('bottleneck-cluster', cluster as PromiseSettledResult<ContenderResult>);
     const [gate] = await Promise.allSettled([runContender('gate', scenario, idealMs, log)]);
     record('gate', gate as PromiseSettledResult<ContenderResult>);
     runs.push({

@@ -3,9 +3,10 @@
  * SIMULATED milliseconds (the time the workload experienced), like the run report.
  */
 import type { CooldownPoint, StatusCountPoint } from '../local/report/types';
+import type { Scorecard } from './scorecard';
 
 /** The contenders, in the order every table lists them. */
-export const CONTENDERS = ['naive', 'bottleneck', 'gate'] as const;
+export const CONTENDERS = ['naive', 'bottleneck', 'bottleneck-cluster', 'gate'] as const;
 
 /** One contender's name. */
 export type ContenderName = (typeof CONTENDERS)[number];
@@ -77,6 +78,8 @@ export interface ContenderResult {
   };
   /** Dispatcher invocations that timed out; only the gate runs on Lambda. */
   readonly timeouts?: number;
+  /** Retry ratio, spread of completion between producers, longest single wait and time to clear. */
+  readonly scorecard: Scorecard;
 }
 
 /** One contender's row of `bench.json`. */
@@ -93,9 +96,25 @@ export interface BenchContenderEntry {
   readonly inFlightCap: number;
   readonly criticalWaitP50Ms: number | null;
   readonly criticalWaitP99Ms: number | null;
+  /** Each lane's enqueue-to-settled waits of succeeded intents: p50 and p99 in simulated ms, and how many. */
+  readonly laneWaitsMs: Readonly<
+    Record<string, { readonly p50: number; readonly p99: number; readonly count: number }>
+  >;
   readonly upstreamCallsPerIntent: number;
   readonly dynamodbRequestsPerIntent: number;
   readonly usdPerMillionIntents: number;
+  /** 429s per successful upstream request; null when none succeeded. */
+  readonly retryRatio: number | null;
+  /** Standard deviation of the producers' completion times, simulated ms; null when not measured. */
+  readonly producerSpreadStdevMs: number | null;
+  /** Latest minus earliest producer completion, simulated ms; null when not measured. */
+  readonly producerSpreadRangeMs: number | null;
+  /** Each producer's completion (first enqueue to its last intent settled), simulated ms; null when not measured. */
+  readonly producerFinishMs: Readonly<Record<string, number>> | null;
+  /** Longest enqueue-to-settled wait of one intent, simulated ms; null when not measured. */
+  readonly longestWaitMs: number | null;
+  /** Time to clear the workload (the clearance), simulated ms. */
+  readonly timeToClearMs: number;
   /** The gate's AWS calls checked against the synthesized IAM policies, by principal, and denials. */
   readonly iam?: {
     readonly calls: number;

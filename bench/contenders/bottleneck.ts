@@ -65,8 +65,35 @@ class RefusedError extends Error {
   }
 }
 
+/** How a contender puts Bottleneck in front of each service's calls. */
+export interface BottleneckSetup {
+  readonly contender: 'bottleneck' | 'bottleneck-cluster';
+  /** The limiters of one service: a group keyed by user. */
+  group(service: string): Bottleneck.Group;
+  /** One line for the log about a service's limiters. */
+  describe(service: string, intents: number): string;
+}
+
 /** Runs the bottleneck contender on a fresh simulator configured for `scenario`. */
-export async function runBottleneck(scenario: Scenario, options: DirectRunOptions): Promise<ContenderResult> {
+export function runBottleneck(scenario: Scenario, options: DirectRunOptions): Promise<ContenderResult> {
+  const sizing = limiterSizing(scenario, servicesOf(scenario).size);
+  return runWithBottleneck(scenario, options, {
+    contender: 'bottleneck',
+    group: (service) => new Bottleneck.Group({ ...sizing, id: service }),
+    describe: (service, intents) =>
+      `bottleneck: service ${service} with ${intents} intents, limiter per user ${JSON.stringify(sizing)}`,
+  });
+}
+
+/**
+ * Runs the scenario's services, each calling Outreach through the limiters `setup` gives it, on a fresh simulator
+ * configured for `scenario`.
+ */
+export async function runWithBottleneck(
+  scenario: Scenario,
+  options: DirectRunOptions,
+  setup: BottleneckSetup,
+): Promise<ContenderResult> {
   const launchedAt = Date.now();
   const simulator = await startSeededSimulator(scenario);
   const stop = new AbortController();
@@ -77,26 +104,25 @@ export async function runBottleneck(scenario: Scenario, options: DirectRunOption
     const api = outreachApi(simulator, scenario);
     const policy = retryPolicyFor(scenario);
     const services = servicesOf(scenario);
-    const sizing = limiterSizing(scenario, services.size);
     const outcomes: IntentOutcome[] = [];
     const startedAt = Date.now();
     const runs = [...services].map(([name, items]) => {
       const tokens = new ServiceTokens(simulator.tokenUrl, policy, stop.signal);
-      const group = new Bottleneck.Group({ ...sizing, id: name });
+      const group = setup.group(name);
       groups.push(group);
       group.on('created', (limiter: Bottleneck) => {
+        limiter.on('error', (error: unknown) => options.log?.(`${setup.contender}: limiter error: ${String(error)}`));
         limiter.on('failed', (error: unknown) => {
           if (stop.signal.aborted || !(error instanceof RefusedError)) return null;
           return error.decision.retry ? error.decision.waitMs : null;
         });
       });
-      options.log?.(
-        `bottleneck: service ${name} with ${items.length} intents, limiter per user ${JSON.stringify(sizing)}`,
-      );
+      options.log?.(setup.describe(name, items.length));
       return Promise.all(
         items.map(async (item) => {
           const outcome: IntentOutcome = {
             lane: item.intent.lane,
+            producer: item.producer,
             dueAt: startedAt + item.atMs / scenario.timeScale,
             settledAt: null,
             status: 'open',
@@ -138,7 +164,7 @@ export async function runBottleneck(scenario: Scenario, options: DirectRunOption
     clearTimeout(deadline);
     const endedAt = Date.now();
     stop.abort();
-    return directResult('bottleneck', scenario, {
+    return directResult(setup.contender, scenario, {
       outcomes,
       stats: simulator.stats(),
       startedAt,

@@ -22,6 +22,7 @@ import {
 import type { CooldownPoint, StatusCountPoint } from '../../local/report/types';
 import { quantile, seedProspects, statusClass, withoutFailures } from '../../local/run';
 import { gateSettingsInput, type Scenario, SEED_USER, simulatorOptions } from '../../local/scenarios';
+import { scorecardOfOutcomes, successfulRequests } from '../scorecard';
 import type { ContenderResult } from '../types';
 
 /** The OAuth client of the simulator's development credentials. */
@@ -203,6 +204,8 @@ export async function startSeededSimulator(scenario: Scenario): Promise<RunningS
 /** What happened to one intent of a direct run. */
 export interface IntentOutcome {
   readonly lane: string;
+  /** The producer (service) that enqueued it. */
+  readonly producer: string;
   /** Wall ms the intent was due (its producer enqueued it). */
   readonly dueAt: number;
   /** Wall ms it settled (succeeded or given up on), or null when still open at the end. */
@@ -214,6 +217,8 @@ export interface IntentOutcome {
 /** The upstream figures of a run from the simulator's stats, for the scenario's users, in simulated time. */
 export interface UpstreamFigures {
   readonly upstreamCalls: number;
+  /** Requests Outreach answered 2xx. */
+  readonly successfulRequests: number;
   readonly status429: number;
   readonly max429PerUserWindow: number;
   readonly firstRetryAfterMs: number | null;
@@ -265,6 +270,7 @@ export function upstreamFigures(stats: SimulatorStats, scenario: Scenario, start
     .map((cooldown) => cooldown.waitMs * timeScale);
   return {
     upstreamCalls: users.reduce((sum, user) => sum + user.requests, 0),
+    successfulRequests: users.reduce((sum, user) => sum + successfulRequests(user.byStatus), 0),
     status429: users.reduce((sum, user) => sum + user.status429, 0),
     max429PerUserWindow,
     firstRetryAfterMs: retryAfters[0] ?? null,
@@ -317,10 +323,11 @@ export function directResult(
     waitsByLane[outcome.lane] = waits;
   }
   const upstream = upstreamFigures(input.stats, scenario, startedAt);
+  const clearanceMs = ((open > 0 ? endedAt : lastSettled) - startedAt) * timeScale;
   return {
     contender,
     intents: outcomes.length,
-    clearanceMs: ((open > 0 ? endedAt : lastSettled) - startedAt) * timeScale,
+    clearanceMs,
     succeeded: outcomes.filter((outcome) => outcome.status === 'succeeded').length,
     failed: outcomes.filter((outcome) => outcome.status === 'failed').length,
     lost: open,
@@ -337,6 +344,14 @@ export function directResult(
     aws: null,
     series: { upstreamPerSecond: upstream.upstreamPerSecond, cooldowns: upstream.cooldowns },
     wallMs: input.wallMs,
+    scorecard: scorecardOfOutcomes(outcomes, {
+      startedAt,
+      endedAt,
+      timeScale,
+      status429: upstream.status429,
+      successfulRequests: upstream.successfulRequests,
+      clearanceMs,
+    }),
   };
 }
 

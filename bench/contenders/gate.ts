@@ -9,6 +9,7 @@ import { resolveGateSettings } from '../../lib/settings';
 import { type RunOptions, type RunResult, runScenario } from '../../local/run';
 import { EventSourceMappingRunner } from '../../local/runner/event-source-mapping';
 import { gateSettingsInput, type Scenario } from '../../local/scenarios';
+import { longestWait, retryRatio, successfulRequests } from '../scorecard';
 import type { AwsUsage, ContenderResult } from '../types';
 
 /** SQS operations AWS bills per request (for FIFO queues). */
@@ -170,6 +171,15 @@ export function gateResult(result: RunResult, usage: AwsUsage, wallMs: number): 
       denied: figures.iam.denied,
     },
     timeouts: figures.timeouts.count,
+    // The local runner reports waits per lane but not which producer each intent came from: no spread.
+    scorecard: {
+      retryRatio: retryRatio(obs.upstream.status429, successfulRequests(obs.upstream.byStatus)),
+      producerFinishMs: null,
+      producerSpreadStdevMs: null,
+      producerSpreadRangeMs: null,
+      longestWaitMs: longestWait(Object.values(obs.series.laneWaitsMs).flat()),
+      timeToClearMs: obs.clearance.actualMs,
+    },
   };
 }
 

@@ -16,6 +16,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { JSON_API_MEDIA_TYPE, type OutreachResourceType, RESOURCE_PATHS } from '../../lambdas/outreach/types';
+import { BatchActions } from './batches';
 import {
   applyConfigPatch,
   ConfigError,
@@ -100,7 +101,6 @@ const COLLECTIONS = new Map<string, OutreachResourceType>(
   Object.entries(RESOURCE_PATHS).map(([type, path]) => [path, type as OutreachResourceType]),
 );
 const SEQUENCE_STATE_ACTIONS = new Set(['pause', 'resume', 'finish']);
-const BATCH_ACTIONS = new Set(['confirm', 'cancel']);
 
 const jsonApiReply = (status: number, document: unknown, headers: Record<string, string> = {}): Reply => ({
   status,
@@ -144,6 +144,7 @@ export class OutreachSimulator implements RunningSimulator {
   private readonly server: http.Server;
   private readonly tokens: TokenStore;
   private readonly store: ResourceStore;
+  private readonly batches: BatchActions;
   private statsRecorder = new StatsRecorder();
   private budgets = new Map<string, UserBudget>();
   private cooldowns = new Map<string, UserCooldown>();
@@ -182,8 +183,6 @@ export class OutreachSimulator implements RunningSimulator {
     this.store = new ResourceStore(
       () => ({
         duplicateSequenceState: this.config.resources.duplicateSequenceState,
-        batchStartDelayMs: this.timings.batchStartDelayMs,
-        batchMsPerItem: this.timings.batchMsPerItem,
         seedAccounts: this.config.resources.seedAccounts,
         seedSequences: this.config.resources.seedSequences,
         seedMailboxes: this.config.resources.seedMailboxes,
@@ -194,6 +193,18 @@ export class OutreachSimulator implements RunningSimulator {
           this.statsRecorder.each(user, (counters) => {
             counters.duplicatesRefused += 1;
           }),
+      },
+    );
+    this.batches = new BatchActions(
+      this.store,
+      () => ({
+        startDelayMs: this.timings.batchStartDelayMs,
+        msPerItem: this.timings.batchMsPerItem,
+        createStatus: this.config.batches.createStatus,
+        defaultPageSize: this.config.resources.defaultPageSize,
+        maxPageSize: this.config.resources.maxPageSize,
+      }),
+      {
         unfilteredBulkAction: (user) =>
           this.statsRecorder.each(user, (counters) => {
             counters.unfilteredBulkActions += 1;
@@ -257,13 +268,14 @@ export class OutreachSimulator implements RunningSimulator {
     this.cooldowns = new Map();
     this.announcedUntil = new Map();
     this.store.reset(now);
+    this.batches.reset();
     if (options.tokens) this.tokens.clear(now);
     this.tokens.clearMintLimits();
   }
 
   stats(): SimulatorStats {
     const now = this.now();
-    this.store.advance(now);
+    this.batches.advance(now);
     const users: Record<string, UserStats> = {};
     const names = new Set([...this.config.users, ...this.statsRecorder.users()]);
     for (const user of names) {
@@ -559,7 +571,7 @@ export class OutreachSimulator implements RunningSimulator {
     }
     try {
       if (body === null) throw apiErrors.tooLarge(this.runtime.maxBodyBytes);
-      this.store.advance(now);
+      this.batches.advance(now);
       return this.route(req.method ?? 'GET', path, query, body, auth.scopes, name, now, headers);
     } catch (error) {
       return this.errorReply(error, headers);
@@ -577,9 +589,6 @@ export class OutreachSimulator implements RunningSimulator {
     headers: Record<string, string>,
   ): Reply {
     const segments = path.slice('/api/v2/'.length).split('/');
-    const [collection = '', id, third, action, ...rest] = segments;
-    const type = COLLECTIONS.get(collection);
-    if (!type || rest.length > 0) throw apiErrors.unknownPath(path);
     const params = new URLSearchParams(query);
     const requireScope = (resource: string, kind: 'read' | 'write' | 'delete'): void => {
       if (!hasScope(scopes, resource, kind)) throw apiErrors.missingScope(`${resource}.${kind}`);
@@ -592,41 +601,33 @@ export class OutreachSimulator implements RunningSimulator {
         throw apiErrors.badRequest('The request body is not valid JSON.');
       }
     };
+    if (BatchActions.owns(segments)) {
+      const answer = this.batches.route({
+        method,
+        segments,
+        params,
+        body,
+        requireScope,
+        user,
+        now,
+        apiBaseUrl: this.apiBaseUrl,
+      });
+      return jsonApiReply(answer.status, answer.document, headers);
+    }
+    const [collection = '', id, third, action, ...rest] = segments;
+    const type = COLLECTIONS.get(collection);
+    if (!type || rest.length > 0) throw apiErrors.unknownPath(path);
     const one = (status: number, record: StoredRecord, fields = parseFields(params)): Reply =>
       jsonApiReply(status, { data: serialize(record, this.apiBaseUrl, fields) }, headers);
 
-    // /batches/actions/prospectsAddToSequence
-    if (type === 'batch' && id === 'actions' && third !== undefined && action === undefined) {
-      if (third !== 'prospectsAddToSequence') throw apiErrors.unknownPath(path);
-      if (method !== 'POST') throw apiErrors.methodNotAllowed(method, path);
-      requireScope('batches', 'write');
-      requireScope('prospects', 'write');
-      const filterParams = new URLSearchParams();
-      for (const [key, value] of params) {
-        const match = /^actionParams\[filter\](.+)$/.exec(key);
-        if (match) filterParams.append(`filter${match[1]}`, value);
-      }
-      const filters = [...filterParams.keys()].length
-        ? parseListQuery('prospect', filterParams, { defaultPageSize: 1, maxPageSize: 1 }).filters
-        : null;
-      const record = this.store.createProspectsAddToSequence(body(), filters, user, now);
-      return one(this.config.batches.createStatus, record, new Map());
-    }
     // /<collection>/<id>/actions/<action>
     if (third !== undefined) {
       const allowed =
-        third === 'actions' &&
-        action !== undefined &&
-        ((type === 'sequenceState' && SEQUENCE_STATE_ACTIONS.has(action)) ||
-          (type === 'batch' && BATCH_ACTIONS.has(action)));
+        third === 'actions' && action !== undefined && type === 'sequenceState' && SEQUENCE_STATE_ACTIONS.has(action);
       if (!allowed || id === undefined) throw apiErrors.unknownPath(path);
       if (method !== 'POST') throw apiErrors.methodNotAllowed(method, path);
       requireScope(collection, 'write');
-      const record =
-        type === 'sequenceState'
-          ? this.store.sequenceStateAction(id, action, now)
-          : this.store.batchAction(id, action, now);
-      return one(200, record);
+      return one(200, this.store.sequenceStateAction(id, action, now));
     }
     // /<collection>
     if (id === undefined || id === '') {
@@ -643,7 +644,6 @@ export class OutreachSimulator implements RunningSimulator {
         return jsonApiReply(200, { data, links, ...(listQuery.count ? { meta: { count: page.count } } : {}) }, headers);
       }
       if (method === 'POST') {
-        if (type === 'batch') throw apiErrors.methodNotAllowed(method, path);
         requireScope(collection, 'write');
         return one(201, this.store.create(type, body(), user, now));
       }
@@ -655,11 +655,10 @@ export class OutreachSimulator implements RunningSimulator {
         requireScope(collection, 'read');
         return one(200, this.store.require(type, id));
       case 'PATCH':
-        if (type === 'sequenceState' || type === 'batch') throw apiErrors.methodNotAllowed(method, path);
+        if (type === 'sequenceState') throw apiErrors.methodNotAllowed(method, path);
         requireScope(collection, 'write');
         return one(200, this.store.update(type, id, body(), now));
       case 'DELETE':
-        if (type === 'batch') throw apiErrors.methodNotAllowed(method, path);
         requireScope(collection, 'delete');
         this.store.remove(type, id);
         return jsonApiReply(204, null, headers);

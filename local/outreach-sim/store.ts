@@ -1,5 +1,5 @@
 /**
- * The simulator's records: prospects, accounts, sequences, mailboxes, sequence states and batches, with
+ * The simulator's records: prospects, accounts, sequences, mailboxes and sequence states, with
  * Outreach's validation rules (attribute names and types from the OpenAPI document, required relationships,
  * ids that must exist) and without idempotency: a repeated create makes a second record, which is counted
  * as a duplicate (same email for prospects, same prospect+sequence for unfinished sequence states).
@@ -18,8 +18,6 @@ import {
 /** Store settings in real milliseconds, read on every call. */
 export interface StoreSettings {
   duplicateSequenceState: 'create' | 'reject';
-  batchStartDelayMs: number;
-  batchMsPerItem: number;
   seedAccounts: number;
   seedSequences: number;
   seedMailboxes: number;
@@ -31,12 +29,10 @@ export interface StoreEvents {
   duplicateCreated(user: string, type: 'prospect' | 'sequenceState'): void;
   /** A duplicate sequence state was refused (422). */
   duplicateRefused(user: string): void;
-  /** A bulk action came without ids or filter and was applied to every record. */
-  unfilteredBulkAction(user: string): void;
 }
 
 /** Types the simulator stores (relationships to other types, such as `user`, are accepted as plain ids). */
-const STORED_TYPES = new Set<string>(['prospect', 'account', 'sequence', 'mailbox', 'sequenceState', 'batch']);
+const STORED_TYPES = new Set<string>(['prospect', 'account', 'sequence', 'mailbox', 'sequenceState']);
 
 /** Attributes that must be present when creating a record. */
 const REQUIRED_ATTRIBUTES: Partial<Record<OutreachResourceType, string[]>> = {
@@ -55,16 +51,6 @@ const ATTRIBUTES_REQUIRED_ON_CREATE = new Set<OutreachResourceType>(['prospect',
 
 /** Attributes the server maintains; clients may not set them even where the document does not say so. */
 const SERVER_ATTRIBUTES = new Set(['createdAt', 'updatedAt']);
-
-interface BatchJob {
-  record: StoredRecord;
-  user: string;
-  prospectIds: number[];
-  sequenceId: number;
-  mailboxId: number;
-  createdAt: number;
-  processed: number;
-}
 
 interface ParsedWrite {
   attributes: Record<string, unknown>;
@@ -109,7 +95,6 @@ export class ResourceStore {
   private readonly emailIndex = new Map<string, Set<number>>();
   /** `prospectId:sequenceId` → ids of unfinished sequence states. */
   private readonly openStates = new Map<string, Set<number>>();
-  private readonly batchJobs = new Map<number, BatchJob>();
 
   constructor(
     private readonly settings: () => StoreSettings,
@@ -122,7 +107,6 @@ export class ResourceStore {
     this.nextIds.clear();
     this.emailIndex.clear();
     this.openStates.clear();
-    this.batchJobs.clear();
     const settings = this.settings();
     for (let i = 1; i <= settings.seedAccounts; i += 1) {
       this.insert('account', { name: `Seed Account ${i}`, domain: `account${i}.example.com` }, {}, now);
@@ -240,7 +224,6 @@ export class ResourceStore {
     if (type === 'prospect') this.indexEmails(record, false);
     if (type === 'sequenceState') this.closeState(record);
     this.table(type).delete(record.id);
-    this.batchJobs.delete(record.id);
   }
 
   /** `POST /sequenceStates/<id>/actions/<pause|resume|finish>`. */
@@ -265,142 +248,6 @@ export class ResourceStore {
     record.attributes.updatedAt = iso(now);
     if (transition.to === 'finished') this.closeState(record);
     return record;
-  }
-
-  /**
-   * `POST /batches/actions/prospectsAddToSequence`. Without ids or a filter the action applies to every
-   * prospect, as Outreach documents; that is reported so tests can catch it.
-   */
-  createProspectsAddToSequence(body: unknown, filters: ListFilter[] | null, user: string, now: number): StoredRecord {
-    if (!isPlainObject(body) || !isPlainObject(body.data)) {
-      throw apiErrors.validation('/data', "The request body must contain a 'data' object.");
-    }
-    const attributes = body.data.attributes;
-    if (!isPlainObject(attributes)) throw apiErrors.validation('/data/attributes', "'attributes' is required.");
-    const sequenceId = parseId(attributes.sequenceId);
-    if (sequenceId === null) throw apiErrors.validation('/data/attributes/sequenceId', "'sequenceId' is required.");
-    if (!this.get('sequence', sequenceId)) {
-      throw apiErrors.validation('/data/attributes/sequenceId', `Could not find 'sequence' with ID '${sequenceId}'.`);
-    }
-    const mailboxId = parseId(attributes.mailboxId);
-    if (mailboxId === null) throw apiErrors.validation('/data/attributes/mailboxId', "'mailboxId' is required.");
-    if (!this.get('mailbox', mailboxId)) {
-      throw apiErrors.validation('/data/attributes/mailboxId', `Could not find 'mailbox' with ID '${mailboxId}'.`);
-    }
-    let prospectIds: number[];
-    if (attributes.ids !== undefined && attributes.ids !== null) {
-      if (!Array.isArray(attributes.ids)) {
-        throw apiErrors.validation('/data/attributes/ids', "'ids' must be a list of prospect ids.");
-      }
-      prospectIds = attributes.ids.map((value, index) => {
-        const id = parseId(value);
-        if (id === null) throw apiErrors.validation(`/data/attributes/ids/${index}`, 'Ids must be positive integers.');
-        return id;
-      });
-    } else {
-      prospectIds = [];
-    }
-    if (prospectIds.length === 0) {
-      const all = this.list('prospect', {
-        pageSize: Number.MAX_SAFE_INTEGER,
-        afterId: null,
-        filters: filters ?? [],
-        fields: new Map(),
-        count: false,
-      });
-      prospectIds = all.records.map((record) => record.id);
-      if (!filters || filters.length === 0) this.events.unfilteredBulkAction(user);
-    }
-    const record = this.insert(
-      'batch',
-      {
-        action: 'prospectsAddToSequence',
-        state: 'pending',
-        total: prospectIds.length,
-        pending: prospectIds.length,
-        failures: 0,
-        payload: { ids: prospectIds, sequenceId, mailboxId },
-        startedAt: null,
-        finishedAt: null,
-        canceledAt: null,
-        summary: null,
-      },
-      {},
-      now,
-    );
-    this.batchJobs.set(record.id, { record, user, prospectIds, sequenceId, mailboxId, createdAt: now, processed: 0 });
-    return record;
-  }
-
-  /** `POST /batches/<id>/actions/<confirm|cancel>`. */
-  batchAction(idText: string, action: string, now: number): StoredRecord {
-    const record = this.require('batch', idText);
-    if (action === 'cancel') {
-      if (record.attributes.state === 'finished') {
-        throw apiErrors.validation('/data/attributes/state', 'A finished batch cannot be canceled.');
-      }
-      if (record.attributes.state !== 'canceled') {
-        record.attributes.state = 'canceled';
-        record.attributes.canceledAt = iso(now);
-        record.attributes.updatedAt = iso(now);
-      }
-      this.batchJobs.delete(record.id);
-    } else if (action !== 'confirm') {
-      throw apiErrors.unknownPath(`/batches/${idText}/actions/${action}`);
-    }
-    return record;
-  }
-
-  /** Moves bulk actions forward to `now`: pending → processing → finished, one item at a time. */
-  advance(now: number): void {
-    if (this.batchJobs.size === 0) return;
-    const settings = this.settings();
-    for (const job of this.batchJobs.values()) {
-      const startAt = job.createdAt + settings.batchStartDelayMs;
-      if (now < startAt) continue;
-      const attributes = job.record.attributes;
-      if (attributes.state === 'pending') {
-        attributes.state = 'processing';
-        attributes.startedAt = iso(startAt);
-      }
-      const total = job.prospectIds.length;
-      const due =
-        settings.batchMsPerItem <= 0 ? total : Math.min(total, Math.floor((now - startAt) / settings.batchMsPerItem));
-      const errors: string[] = [];
-      while (job.processed < due) {
-        const prospectId = job.prospectIds[job.processed] ?? 0;
-        job.processed += 1;
-        const error = this.enrolFromBatch(job, prospectId, now);
-        if (error) errors.push(error);
-      }
-      attributes.pending = total - job.processed;
-      if (errors.length > 0) {
-        attributes.failures = Number(attributes.failures ?? 0) + errors.length;
-        const summary = isPlainObject(attributes.summary) ? attributes.summary : { errors: [] };
-        const previous = Array.isArray(summary.errors) ? summary.errors : [];
-        attributes.summary = { errors: [...previous, ...errors] };
-      }
-      if (job.processed >= total) {
-        attributes.state = 'finished';
-        attributes.finishedAt = iso(Math.max(now, startAt));
-        this.batchJobs.delete(job.record.id);
-      }
-      attributes.updatedAt = iso(now);
-    }
-  }
-
-  private enrolFromBatch(job: BatchJob, prospectId: number, now: number): string | null {
-    if (!this.get('prospect', prospectId)) return `Could not find 'prospect' with ID '${prospectId}'.`;
-    const key = `${prospectId}:${job.sequenceId}`;
-    if ((this.openStates.get(key)?.size ?? 0) > 0) {
-      if (this.settings().duplicateSequenceState === 'reject') {
-        this.events.duplicateRefused(job.user);
-        return `Prospect ${prospectId} is already active in sequence ${job.sequenceId}.`;
-      }
-      this.events.duplicateCreated(job.user, 'sequenceState');
-    }
-    this.openState(this.insertState(prospectId, job.sequenceId, job.mailboxId, now), key);
-    return null;
   }
 
   private createSequenceState(parsed: ParsedWrite, user: string, now: number): StoredRecord {

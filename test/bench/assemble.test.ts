@@ -34,6 +34,14 @@ function result(contender: ContenderName, patch: Partial<ContenderResult> = {}):
     aws: null,
     series: { upstreamPerSecond: [], cooldowns: [] },
     wallMs: 30_000,
+    scorecard: {
+      retryRatio: 1 / 99,
+      producerFinishMs: { a: 3_000_000, b: 3_600_000 },
+      producerSpreadStdevMs: 300_000,
+      producerSpreadRangeMs: 600_000,
+      longestWaitMs: 1_800_000,
+      timeToClearMs: 3_600_000,
+    },
     ...patch,
   };
 }
@@ -74,6 +82,54 @@ describe('contenderEntry', () => {
     expect(contenderEntry(result('gate', { aws }), 3_000_000, PRICES).usdPerMillionIntents).toBe(3);
   });
 
+  it('GIVEN a scorecard WHEN assembled THEN its fields are in the row, the ratio to 4 digits and durations to the ms', () => {
+    const scorecard = {
+      retryRatio: 1 / 3,
+      producerFinishMs: { a: 1_000.4, b: 2_000.6 },
+      producerSpreadStdevMs: 500.5,
+      producerSpreadRangeMs: 1_000.2,
+      longestWaitMs: 1_999.9,
+      timeToClearMs: 2_000.6,
+    };
+    expect(contenderEntry(result('bottleneck-cluster', { scorecard }), 3_000_000, PRICES)).toMatchObject({
+      retryRatio: 0.3333,
+      producerFinishMs: { a: 1_000, b: 2_001 },
+      producerSpreadStdevMs: 501,
+      producerSpreadRangeMs: 1_000,
+      longestWaitMs: 2_000,
+      timeToClearMs: 2_001,
+    });
+  });
+
+  it('GIVEN a scorecard the contender could not measure in part WHEN assembled THEN those fields stay null', () => {
+    const scorecard = {
+      retryRatio: null,
+      producerFinishMs: null,
+      producerSpreadStdevMs: null,
+      producerSpreadRangeMs: null,
+      longestWaitMs: null,
+      timeToClearMs: 10,
+    };
+    expect(contenderEntry(result('gate', { scorecard }), 3_000_000, PRICES)).toMatchObject({
+      retryRatio: null,
+      producerFinishMs: null,
+      producerSpreadStdevMs: null,
+      producerSpreadRangeMs: null,
+      longestWaitMs: null,
+    });
+  });
+
+  it('GIVEN waits per lane WHEN assembled THEN every lane has its p50, p99 and count, rounded to the ms', () => {
+    const waitsMs = {
+      bulk: { p50: 600_000.4, p99: 1_800_000.6, count: 95 },
+      standard: { p50: 1.2, p99: 9.8, count: 3 },
+    };
+    expect(contenderEntry(result('naive', { waitsMs }), 3_000_000, PRICES).laneWaitsMs).toEqual({
+      bulk: { p50: 600_000, p99: 1_800_001, count: 95 },
+      standard: { p50: 1, p99: 10, count: 3 },
+    });
+  });
+
   it('GIVEN no ideal WHEN assembled THEN an AssembleError names idealMs', () => {
     expect(() => contenderEntry(result('gate'), 0, PRICES)).toThrow(/idealMs must be above 0/);
   });
@@ -85,11 +141,11 @@ describe('assembleBench', () => {
   it('GIVEN results in any order WHEN assembled THEN every contender has a row with every field', () => {
     const bench = assembleBench(
       meta,
-      [scenario('seed-002', [result('gate'), result('naive'), result('bottleneck')])],
+      [scenario('seed-002', [result('gate'), result('bottleneck-cluster'), result('naive'), result('bottleneck')])],
       PRICES,
     );
     const contenders = bench.scenarios['seed-002']?.contenders ?? {};
-    expect(Object.keys(contenders)).toEqual(['naive', 'bottleneck', 'gate']);
+    expect(Object.keys(contenders)).toEqual(['naive', 'bottleneck', 'bottleneck-cluster', 'gate']);
     for (const entry of Object.values(contenders)) {
       expect(Object.keys(entry).sort()).toEqual(
         [
@@ -97,6 +153,7 @@ describe('assembleBench', () => {
           'clearanceRatio',
           'criticalWaitP50Ms',
           'criticalWaitP99Ms',
+          'laneWaitsMs',
           'duplicatesCreated',
           'dynamodbRequestsPerIntent',
           'firstRetryAfterMs',
@@ -108,6 +165,12 @@ describe('assembleBench', () => {
           'succeeded',
           'upstreamCallsPerIntent',
           'usdPerMillionIntents',
+          'retryRatio',
+          'producerSpreadStdevMs',
+          'producerSpreadRangeMs',
+          'producerFinishMs',
+          'longestWaitMs',
+          'timeToClearMs',
         ].sort(),
       );
     }

@@ -22,9 +22,16 @@ const FIELDS = [
   'inFlightCap',
   'criticalWaitP50Ms',
   'criticalWaitP99Ms',
+  'laneWaitsMs',
   'upstreamCallsPerIntent',
   'dynamodbRequestsPerIntent',
   'usdPerMillionIntents',
+  'retryRatio',
+  'producerSpreadStdevMs',
+  'producerSpreadRangeMs',
+  'producerFinishMs',
+  'longestWaitMs',
+  'timeToClearMs',
 ];
 
 describe('npm run bench -- --quick --scenario smoke', () => {
