@@ -73,6 +73,12 @@ export interface GateSettingsInput {
   /** Failed attempts (never deferrals) after which an intent is dead-lettered. @default 5 */
   readonly maxFailureAttempts?: number;
   /**
+   * Seconds an intent keeps retrying after its first counted failure: it is dead-lettered for failures only once
+   * it has failed `maxFailureAttempts` times and its first failure is this old, so an outage shorter than this
+   * heals by itself (at most 14 days, SQS's retention; 0 lets the count alone decide). @default 3600
+   */
+  readonly failureWindowSeconds?: number;
+  /**
    * Receives after which SQS itself would dead-letter a message. Deferrals are receives too, so this is kept
    * at SQS's maximum; the dispatcher counts real failures itself. @default 1000
    */
@@ -368,6 +374,8 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
       maxFailureAttempts: integer('maxFailureAttempts', input.maxFailureAttempts ?? 5, 1, 100),
       backoffBaseMs: 1000,
       backoffMaxMs: 300_000,
+      failureWindowMs:
+        integer('failureWindowSeconds', input.failureWindowSeconds ?? 3600, 0, SQS_LIMITS.maxRetentionSeconds) * 1000,
     },
     deferral: { maxInProcessWaitMs: 2000, jitterMs: 1000, recycleAtReceiveCount: maxReceiveCount - 50 },
     intents: { recordTtlSeconds: intentRecordTtlSeconds(input.intentRecordTtlDays) },

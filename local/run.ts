@@ -163,7 +163,7 @@ export class RunSetupError extends Error {
 
 /**
  * The gate's runtime configuration with the durations that follow Outreach's clock compressed like the window:
- * the token mint interval, the default cool-down, the circuit breaker's open time and the failure backoff. Leases,
+ * the token mint interval, the default cool-down, the circuit breaker's open time, the failure backoff and window. Leases,
  * request timeouts and in-process waits are about this machine's time and stay as they are. Pure.
  */
 export function compressGateConfig(config: GateConfig, timeScale: number): GateConfig {
@@ -177,6 +177,9 @@ export function compressGateConfig(config: GateConfig, timeScale: number): GateC
       ...config.retries,
       backoffBaseMs: scaled(config.retries.backoffBaseMs),
       backoffMaxMs: scaled(config.retries.backoffMaxMs),
+      ...(config.retries.failureWindowMs === undefined
+        ? {}
+        : { failureWindowMs: Math.round(config.retries.failureWindowMs / timeScale) }),
     },
   };
 }

@@ -1,12 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
-import {
-  backoffDelayMs,
-  cooldownUntilFor429,
-  type GateStore,
-  GateUnavailableError,
-  type Lease,
-  type UpstreamResult,
-} from '../gate';
+import { cooldownUntilFor429, type GateStore, GateUnavailableError, type Lease, type UpstreamResult } from '../gate';
 import type { OutreachApi, OutreachReply, OutreachRequest } from '../outreach/client';
 import { type GateConfig, type LaneEndpoints, SETTLE_MARGIN_MS } from '../shared/config';
 import { type Intent, intentIdSchema, MAX_INTENT_BYTES, safeParseIntent } from '../shared/intent';
@@ -16,7 +9,7 @@ import { requestPolicyOf, requestPolicyRefusal } from '../shared/request-policy'
 import { classifyReply, firstResourceId, outcomeOf, type Verdict } from './classify';
 import { lookupRequest, performRequest, repeatsHarmfully, upsertWriteRequest } from './plan';
 import type { Claim, GateMetrics, IntentStore, LaneQueues, TokenProvider } from './ports';
-import { onRefusedClaim, sendPlan } from './record-rules';
+import { afterFailure, onRefusedClaim, sendPlan } from './record-rules';
 
 /** How often a caller told to wait for a lease tries again, at most. */
 const LEASE_POLL_MS = 100;
@@ -128,6 +121,8 @@ interface Attempt {
   readonly redriven: boolean;
   /** Failed attempts counted before this receive. */
   readonly failuresBefore: number;
+  /** Epoch ms of the first of them, when the record holds it. */
+  readonly firstFailedAt: number | undefined;
   /**
    * What the record must say if this receive lets go now: a request that does harm when repeated went out and
    * its outcome is not stored yet (true from the send until a definite answer other than a 2xx, or until the 2xx
@@ -283,6 +278,7 @@ export class IntentDispatcher {
         previous,
         redriven,
         failuresBefore: redriven ? 0 : (previous?.failureAttempts ?? 0),
+        firstFailedAt: redriven ? undefined : previous?.firstFailedAt,
         unconfirmed: previous?.unconfirmedSend === true,
         owned: true,
       },
@@ -475,16 +471,20 @@ export class IntentDispatcher {
     }
   }
 
-  /** Counts a real failure; dead-letters after the configured attempts, else backs off with full jitter. */
+  /**
+   * Counts a real failure; dead-letters once the failure budget is spent in count and time (see
+   * {@link afterFailure}), else backs off with full jitter.
+   */
   private fail(attempt: Attempt, error: IntentError): never {
-    const attempts = attempt.failuresBefore + 1;
+    const { intent } = attempt;
+    const deadline = intent.deadline === undefined ? undefined : Date.parse(intent.deadline);
+    const step = afterFailure(attempt, this.clock(), this.deps.config, this.random, deadline);
     this.deps.metrics.failure(attempt.lane);
-    this.deps.logger.warn('upstream attempt failed', { intentId: attempt.intent.id, attempts, error });
-    if (attempts >= this.deps.config.retries.maxFailureAttempts) {
+    this.deps.logger.warn('upstream attempt failed', { intentId: intent.id, attempts: step.attempts, error });
+    if (step.kind === 'exhausted') {
       throw new Settle({ kind: 'dead-letter', reason: 'attempts-exhausted', error, countFailure: true });
     }
-    const delay = backoffDelayMs(attempts, this.deps.config, this.random);
-    throw new Settle({ kind: 'defer', wait: new Wait(this.clock() + delay, 'backoff'), failure: error });
+    throw new Settle({ kind: 'defer', wait: new Wait(step.untilMs, 'backoff'), failure: error });
   }
 
   /** The user's access token; credential trouble (a failed refresh, a revoked token) is a wait, never a failure. */

@@ -92,6 +92,12 @@ export const gateConfigSchema = z.strictObject({
     /** Full-jitter backoff: base and cap of the exponential. */
     backoffBaseMs: z.number().int().positive(),
     backoffMaxMs: z.number().int().positive(),
+    /**
+     * An intent is dead-lettered for failures only once it has failed `maxFailureAttempts` times AND its first
+     * counted failure is at least this old: an upstream outage shorter than the window heals by itself.
+     * @default 0 (the count alone decides)
+     */
+    failureWindowMs: z.number().int().nonnegative().optional(),
   }),
   deferral: z.strictObject({
     /** Waits up to this long are slept in-process; longer ones put the message back on its queue. */
