@@ -123,6 +123,13 @@ export interface GateSettingsInput {
    */
   readonly requestPolicy?: readonly string[];
 
+  /**
+   * Publish an EventBridge event on the account's default bus each time an intent is settled ("Intent
+   * Succeeded", "Intent Dead-lettered", source `outreach-gate`); the dispatcher may put events on that bus only.
+   * @default false
+   */
+  readonly completionEvents?: boolean;
+
   // The monitor
   /**
    * Pause a lane's event source mappings when every user it serves is cooling down for longer than this many
@@ -157,6 +164,8 @@ export interface GateSettings {
   readonly pumpPauseAfterSeconds: number;
   /** The dispatcher's runtime configuration. */
   readonly gate: GateConfig;
+  /** Whether settled intents are announced on the default EventBridge bus. @default false */
+  readonly completionEvents?: boolean;
 }
 
 /** Raised for a setting that breaks an AWS limit or the gate's own rules; the message names the value. */
@@ -391,6 +400,7 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
     upstream429AlarmThreshold: integer('upstream429AlarmThreshold', input.upstream429AlarmThreshold ?? 5, 1),
     pumpPauseAfterSeconds: integer('pumpPauseAfterSeconds', input.pumpPauseAfterSeconds ?? 300, 0, 86_400),
     gate,
+    ...(input.completionEvents === true ? { completionEvents: true } : {}),
   });
 }
 

@@ -7,8 +7,17 @@ import { type IntentError, type IntentOutcome, type IntentRecord, payloadHashOf 
 import { LANES, type Lane } from '../shared/names';
 import { requestPolicyOf, requestPolicyRefusal } from '../shared/request-policy';
 import { classifyReply, firstResourceId, outcomeOf, type Verdict } from './classify';
+import { completionEventOf } from './completion';
 import { lookupRequest, performRequest, repeatsHarmfully, upsertWriteRequest } from './plan';
-import type { Claim, GateMetrics, IntentStore, LaneQueues, TokenProvider } from './ports';
+import type {
+  Claim,
+  CompletionEvent,
+  CompletionEvents,
+  GateMetrics,
+  IntentStore,
+  LaneQueues,
+  TokenProvider,
+} from './ports';
 import { afterFailure, onRefusedClaim, sendPlan } from './record-rules';
 
 /** How often a caller told to wait for a lease tries again, at most. */
@@ -44,6 +53,8 @@ export interface DispatchDependencies {
   readonly queues: LaneQueues;
   readonly metrics: GateMetrics;
   readonly logger: DispatchLogger;
+  /** Where completion events go once an intent's record is settled. @default - none published */
+  readonly completions?: CompletionEvents;
   readonly clock?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
@@ -235,6 +246,7 @@ export class IntentDispatcher {
     }
     await answer.release?.();
     this.deps.metrics.succeeded(lane, this.clock() - Number(record.attributes.SentTimestamp ?? this.clock()));
+    if (stored) await this.announce(completionEventOf(intent, { status: 'succeeded', outcome: answer.outcome }));
     return 'succeeded';
   }
 
@@ -652,6 +664,29 @@ export class IntentDispatcher {
       ...(error === undefined ? {} : { error }),
       ...(written ? { deadLetterId } : {}),
     });
+    if (written) {
+      await this.announce(
+        completionEventOf(intent, { status: 'dead-lettered', reason, ...(error === undefined ? {} : { error }) }),
+      );
+    }
+  }
+
+  /**
+   * Publishes a completion event for a record already settled. A failure is logged and counted, never thrown:
+   * the intent stays settled and is never performed again for it.
+   */
+  private async announce(event: CompletionEvent): Promise<void> {
+    if (this.deps.completions === undefined) return;
+    try {
+      await this.deps.completions.publish(event);
+    } catch (error) {
+      this.deps.metrics.completionEventFailed?.(event.detailType);
+      this.deps.logger.error('could not publish the completion event; the intent stays settled', {
+        intentId: event.detail.id,
+        detailType: event.detailType,
+        error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+      });
+    }
   }
 
   /** Sends a copy of the message to its lane's dead-letter queue with the reason; nothing is ever just dropped. */

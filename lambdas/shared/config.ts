@@ -168,6 +168,8 @@ export interface DispatcherEnvironment {
   readonly appSecretArn: string;
   /** Secret holding each user's refresh token as set by an operator, keyed by user. */
   readonly refreshTokenSecretArns: Readonly<Record<string, string>>;
+  /** EventBridge bus (name or ARN) for completion events; undefined when they are off. */
+  readonly completionEventBus?: string;
 }
 
 /** Raised at cold start when the environment is missing or malformed; the message names the variable. */
@@ -238,6 +240,7 @@ export function readDispatcherEnvironment(env: NodeJS.ProcessEnv = process.env):
     config: checkGateConfig(parseJsonVar(env, ENV.config, gateConfigSchema)),
     appSecretArn: requireVar(env, ENV.appSecretArn),
     refreshTokenSecretArns: parseJsonVar(env, ENV.refreshTokenSecretArns, z.record(z.string(), z.string().min(1))),
+    ...(env[ENV.completionEventBus]?.trim() ? { completionEventBus: env[ENV.completionEventBus]?.trim() } : {}),
   };
 }
 
