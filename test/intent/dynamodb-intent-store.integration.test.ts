@@ -133,17 +133,18 @@ describe('DynamoDbIntentStore on DynamoDB Local', () => {
     });
   });
 
-  it('GIVEN two failed attempts WHEN each is released THEN the record keeps the time of the first one', async () => {
+  it('GIVEN a failed attempt WHEN a re-sent copy (another message) claims the intent and fails too THEN the record keeps the count and the time of the first failure', async () => {
     const intent = freshIntent();
     await store.claim(intent, claimBy(intent, 'm1'), T0);
     await store.release(intent, 'm1', { unconfirmedSend: false, failure: { kind: 'http', status: 503 } }, T0 + 10);
-    await store.claim(intent, claimBy(intent, 'm1'), T0 + 20);
-    await store.release(intent, 'm1', { unconfirmedSend: false, failure: { kind: 'http', status: 502 } }, T0 + 30);
+    const resent = await store.claim(intent, claimBy(intent, 'm2'), T0 + 20);
+    await store.release(intent, 'm2', { unconfirmedSend: false, failure: { kind: 'http', status: 502 } }, T0 + 30);
     const record = await store.get(intent.id);
-    expect({ failures: record?.failureAttempts, firstFailedAt: record?.firstFailedAt }).toEqual({
-      failures: 2,
-      firstFailedAt: T0 + 10,
-    });
+    expect({
+      seenByTheCopy: resent.kind === 'claimed' ? resent.previous?.firstFailedAt : resent.kind,
+      failures: record?.failureAttempts,
+      firstFailedAt: record?.firstFailedAt,
+    }).toEqual({ seenByTheCopy: T0 + 10, failures: 2, firstFailedAt: T0 + 10 });
   });
 
   it('GIVEN a deferral without a failure WHEN it is released THEN no first failure time is written', async () => {
