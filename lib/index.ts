@@ -1,6 +1,7 @@
 /** outreach-gate: the CDK constructs and stack, the settings they are built from, and the producer client. */
 export * from '../lambdas/shared/names';
 export * from './client';
+export * from './constructs/completion-events';
 export * from './constructs/credentials';
 export * from './constructs/dispatcher';
 export * from './constructs/gate-table';

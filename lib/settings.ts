@@ -73,6 +73,12 @@ export interface GateSettingsInput {
   /** Failed attempts (never deferrals) after which an intent is dead-lettered. @default 5 */
   readonly maxFailureAttempts?: number;
   /**
+   * Seconds an intent keeps retrying after its first counted failure: it is dead-lettered for failures only once
+   * it has failed `maxFailureAttempts` times and its first failure is this old, so an outage shorter than this
+   * heals by itself (at most 14 days, SQS's retention; 0 lets the count alone decide). @default 3600
+   */
+  readonly failureWindowSeconds?: number;
+  /**
    * Receives after which SQS itself would dead-letter a message. Deferrals are receives too, so this is kept
    * at SQS's maximum; the dispatcher counts real failures itself. @default 1000
    */
@@ -117,6 +123,13 @@ export interface GateSettingsInput {
    */
   readonly requestPolicy?: readonly string[];
 
+  /**
+   * Publish an EventBridge event on the account's default bus each time an intent is settled ("Intent
+   * Succeeded", "Intent Dead-lettered", source `outreach-gate`); the dispatcher may put events on that bus only.
+   * @default false
+   */
+  readonly completionEvents?: boolean;
+
   // The monitor
   /**
    * Pause a lane's event source mappings when every user it serves is cooling down for longer than this many
@@ -151,6 +164,8 @@ export interface GateSettings {
   readonly pumpPauseAfterSeconds: number;
   /** The dispatcher's runtime configuration. */
   readonly gate: GateConfig;
+  /** Whether settled intents are announced on the default EventBridge bus. @default false */
+  readonly completionEvents?: boolean;
 }
 
 /** Raised for a setting that breaks an AWS limit or the gate's own rules; the message names the value. */
@@ -368,6 +383,8 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
       maxFailureAttempts: integer('maxFailureAttempts', input.maxFailureAttempts ?? 5, 1, 100),
       backoffBaseMs: 1000,
       backoffMaxMs: 300_000,
+      failureWindowMs:
+        integer('failureWindowSeconds', input.failureWindowSeconds ?? 3600, 0, SQS_LIMITS.maxRetentionSeconds) * 1000,
     },
     deferral: { maxInProcessWaitMs: 2000, jitterMs: 1000, recycleAtReceiveCount: maxReceiveCount - 50 },
     intents: { recordTtlSeconds: intentRecordTtlSeconds(input.intentRecordTtlDays) },
@@ -383,6 +400,7 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
     upstream429AlarmThreshold: integer('upstream429AlarmThreshold', input.upstream429AlarmThreshold ?? 5, 1),
     pumpPauseAfterSeconds: integer('pumpPauseAfterSeconds', input.pumpPauseAfterSeconds ?? 300, 0, 86_400),
     gate,
+    ...(input.completionEvents === true ? { completionEvents: true } : {}),
   });
 }
 

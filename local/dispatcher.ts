@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InMemorySecretStore } from '../lambdas/adapters/in-memory-secrets';
 import type { DispatchLogger } from '../lambdas/dispatcher/dispatch';
-import type { GateMetrics } from '../lambdas/dispatcher/ports';
+import type { CompletionEvents, GateMetrics } from '../lambdas/dispatcher/ports';
 import { type DispatcherParts, type WiredDispatcher, wireDispatcher } from '../lambdas/dispatcher/wiring';
 import type { DispatcherEnvironment } from '../lambdas/shared/config';
 import { OutreachGateClient } from '../lib/client';
@@ -101,6 +101,8 @@ export function localDispatcher(
     readonly decorateIntents?: DispatcherParts['decorateIntents'];
     readonly decorateGate?: DispatcherParts['decorateGate'];
     readonly iam?: LocalIamCheck;
+    /** Where completion events go (see recording-completion-events.ts). @default - none published */
+    readonly completions?: CompletionEvents;
   } = {},
 ): LocalDispatcher {
   const env = environment.dispatcherEnvironment;
@@ -146,6 +148,7 @@ export function localDispatcher(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.decorateIntents ? { decorateIntents: options.decorateIntents } : {}),
     ...(options.decorateGate ? { decorateGate: options.decorateGate } : {}),
+    ...(options.completions ? { completions: options.completions } : {}),
   });
   return {
     ...wired,

@@ -29,6 +29,7 @@ import { demandOf, idealClearanceMs } from './ideal';
 import { publishLocalRun } from './local-run-file';
 import type { RunningSimulator, SimulatorConfigPatch, SimulatorStats, UserStats } from './outreach-sim';
 import { processTreeRssBytes } from './process-tree';
+import { RecordingCompletionEvents } from './recording-completion-events';
 import { RecordingGateMetrics } from './recording-metrics';
 import { type RunObservations, type RunSeries, writeReport } from './report';
 import type { IamCounts, TimeoutCounts } from './report/types';
@@ -136,6 +137,8 @@ export interface RunFigures {
   readonly timeouts: TimeoutCounts;
   /** Calls checked against the synthesized stack's IAM policies, and denials. */
   readonly iam: IamCounts;
+  /** Completion events published, by detail-type ("Intent Succeeded", "Intent Dead-lettered"). */
+  readonly completionEvents: Readonly<Record<string, number>>;
 }
 
 /** What {@link runScenario} resolves to. */
@@ -163,7 +166,7 @@ export class RunSetupError extends Error {
 
 /**
  * The gate's runtime configuration with the durations that follow Outreach's clock compressed like the window:
- * the token mint interval, the default cool-down, the circuit breaker's open time and the failure backoff. Leases,
+ * the token mint interval, the default cool-down, the circuit breaker's open time, the failure backoff and window. Leases,
  * request timeouts and in-process waits are about this machine's time and stay as they are. Pure.
  */
 export function compressGateConfig(config: GateConfig, timeScale: number): GateConfig {
@@ -177,6 +180,9 @@ export function compressGateConfig(config: GateConfig, timeScale: number): GateC
       ...config.retries,
       backoffBaseMs: scaled(config.retries.backoffBaseMs),
       backoffMaxMs: scaled(config.retries.backoffMaxMs),
+      ...(config.retries.failureWindowMs === undefined
+        ? {}
+        : { failureWindowMs: Math.round(config.retries.failureWindowMs / timeScale) }),
     },
   };
 }
@@ -423,6 +429,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   log(`starting DynamoDB Local, the SQS emulator${options.outreach ? '' : ' and the Outreach simulator'}`);
   const env = await startLocalEnvironment({
     ...gateSettingsInput(scenario),
+    // Settled intents are announced as the stack would with completion events on; the figures count them.
+    completionEvents: true,
     ...(options.outreach
       ? { outreachUrl: options.outreach.url }
       : { simulator: withoutFailures(simulatorOptions(scenario)) }),
@@ -455,9 +463,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const config = compressGateConfig(env.dispatcherEnvironment.config, timeScale);
     log('synthesizing the stack: every AWS call is checked against its IAM policies');
     const iam = localIamCheck(env);
+    const completions = new RecordingCompletionEvents(iam.caller('dispatcher'));
     dispatcher = localDispatcher(
       { ...env, dispatcherEnvironment: { ...env.dispatcherEnvironment, config } },
-      { metrics, iam, ...(options.outreach ? { credentials: options.outreach.credentials } : {}) },
+      { metrics, iam, completions, ...(options.outreach ? { credentials: options.outreach.credentials } : {}) },
     );
     let mappingErrors = 0;
     const mappingSettings = deployedMappingSettings(iam.deployed.function);
@@ -676,6 +685,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       invocations: { count: mapped.invocations, records: mapped.records, peakConcurrency: mapped.peakConcurrency },
       timeouts: observations.timeouts as TimeoutCounts,
       iam: observations.iam as IamCounts,
+      completionEvents: completions.countsByDetailType(),
     };
     return { observations, exitCode, figures, ...(report ? { report } : {}) };
   } catch (error) {

@@ -1,6 +1,12 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { GateMetrics } from '../dispatcher/ports';
-import { DIMENSION, type Lane, METRIC } from '../shared/names';
+import {
+  COMPLETION_EVENTS_FAILED_METRIC,
+  type CompletionDetailType,
+  DIMENSION,
+  type Lane,
+  METRIC,
+} from '../shared/names';
 
 /**
  * {@link GateMetrics} as CloudWatch EMF through Powertools. Metrics with no dimension of their own are buffered
@@ -54,6 +60,10 @@ export class PowertoolsGateMetrics implements GateMetrics {
 
   tokenMinted(user: string): void {
     publishSingleMetric(this.metrics, METRIC.tokenMints, DIMENSION.user, user, MetricUnit.Count, 1);
+  }
+
+  completionEventFailed(_detailType: CompletionDetailType): void {
+    this.metrics.addMetric(COMPLETION_EVENTS_FAILED_METRIC, MetricUnit.Count, 1);
   }
 }
 

@@ -1,12 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
-import {
-  backoffDelayMs,
-  cooldownUntilFor429,
-  type GateStore,
-  GateUnavailableError,
-  type Lease,
-  type UpstreamResult,
-} from '../gate';
+import { cooldownUntilFor429, type GateStore, GateUnavailableError, type Lease, type UpstreamResult } from '../gate';
 import type { OutreachApi, OutreachReply, OutreachRequest } from '../outreach/client';
 import { type GateConfig, type LaneEndpoints, SETTLE_MARGIN_MS } from '../shared/config';
 import { type Intent, intentIdSchema, MAX_INTENT_BYTES, safeParseIntent } from '../shared/intent';
@@ -14,9 +7,18 @@ import { type IntentError, type IntentOutcome, type IntentRecord, payloadHashOf 
 import { LANES, type Lane } from '../shared/names';
 import { requestPolicyOf, requestPolicyRefusal } from '../shared/request-policy';
 import { classifyReply, firstResourceId, outcomeOf, type Verdict } from './classify';
+import { completionEventOf } from './completion';
 import { lookupRequest, performRequest, repeatsHarmfully, upsertWriteRequest } from './plan';
-import type { Claim, GateMetrics, IntentStore, LaneQueues, TokenProvider } from './ports';
-import { onRefusedClaim, sendPlan } from './record-rules';
+import type {
+  Claim,
+  CompletionEvent,
+  CompletionEvents,
+  GateMetrics,
+  IntentStore,
+  LaneQueues,
+  TokenProvider,
+} from './ports';
+import { afterFailure, onRefusedClaim, sendPlan } from './record-rules';
 
 /** How often a caller told to wait for a lease tries again, at most. */
 const LEASE_POLL_MS = 100;
@@ -51,6 +53,8 @@ export interface DispatchDependencies {
   readonly queues: LaneQueues;
   readonly metrics: GateMetrics;
   readonly logger: DispatchLogger;
+  /** Where completion events go once an intent's record is settled. @default - none published */
+  readonly completions?: CompletionEvents;
   readonly clock?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
@@ -128,6 +132,8 @@ interface Attempt {
   readonly redriven: boolean;
   /** Failed attempts counted before this receive. */
   readonly failuresBefore: number;
+  /** Epoch ms of the first of them, when the record holds it. */
+  readonly firstFailedAt: number | undefined;
   /**
    * What the record must say if this receive lets go now: a request that does harm when repeated went out and
    * its outcome is not stored yet (true from the send until a definite answer other than a 2xx, or until the 2xx
@@ -240,6 +246,7 @@ export class IntentDispatcher {
     }
     await answer.release?.();
     this.deps.metrics.succeeded(lane, this.clock() - Number(record.attributes.SentTimestamp ?? this.clock()));
+    if (stored) await this.announce(completionEventOf(intent, { status: 'succeeded', outcome: answer.outcome }));
     return 'succeeded';
   }
 
@@ -283,6 +290,7 @@ export class IntentDispatcher {
         previous,
         redriven,
         failuresBefore: redriven ? 0 : (previous?.failureAttempts ?? 0),
+        firstFailedAt: redriven ? undefined : previous?.firstFailedAt,
         unconfirmed: previous?.unconfirmedSend === true,
         owned: true,
       },
@@ -475,16 +483,20 @@ export class IntentDispatcher {
     }
   }
 
-  /** Counts a real failure; dead-letters after the configured attempts, else backs off with full jitter. */
+  /**
+   * Counts a real failure; dead-letters once the failure budget is spent in count and time (see
+   * {@link afterFailure}), else backs off with full jitter.
+   */
   private fail(attempt: Attempt, error: IntentError): never {
-    const attempts = attempt.failuresBefore + 1;
+    const { intent } = attempt;
+    const deadline = intent.deadline === undefined ? undefined : Date.parse(intent.deadline);
+    const step = afterFailure(attempt, this.clock(), this.deps.config, this.random, deadline);
     this.deps.metrics.failure(attempt.lane);
-    this.deps.logger.warn('upstream attempt failed', { intentId: attempt.intent.id, attempts, error });
-    if (attempts >= this.deps.config.retries.maxFailureAttempts) {
+    this.deps.logger.warn('upstream attempt failed', { intentId: intent.id, attempts: step.attempts, error });
+    if (step.kind === 'exhausted') {
       throw new Settle({ kind: 'dead-letter', reason: 'attempts-exhausted', error, countFailure: true });
     }
-    const delay = backoffDelayMs(attempts, this.deps.config, this.random);
-    throw new Settle({ kind: 'defer', wait: new Wait(this.clock() + delay, 'backoff'), failure: error });
+    throw new Settle({ kind: 'defer', wait: new Wait(step.untilMs, 'backoff'), failure: error });
   }
 
   /** The user's access token; credential trouble (a failed refresh, a revoked token) is a wait, never a failure. */
@@ -652,6 +664,29 @@ export class IntentDispatcher {
       ...(error === undefined ? {} : { error }),
       ...(written ? { deadLetterId } : {}),
     });
+    if (written) {
+      await this.announce(
+        completionEventOf(intent, { status: 'dead-lettered', reason, ...(error === undefined ? {} : { error }) }),
+      );
+    }
+  }
+
+  /**
+   * Publishes a completion event for a record already settled. A failure is logged and counted, never thrown:
+   * the intent stays settled and is never performed again for it.
+   */
+  private async announce(event: CompletionEvent): Promise<void> {
+    if (this.deps.completions === undefined) return;
+    try {
+      await this.deps.completions.publish(event);
+    } catch (error) {
+      this.deps.metrics.completionEventFailed?.(event.detailType);
+      this.deps.logger.error('could not publish the completion event; the intent stays settled', {
+        intentId: event.detail.id,
+        detailType: event.detailType,
+        error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+      });
+    }
   }
 
   /** Sends a copy of the message to its lane's dead-letter queue with the reason; nothing is ever just dropped. */

@@ -1,10 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { EventBridgeCompletionEvents } from '../adapters/eventbridge-completion-events';
 import { PowertoolsGateMetrics } from '../adapters/powertools-metrics';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-store';
 import { awsClientConfig, awsClientTimeouts } from '../shared/aws-client-timeouts';
@@ -37,6 +39,11 @@ function dispatcherHandler(): SqsBatchHandler {
       warn: (message, extra) => logger.warn(message, { ...extra }),
       error: (message, extra) => logger.error(message, { ...extra }),
     },
+    ...(environment.completionEventBus === undefined
+      ? {}
+      : {
+          completions: new EventBridgeCompletionEvents(new EventBridgeClient(aws), environment.completionEventBus),
+        }),
   }).handler;
   return handle;
 }

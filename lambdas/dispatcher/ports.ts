@@ -1,7 +1,7 @@
 import type { SQSMessageAttributes } from 'aws-lambda';
 import type { Intent } from '../shared/intent';
 import type { IntentError, IntentOutcome, IntentRecord } from '../shared/intent-record';
-import type { Lane } from '../shared/names';
+import type { CompletionDetailType, Lane } from '../shared/names';
 
 /**
  * The dispatcher's ports besides the gate ({@link GateStore}) and Outreach ({@link OutreachApi}): where intent
@@ -127,4 +127,42 @@ export interface GateMetrics {
   remainingBudget(user: string, remaining: number): void;
   cooldownRemaining(user: string, ms: number): void;
   tokenMinted(user: string): void;
+  /** A completion event was not accepted (logged too; the intent stays settled). @default - not counted */
+  completionEventFailed?(detailType: CompletionDetailType): void;
+}
+
+/**
+ * What subscribers learn of a settled intent: who, which lane, and a summary of the outcome. Never a token,
+ * never the request body or the result's fields.
+ */
+export interface CompletionDetail {
+  readonly id: string;
+  readonly user: string;
+  readonly lane: Lane;
+  readonly outcome: {
+    readonly status: 'succeeded' | 'dead-lettered';
+    /** HTTP status of the answer that settled it, when there was one. */
+    readonly httpStatus?: number;
+    /** Dead-lettered: why (`rejected`, `attempts-exhausted`, `expired`, …). */
+    readonly reason?: string;
+    /** Dead-lettered: Outreach's JSON:API error id, when it gave one. */
+    readonly outreachErrorId?: string;
+    /** Succeeded: the JSON:API type and id of the resource created or changed. */
+    readonly resourceType?: string;
+    readonly resourceId?: number;
+  };
+}
+
+/** One completion event: an intent's record was settled. */
+export interface CompletionEvent {
+  readonly detailType: CompletionDetailType;
+  readonly detail: CompletionDetail;
+}
+
+/**
+ * Where completion events go (EventBridge in AWS, a recording locally). Published after the record is settled;
+ * a failed publish is the caller's to log and count, and never un-settles or re-performs the intent.
+ */
+export interface CompletionEvents {
+  publish(event: CompletionEvent): Promise<void>;
 }

@@ -1,3 +1,5 @@
+import { backoffDelayMs } from '../gate/backoff';
+import type { GateConfig } from '../shared/config';
 import type { Intent } from '../shared/intent';
 import type { IntentError, IntentRecord } from '../shared/intent-record';
 import { lookupRequest, repeatsHarmfully } from './plan';
@@ -93,4 +95,40 @@ export function onRefusedClaim(current: IntentRecord, claimant: Claimant): Refus
     };
   }
   return { kind: 'wait', untilMs: Math.max(claimant.now, current.ownerExpiresAt ?? claimant.now) };
+}
+
+/** What the record says of an intent's earlier failed attempts (nothing after a redrive: a fresh budget). */
+export interface FailureHistory {
+  /** Failed attempts counted before this one. */
+  readonly failuresBefore: number;
+  /** Epoch ms of the first counted failure; undefined when this is the first (or the record predates it). */
+  readonly firstFailedAt?: number;
+}
+
+/** What a failed attempt leads to: dead-lettered (the budget is spent) or tried again after a backoff. */
+export type AfterFailure =
+  | { readonly kind: 'exhausted'; readonly attempts: number }
+  | { readonly kind: 'retry'; readonly attempts: number; readonly untilMs: number };
+
+/**
+ * The failure budget, in count and time: a failed attempt dead-letters the intent only when it has failed
+ * `maxFailureAttempts` times AND its first failure is at least `failureWindowMs` old (a time written by another
+ * Lambda, so the clock skew margin is added: never dead-lettered early). Otherwise it is tried again after a
+ * full-jitter backoff that keeps growing with the count up to `backoffMaxMs`, and never past the intent's
+ * deadline (its next receive then dead-letters it as expired). Pure; the clock and the random source come in.
+ */
+export function afterFailure(
+  history: FailureHistory,
+  now: number,
+  config: Pick<GateConfig, 'retries' | 'timing'>,
+  random: () => number,
+  deadlineMs?: number,
+): AfterFailure {
+  const attempts = history.failuresBefore + 1;
+  const windowMs = config.retries.failureWindowMs ?? 0;
+  const since = history.firstFailedAt ?? now;
+  const windowSpent = windowMs === 0 || now - since >= windowMs + config.timing.clockSkewMs;
+  if (attempts >= config.retries.maxFailureAttempts && windowSpent) return { kind: 'exhausted', attempts };
+  const untilMs = now + backoffDelayMs(attempts, config, random);
+  return { kind: 'retry', attempts, untilMs: deadlineMs === undefined ? untilMs : Math.min(untilMs, deadlineMs) };
 }

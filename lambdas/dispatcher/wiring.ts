@@ -13,7 +13,7 @@ import type { SecretStore } from '../tokens/ports';
 import { SharedTokenCache } from '../tokens/token-cache';
 import { createBatchHandler, type SqsBatchHandler } from './batch';
 import { type DispatchLogger, IntentDispatcher } from './dispatch';
-import type { GateMetrics, IntentStore } from './ports';
+import type { CompletionEvents, GateMetrics, IntentStore } from './ports';
 
 /** The clients and sinks a dispatcher is built on: AWS's in Lambda, emulators' locally. */
 export interface DispatcherParts {
@@ -29,6 +29,8 @@ export interface DispatcherParts {
   readonly decorateIntents?: (store: IntentStore) => IntentStore;
   /** Wraps the gate store the dispatcher calls, e.g. to inject a failure in a test. @default - used as built */
   readonly decorateGate?: (gate: GateStore) => GateStore;
+  /** Where completion events go (EventBridge in Lambda when the stack enables them). @default - none published */
+  readonly completions?: CompletionEvents;
 }
 
 /** A dispatcher wired from its parts, with its gate store exposed for figures (DynamoDB requests). */
@@ -92,6 +94,7 @@ export function wireDispatcher(parts: DispatcherParts): WiredDispatcher {
     metrics,
     logger,
     clock,
+    ...(parts.completions ? { completions: parts.completions } : {}),
   });
   return { handler: createBatchHandler(dispatcher, queues, logger), dispatcher, gate };
 }

@@ -92,6 +92,12 @@ export const gateConfigSchema = z.strictObject({
     /** Full-jitter backoff: base and cap of the exponential. */
     backoffBaseMs: z.number().int().positive(),
     backoffMaxMs: z.number().int().positive(),
+    /**
+     * An intent is dead-lettered for failures only once it has failed `maxFailureAttempts` times AND its first
+     * counted failure is at least this old: an upstream outage shorter than the window heals by itself.
+     * @default 0 (the count alone decides)
+     */
+    failureWindowMs: z.number().int().nonnegative().optional(),
   }),
   deferral: z.strictObject({
     /** Waits up to this long are slept in-process; longer ones put the message back on its queue. */
@@ -162,6 +168,8 @@ export interface DispatcherEnvironment {
   readonly appSecretArn: string;
   /** Secret holding each user's refresh token as set by an operator, keyed by user. */
   readonly refreshTokenSecretArns: Readonly<Record<string, string>>;
+  /** EventBridge bus (name or ARN) for completion events; undefined when they are off. */
+  readonly completionEventBus?: string;
 }
 
 /** Raised at cold start when the environment is missing or malformed; the message names the variable. */
@@ -232,6 +240,7 @@ export function readDispatcherEnvironment(env: NodeJS.ProcessEnv = process.env):
     config: checkGateConfig(parseJsonVar(env, ENV.config, gateConfigSchema)),
     appSecretArn: requireVar(env, ENV.appSecretArn),
     refreshTokenSecretArns: parseJsonVar(env, ENV.refreshTokenSecretArns, z.record(z.string(), z.string().min(1))),
+    ...(env[ENV.completionEventBus]?.trim() ? { completionEventBus: env[ENV.completionEventBus]?.trim() } : {}),
   };
 }
 

@@ -72,6 +72,11 @@ export const intentRecordSchema = z.looseObject({
   /** Attempts that really failed (5xx, timeouts); deferrals are not counted. */
   failureAttempts: z.number().int().nonnegative(),
   lastError: intentErrorSchema.optional(),
+  /**
+   * Epoch milliseconds of the first failed attempt counted in {@link failureAttempts}: the failure budget is spent
+   * only when both the count and the time since this are. Cleared by a redrive, which starts a fresh budget.
+   */
+  firstFailedAt: z.number().int().nonnegative().optional(),
   /** Why the intent was dead-lettered, e.g. `expired`, `rejected`, `attempts-exhausted`. */
   deadLetterReason: z.string().min(1).optional(),
   /** {@link payloadHashOf} the intent the record was made for: the same id with another payload is refused. */

@@ -114,6 +114,8 @@ export const ENV = {
   config: 'GATE_CONFIG',
   appSecretArn: 'OUTREACH_APP_SECRET_ARN',
   refreshTokenSecretArns: 'OUTREACH_REFRESH_TOKEN_SECRET_ARNS',
+  /** Dispatcher: name or ARN of the EventBridge bus completion events go to; unset when they are off. */
+  completionEventBus: 'GATE_COMPLETION_EVENT_BUS',
   /** Monitor: the dispatcher's event source mapping ids per lane (JSON `{lane: [uuid]}`). */
   eventSourceMappings: 'GATE_EVENT_SOURCE_MAPPINGS',
   /** Monitor: pause a lane when every user it serves cools down longer than this many milliseconds. */
@@ -161,3 +163,19 @@ export const MONITOR_METRICS = [
 export function metricService(name: keyof typeof METRIC): string {
   return (MONITOR_METRICS as readonly string[]).includes(name) ? MONITOR_SERVICE_NAME : SERVICE_NAME;
 }
+
+/**
+ * The EventBridge events the dispatcher publishes, when enabled, once an intent's record is settled: their
+ * `source` and `detail-type`s (a rule matches on these).
+ */
+export const COMPLETION_EVENTS = {
+  source: 'outreach-gate',
+  succeeded: 'Intent Succeeded',
+  deadLettered: 'Intent Dead-lettered',
+} as const;
+
+/** A completion event's `detail-type`. */
+export type CompletionDetailType = (typeof COMPLETION_EVENTS)['succeeded' | 'deadLettered'];
+
+/** Metric counting completion events EventBridge did not accept (the intent stays settled; logged too). */
+export const COMPLETION_EVENTS_FAILED_METRIC = 'CompletionEventsFailed';

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -27,6 +28,12 @@ export interface DispatcherProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * The EventBridge bus each settled intent is announced on ("Intent Succeeded", "Intent Dead-lettered"); the
+   * dispatcher may put events on this bus only.
+   * @default - the account's default bus when `settings.completionEvents` is on, else no events
+   */
+  readonly completionEventBus?: events.IEventBus;
 }
 
 /** Path of the dispatcher's handler module. */
@@ -46,6 +53,8 @@ export class Dispatcher extends Construct {
   public readonly eventSources: Readonly<Record<Lane, SqsEventSource>>;
   /** The dispatcher's log group (its dead-letter reasons are queried from it). */
   public readonly logGroup: logs.ILogGroup;
+  /** The bus completion events go to; undefined when they are off. */
+  public readonly completionEventBus?: events.IEventBus;
 
   constructor(scope: Construct, id: string, props: DispatcherProps) {
     super(scope, id);
@@ -80,6 +89,9 @@ export class Dispatcher extends Construct {
       Object.entries(credentials.refreshTokenSecrets).map(([user, secret]) => [user, secret.secretArn]),
     );
     const stack = Stack.of(this);
+    const bus =
+      props.completionEventBus ??
+      (settings.completionEvents ? events.EventBus.fromEventBusName(this, 'CompletionEventBus', 'default') : undefined);
 
     this.function = new lambdaNodejs.NodejsFunction(this, 'Function', {
       entry: DISPATCHER_ENTRY,
@@ -99,6 +111,7 @@ export class Dispatcher extends Construct {
         [ENV.config]: JSON.stringify(settings.gate),
         [ENV.appSecretArn]: credentials.appSecret.secretArn,
         [ENV.refreshTokenSecretArns]: stack.toJsonString(refreshTokenSecretArns),
+        ...(bus === undefined ? {} : { [ENV.completionEventBus]: bus.eventBusArn }),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
@@ -113,6 +126,8 @@ export class Dispatcher extends Construct {
 
     table.table.grant(this.function, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     credentials.grantUse(this.function);
+    bus?.grantPutEventsTo(this.function);
+    this.completionEventBus = bus;
     const eventSources: Partial<Record<Lane, SqsEventSource>> = {};
     for (const lane of LANES) {
       const laneSettings = settings.lanes[lane];

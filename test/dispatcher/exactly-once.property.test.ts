@@ -332,7 +332,13 @@ describe('exactly once and never lost, on random interleavings', () => {
       lanes,
       config: {
         ...base.config,
-        retries: { ...base.config.retries, maxFailureAttempts: 2, backoffBaseMs: 1, backoffMaxMs: 2 },
+        retries: {
+          ...base.config.retries,
+          maxFailureAttempts: 2,
+          backoffBaseMs: 1,
+          backoffMaxMs: 2,
+          failureWindowMs: 0,
+        },
         deferral: {
           ...base.config.deferral,
           maxInProcessWaitMs: 0,

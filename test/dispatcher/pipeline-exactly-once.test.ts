@@ -28,7 +28,7 @@ describe('exactly once and never lost, on every path an intent takes', () => {
   const releases = new GateFaults(() => new Error('simulated DynamoDB error while returning the lease'));
   const config = (base: GateConfig): GateConfig => ({
     ...base,
-    retries: { ...base.retries, maxFailureAttempts: 2, backoffBaseMs: 10, backoffMaxMs: 20 },
+    retries: { ...base.retries, maxFailureAttempts: 2, backoffBaseMs: 10, backoffMaxMs: 20, failureWindowMs: 0 },
   });
 
   beforeAll(async () => {

@@ -1,4 +1,4 @@
-import { onRefusedClaim, sendPlan } from '../../lambdas/dispatcher/record-rules';
+import { afterFailure, onRefusedClaim, sendPlan } from '../../lambdas/dispatcher/record-rules';
 import { type Intent, parseIntent } from '../../lambdas/shared/intent';
 import { type IntentRecord, payloadHashOf } from '../../lambdas/shared/intent-record';
 
@@ -138,5 +138,58 @@ describe('payloadHashOf', () => {
       payloadHashOf(other) === payloadHashOf(create),
       payloadHashOf(otherUser) === payloadHashOf(create),
     ]).toEqual([false, false]);
+  });
+});
+
+describe('afterFailure (the failure budget in count and time)', () => {
+  const config = {
+    retries: { maxFailureAttempts: 3, backoffBaseMs: 1000, backoffMaxMs: 8000, failureWindowMs: 3_600_000 },
+    timing: { maxHeaderWaitMs: 86_400_000, clockSkewMs: 1000 },
+  };
+  const T = 10_000_000;
+  const top = () => 0.999_999;
+
+  it('GIVEN the count spent but the first failure 10 minutes old WHEN it fails again THEN it is retried, not dead-lettered', () => {
+    expect(afterFailure({ failuresBefore: 5, firstFailedAt: T - 600_000 }, T, config, top).kind).toBe('retry');
+  });
+
+  it('GIVEN the first failure older than the window (and the skew) but the count not spent THEN it is retried', () => {
+    expect(afterFailure({ failuresBefore: 1, firstFailedAt: T - 3_700_000 }, T, config, top).kind).toBe('retry');
+  });
+
+  it('GIVEN the count spent and the first failure older than the window and the skew THEN the budget is exhausted', () => {
+    expect(afterFailure({ failuresBefore: 2, firstFailedAt: T - 3_601_000 }, T, config, top)).toEqual({
+      kind: 'exhausted',
+      attempts: 3,
+    });
+  });
+
+  it('GIVEN the count spent and the window just past but within the clock skew THEN it is retried (never early)', () => {
+    expect(afterFailure({ failuresBefore: 2, firstFailedAt: T - 3_600_500 }, T, config, top).kind).toBe('retry');
+  });
+
+  it('GIVEN a window of 0 THEN the count alone decides, as before', () => {
+    const countOnly = { ...config, retries: { ...config.retries, failureWindowMs: 0 } };
+    expect(afterFailure({ failuresBefore: 2 }, T, countOnly, top).kind).toBe('exhausted');
+  });
+
+  it('GIVEN no first failure recorded (the first failure, or a redriven intent) THEN the window starts now', () => {
+    expect(afterFailure({ failuresBefore: 9 }, T, config, top).kind).toBe('retry');
+  });
+
+  it('GIVEN attempts beyond the count THEN the backoff ceiling keeps doubling up to backoffMaxMs and no further', () => {
+    const ceilings = [1, 2, 3, 4, 5, 50].map((failuresBefore) => {
+      const step = afterFailure({ failuresBefore, firstFailedAt: T }, T, config, () => 1);
+      return step.kind === 'retry' ? step.untilMs - T : step.kind;
+    });
+    expect(ceilings).toEqual([2000, 4000, 8000, 8000, 8000, 8000]);
+  });
+
+  it('GIVEN a deadline sooner than the backoff THEN the retry waits only until the deadline', () => {
+    expect(afterFailure({ failuresBefore: 1, firstFailedAt: T }, T, config, () => 1, T + 500)).toEqual({
+      kind: 'retry',
+      attempts: 2,
+      untilMs: T + 500,
+    });
   });
 });

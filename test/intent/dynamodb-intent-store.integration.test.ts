@@ -133,6 +133,47 @@ describe('DynamoDbIntentStore on DynamoDB Local', () => {
     });
   });
 
+  it('GIVEN a failed attempt WHEN a re-sent copy (another message) claims the intent and fails too THEN the record keeps the count and the time of the first failure', async () => {
+    const intent = freshIntent();
+    await store.claim(intent, claimBy(intent, 'm1'), T0);
+    await store.release(intent, 'm1', { unconfirmedSend: false, failure: { kind: 'http', status: 503 } }, T0 + 10);
+    const resent = await store.claim(intent, claimBy(intent, 'm2'), T0 + 20);
+    await store.release(intent, 'm2', { unconfirmedSend: false, failure: { kind: 'http', status: 502 } }, T0 + 30);
+    const record = await store.get(intent.id);
+    expect({
+      seenByTheCopy: resent.kind === 'claimed' ? resent.previous?.firstFailedAt : resent.kind,
+      failures: record?.failureAttempts,
+      firstFailedAt: record?.firstFailedAt,
+    }).toEqual({ seenByTheCopy: T0 + 10, failures: 2, firstFailedAt: T0 + 10 });
+  });
+
+  it('GIVEN a deferral without a failure WHEN it is released THEN no first failure time is written', async () => {
+    const intent = freshIntent();
+    await store.claim(intent, claimBy(intent, 'm1'), T0);
+    await store.release(intent, 'm1', { unconfirmedSend: false }, T0 + 10);
+    expect((await store.get(intent.id))?.firstFailedAt).toBeUndefined();
+  });
+
+  it('GIVEN an intent dead-lettered after failures WHEN its copy is redriven THEN the count and the first failure time start afresh', async () => {
+    const intent = freshIntent();
+    await store.claim(intent, claimBy(intent, 'm1'), T0);
+    await store.release(intent, 'm1', { unconfirmedSend: false, failure: { kind: 'timeout' } }, T0 + 10);
+    await store.claim(intent, claimBy(intent, 'm1'), T0 + 20);
+    await store.deadLetter(
+      intent,
+      'm1',
+      { reason: 'attempts-exhausted', deadLetterId: 'd1', countFailure: true },
+      T0 + 30,
+    );
+    const deadLettered = await store.get(intent.id);
+    await store.reopen(intent, claimBy(intent, 'm2'), 'd1', T0 + 40);
+    const reopened = await store.get(intent.id);
+    expect({
+      before: { failures: deadLettered?.failureAttempts, firstFailedAt: deadLettered?.firstFailedAt },
+      after: { failures: reopened?.failureAttempts, firstFailedAt: reopened?.firstFailedAt },
+    }).toEqual({ before: { failures: 2, firstFailedAt: T0 + 10 }, after: { failures: 0, firstFailedAt: undefined } });
+  });
+
   it('GIVEN a deferral before any send WHEN the owner releases it THEN "a send may happen" is cleared', async () => {
     const intent = freshIntent();
     await store.claim(intent, claimBy(intent, 'm1'), T0);

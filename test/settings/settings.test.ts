@@ -39,6 +39,13 @@ describe('resolveGateSettings', () => {
     expect([gate.cooldown.maxEscalatedWaitMs, gate.timing.clockSkewMs]).toEqual([600_000, 1500]);
   });
 
+  it('GIVEN nothing THEN an intent keeps retrying for an hour after its first failure; GIVEN 600 s THEN ten minutes', () => {
+    expect([
+      resolveGateSettings({}).gate.retries.failureWindowMs,
+      resolveGateSettings({ failureWindowSeconds: 600 }).gate.retries.failureWindowMs,
+    ]).toEqual([3_600_000, 600_000]);
+  });
+
   it('GIVEN a trailing slash on the base URL THEN it is removed', () => {
     expect(resolveGateSettings({ outreachBaseUrl: 'http://127.0.0.1:8080/api/v2/' }).gate.outreach.baseUrl).toBe(
       'http://127.0.0.1:8080/api/v2',
@@ -123,6 +130,16 @@ describe('resolveGateSettings', () => {
       /upstreamTimeoutMs \(28001\) plus 2000 ms to settle must fit in the dispatcher timeout \(30000 ms\)/,
     ],
     ['zero failure attempts', { maxFailureAttempts: 0 }, /maxFailureAttempts must be an integer from 1 to 100, got 0/],
+    [
+      'a failure window longer than SQS keeps a message',
+      { failureWindowSeconds: 1_209_601 },
+      /failureWindowSeconds must be an integer from 0 to 1209600, got 1209601/,
+    ],
+    [
+      'a fractional failure window',
+      { failureWindowSeconds: 1.5 },
+      /failureWindowSeconds must be an integer .*got 1\.5/,
+    ],
     ['a receive count that deferrals could exhaust', { maxReceiveCount: 10 }, /maxReceiveCount must be at least 100/],
     [
       'a receive count above SQS maximum',

@@ -44,6 +44,20 @@ describe('runScenario: the smoke scenario end to end', () => {
     }).toEqual({ denied: 0, dispatcherChecked: true, producerChecked: true, invariant: true });
   });
 
+  it('GIVEN the smoke workload WHEN it has run THEN its figures count one completion event per settled intent, by detail-type, each checked as events:PutEvents', () => {
+    const { intents, iam } = result.observations;
+    expect({
+      events: result.figures.completionEvents,
+      putEventsChecked: iam?.checked.dispatcher?.['events:PutEvents'],
+    }).toEqual({
+      events: {
+        ...(intents.succeeded > 0 ? { 'Intent Succeeded': intents.succeeded } : {}),
+        ...(intents.deadLettered > 0 ? { 'Intent Dead-lettered': intents.deadLettered } : {}),
+      },
+      putEventsChecked: intents.succeeded + intents.deadLettered,
+    });
+  });
+
   it("GIVEN the smoke workload WHEN it has run THEN the report's timeouts section counts the invocations at the deployed 30 s timeout", () => {
     const timeouts = result.observations.timeouts;
     expect({

@@ -6,6 +6,7 @@ import { type LocalEnvironment, type LocalEnvironmentOptions, startLocalEnvironm
 import type { DeployedStack } from '../../local/iam/deployed-stack';
 import { type LocalIamCheck, localIamCheck } from '../../local/iam/local-check';
 import type { SimulatorStartOptions } from '../../local/outreach-sim';
+import { RecordingCompletionEvents } from '../../local/recording-completion-events';
 import { RecordingGateMetrics } from '../../local/recording-metrics';
 import { deployedMappingSettings } from '../../local/runner/deployed-settings';
 import { EventSourceMappingRunner } from '../../local/runner/event-source-mapping';
@@ -21,6 +22,8 @@ export interface Pipeline {
   readonly iam: LocalIamCheck;
   readonly dispatcher: LocalDispatcher;
   readonly metrics: RecordingGateMetrics;
+  /** The completion events the dispatcher published (only with the `completionEvents` setting on). */
+  readonly completions: RecordingCompletionEvents;
   readonly runner: EventSourceMappingRunner;
   readonly client: OutreachGateClient;
   /** Polls getResult until every id is succeeded or dead-lettered, or the time is up. */
@@ -48,7 +51,11 @@ export async function startPipeline(
     const synthesized = localIamCheck(env);
     const iam = options.deployed ? localIamCheck(env, options.deployed(synthesized.deployed)) : synthesized;
     const metrics = new RecordingGateMetrics();
-    const dispatcher = localDispatcher({ ...env, dispatcherEnvironment }, { metrics, ...options.wrapDispatcher, iam });
+    const completions = new RecordingCompletionEvents(iam.caller('dispatcher'));
+    const dispatcher = localDispatcher(
+      { ...env, dispatcherEnvironment },
+      { metrics, ...options.wrapDispatcher, iam, ...(options.completionEvents ? { completions } : {}) },
+    );
     const runner = new EventSourceMappingRunner({
       sqs: dispatcher.sqs,
       settings: deployedMappingSettings(iam.deployed.function),
@@ -64,6 +71,7 @@ export async function startPipeline(
       iam,
       dispatcher,
       metrics,
+      completions,
       runner,
       client,
       async settle(ids, timeoutMs) {
