@@ -1,6 +1,6 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { GateMetrics } from '../dispatcher/ports';
-import { DIMENSION, type Lane, METRIC } from '../shared/names';
+import { CREDENTIAL_METRIC, type CredentialCause, DIMENSION, type Lane, METRIC } from '../shared/names';
 
 /**
  * {@link GateMetrics} as CloudWatch EMF through Powertools. Metrics with no dimension of their own are buffered
@@ -54,6 +54,12 @@ export class PowertoolsGateMetrics implements GateMetrics {
 
   tokenMinted(user: string): void {
     publishSingleMetric(this.metrics, METRIC.tokenMints, DIMENSION.user, user, MetricUnit.Count, 1);
+  }
+
+  credentialsPaused(user: string, cause: CredentialCause): void {
+    const single = this.metrics.singleMetric();
+    single.addDimensions({ [DIMENSION.user]: user, [DIMENSION.cause]: cause });
+    single.addMetric(CREDENTIAL_METRIC, MetricUnit.Count, 1);
   }
 }
 

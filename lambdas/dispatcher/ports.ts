@@ -1,7 +1,7 @@
 import type { SQSMessageAttributes } from 'aws-lambda';
 import type { Intent } from '../shared/intent';
 import type { IntentError, IntentOutcome, IntentRecord } from '../shared/intent-record';
-import type { Lane } from '../shared/names';
+import type { CredentialCause, Lane } from '../shared/names';
 
 /**
  * The dispatcher's ports besides the gate ({@link GateStore}) and Outreach ({@link OutreachApi}): where intent
@@ -127,4 +127,9 @@ export interface GateMetrics {
   remainingBudget(user: string, remaining: number): void;
   cooldownRemaining(user: string, ms: number): void;
   tokenMinted(user: string): void;
+  /**
+   * The user cannot get a token and its intents wait: its refresh token was refused (`invalid-grant`) or was
+   * never stored (`not-set`). Published as `CREDENTIAL_METRIC` (names.ts) with the user and the cause.
+   */
+  credentialsPaused(user: string, cause: CredentialCause): void;
 }

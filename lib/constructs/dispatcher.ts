@@ -6,6 +6,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { environmentConfigText } from '../../lambdas/shared/config';
 import { ENV, LANES, type Lane, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/names';
 import { assertDispatcherWiring, type GateSettings } from '../settings';
 import type { Credentials } from './credentials';
@@ -76,9 +77,6 @@ export class Dispatcher extends Construct {
         },
       ]),
     );
-    const refreshTokenSecretArns = Object.fromEntries(
-      Object.entries(credentials.refreshTokenSecrets).map(([user, secret]) => [user, secret.secretArn]),
-    );
     const stack = Stack.of(this);
 
     this.function = new lambdaNodejs.NodejsFunction(this, 'Function', {
@@ -96,9 +94,8 @@ export class Dispatcher extends Construct {
       environment: {
         [ENV.tableName]: table.table.tableName,
         [ENV.lanes]: stack.toJsonString(laneEndpoints),
-        [ENV.config]: JSON.stringify(settings.gate),
+        [ENV.config]: environmentConfigText(settings.gate),
         [ENV.appSecretArn]: credentials.appSecret.secretArn,
-        [ENV.refreshTokenSecretArns]: stack.toJsonString(refreshTokenSecretArns),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
@@ -112,6 +109,7 @@ export class Dispatcher extends Construct {
     });
 
     table.table.grant(this.function, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    credentials.configure(this.function);
     credentials.grantUse(this.function);
     const eventSources: Partial<Record<Lane, SqsEventSource>> = {};
     for (const lane of LANES) {
