@@ -142,7 +142,7 @@ function emptySecret(scope: Construct, id: string, description: string, secretNa
 }
 
 /** Writes the users file into a new folder laid out as the layer's content (`outreach-gate/users.json`). */
-function writeUsersFile(users: readonly string[]): string {
+export function writeUsersFile(users: readonly string[]): string {
   const root = mkdtempSync(path.join(tmpdir(), 'outreach-gate-users-'));
   const file = path.join(root, path.relative('/opt', USERS_FILE_PATH));
   mkdirSync(path.dirname(file), { recursive: true });
