@@ -115,7 +115,10 @@ export interface GateSettingsInput {
    * can never outlive the record that stops it being performed twice. @default 15
    */
   readonly intentRecordTtlDays?: number;
-  /** Alarm when one user's cool-down outlasts this many seconds. @default 900 */
+  /**
+   * Alarm when one user's cool-down outlasts this many seconds; at most 10800 (CloudWatch evaluates the alarm's
+   * Metrics Insights query over three hours). @default 900
+   */
   readonly cooldownAlarmSeconds?: number;
   /** Alarm when upstream 429s in five minutes reach this count. @default 5 */
   readonly upstream429AlarmThreshold?: number;
