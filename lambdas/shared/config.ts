@@ -328,10 +328,9 @@ export function readDispatcherEnvironment(env: NodeJS.ProcessEnv = process.env):
 }
 
 function secretPrefix(value: string): string {
-  if (!SECRET_PREFIX_PATTERN.test(value)) {
-    throw new EnvironmentError(
-      `environment variable ${ENV.refreshTokenSecretPrefix} is invalid: ${secretPrefixProblem(value)}`,
-    );
+  const problem = secretPrefixProblem(value);
+  if (problem !== undefined) {
+    throw new EnvironmentError(`environment variable ${ENV.refreshTokenSecretPrefix} is invalid: ${problem}`);
   }
   return value;
 }
