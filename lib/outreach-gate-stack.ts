@@ -58,7 +58,10 @@ export class OutreachGateStack extends Stack {
       deletionProtection: props.tableDeletionProtection,
       removalPolicy: props.tableRemovalPolicy,
     });
-    this.credentials = new Credentials(this, 'Credentials', { users: this.settings.gate.users });
+    this.credentials = new Credentials(this, 'Credentials', {
+      users: this.settings.gate.users,
+      refreshTokenSecretPrefix: this.settings.refreshTokenSecretPrefix,
+    });
     this.dispatcher = new Dispatcher(this, 'Dispatcher', {
       settings: this.settings,
       lanes: this.lanes,
@@ -70,6 +73,7 @@ export class OutreachGateStack extends Stack {
       table: this.gateTable,
       eventSources: this.dispatcher.eventSources,
     });
+    this.credentials.configure(this.monitor.function);
     this.observability = new Observability(this, 'Observability', {
       settings: this.settings,
       lanes: this.lanes,
@@ -110,12 +114,10 @@ export class OutreachGateStack extends Stack {
       value: this.credentials.appSecret.secretArn,
       description: 'Set to {"clientId":"…","clientSecret":"…"} of your Outreach OAuth app',
     });
-    for (const [user, secret] of Object.entries(this.credentials.refreshTokenSecrets)) {
-      new CfnOutput(this, `RefreshTokenSecretArn${this.settings.gate.users.indexOf(user)}`, {
-        value: secret.secretArn,
-        description: `Set to the refresh token of Outreach user ${user}`,
-      });
-    }
+    new CfnOutput(this, 'RefreshTokenSecretPrefix', {
+      value: this.credentials.refreshTokenSecretPrefix,
+      description: "Store each Outreach user's refresh token in the secret named <prefix>/<user>",
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.alarmTopic.topicArn });
     this.node.addValidation({ validate: () => deploymentLimitViolations(this.measureDeployment(), this.stackName) });
   }

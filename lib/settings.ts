@@ -1,4 +1,10 @@
-import { type GateConfig, parseGateConfig, SETTLE_MARGIN_MS } from '../lambdas/shared/config';
+import {
+  type GateConfig,
+  parseGateConfig,
+  SETTLE_MARGIN_MS,
+  secretPrefixProblem,
+  userListProblems,
+} from '../lambdas/shared/config';
 import { LANES, type Lane } from '../lambdas/shared/names';
 import { compileRequestPolicy, DEFAULT_RULE, RequestPolicyError } from '../lambdas/shared/request-policy';
 
@@ -34,6 +40,11 @@ export interface GateSettingsInput {
    * @default ['default']
    */
   readonly outreachUsers?: readonly string[];
+  /**
+   * Name prefix of the users' refresh-token secrets: user `u`'s secret is `<prefix>/u`.
+   * @default `outreach-gate/<stack name>`
+   */
+  readonly refreshTokenSecretPrefix?: string;
   /** @default 'https://api.outreach.io/api/v2' */
   readonly outreachBaseUrl?: string;
   /** @default 'https://api.outreach.io/oauth/token' */
@@ -110,7 +121,10 @@ export interface GateSettingsInput {
    * can never outlive the record that stops it being performed twice. @default 15
    */
   readonly intentRecordTtlDays?: number;
-  /** Alarm when one user's cool-down outlasts this many seconds. @default 900 */
+  /**
+   * Alarm when one user's cool-down outlasts this many seconds; at most 10800 (CloudWatch evaluates the alarm's
+   * Metrics Insights query over three hours). @default 900
+   */
   readonly cooldownAlarmSeconds?: number;
   /** Alarm when upstream 429s in five minutes reach this count. @default 5 */
   readonly upstream429AlarmThreshold?: number;
@@ -162,6 +176,8 @@ export interface GateSettings {
   readonly upstream429AlarmThreshold: number;
   /** The monitor pauses a lane when every user it serves cools down longer than this. */
   readonly pumpPauseAfterSeconds: number;
+  /** Name prefix of the users' refresh-token secrets; undefined for the stack's default. */
+  readonly refreshTokenSecretPrefix?: string;
   /** The dispatcher's runtime configuration. */
   readonly gate: GateConfig;
   /** Whether settled intents are announced on the default EventBridge bus. @default false */
@@ -212,21 +228,16 @@ function share(name: string, value: number, { allowOne = false } = {}): number {
   return value;
 }
 
-const USER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
-
 function users(value: readonly string[]): string[] {
-  if (value.length === 0) throw new GateSettingsError('outreachUsers must name at least one Outreach user');
-  const seen = new Set<string>();
-  for (const user of value) {
-    if (!USER_PATTERN.test(user)) {
-      throw new GateSettingsError(
-        `outreachUsers entry "${user}" must be 1–64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit`,
-      );
-    }
-    if (seen.has(user)) throw new GateSettingsError(`outreachUsers lists "${user}" twice`);
-    seen.add(user);
-  }
+  const problems = userListProblems(value);
+  if (problems.length > 0) throw new GateSettingsError(`outreachUsers: ${problems.join('; ')}`);
   return [...value];
+}
+
+function secretPrefix(value: string | undefined): string | undefined {
+  const problem = value === undefined ? undefined : secretPrefixProblem(value);
+  if (problem !== undefined) throw new GateSettingsError(`refreshTokenSecretPrefix: ${problem}`);
+  return value;
 }
 
 function requestPolicy(rules: readonly string[]): string[] {
@@ -399,6 +410,9 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
     cooldownAlarmSeconds: integer('cooldownAlarmSeconds', input.cooldownAlarmSeconds ?? 900, 1),
     upstream429AlarmThreshold: integer('upstream429AlarmThreshold', input.upstream429AlarmThreshold ?? 5, 1),
     pumpPauseAfterSeconds: integer('pumpPauseAfterSeconds', input.pumpPauseAfterSeconds ?? 300, 0, 86_400),
+    ...(input.refreshTokenSecretPrefix === undefined
+      ? {}
+      : { refreshTokenSecretPrefix: secretPrefix(input.refreshTokenSecretPrefix) }),
     gate,
     ...(input.completionEvents === true ? { completionEvents: true } : {}),
   });

@@ -60,7 +60,7 @@ function valuesOf(logicalId: string, resource: TemplateResource, names: Deployme
       return { Ref: name, Arn: arn, StreamArn: `${arn}/stream/1970-01-01T00:00:00.000` };
     }
     case 'AWS::SecretsManager::Secret': {
-      const name = given ?? `${logicalId}-ABCDEFGHIJKL`;
+      const name = given ?? (typeof props.Name === 'string' ? props.Name : `${logicalId}-ABCDEFGHIJKL`);
       const arn = `arn:aws:secretsmanager:${region}:${account}:secret:${name}${names.secretSuffix === false ? '' : '-AbCdEf'}`;
       return { Ref: arn, Id: arn };
     }

@@ -4,7 +4,7 @@ import { InMemorySecretStore } from '../lambdas/adapters/in-memory-secrets';
 import type { DispatchLogger } from '../lambdas/dispatcher/dispatch';
 import type { CompletionEvents, GateMetrics } from '../lambdas/dispatcher/ports';
 import { type DispatcherParts, type WiredDispatcher, wireDispatcher } from '../lambdas/dispatcher/wiring';
-import type { DispatcherEnvironment } from '../lambdas/shared/config';
+import { type DispatcherEnvironment, refreshTokenSecretName } from '../lambdas/shared/config';
 import { OutreachGateClient } from '../lib/client';
 import { dynamoDbLocalClient } from './emulators/dynamodb';
 import { createLocalSqsClient } from './emulators/sqs';
@@ -110,9 +110,9 @@ export function localDispatcher(
   const stored = new InMemorySecretStore({
     [env.appSecretArn]: JSON.stringify({ clientId: credentials.clientId, clientSecret: credentials.clientSecret }),
     ...Object.fromEntries(
-      Object.entries(env.refreshTokenSecretArns).flatMap(([user, id]) => {
+      env.config.users.flatMap((user) => {
         const token = credentials.refreshTokens[user];
-        return token === undefined ? [] : [[id, token]];
+        return token === undefined ? [] : [[refreshTokenSecretName(env.refreshTokenSecretPrefix, user), token]];
       }),
     ),
   });

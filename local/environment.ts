@@ -11,9 +11,18 @@
  * await runner.stop();
  * await env.stop();
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { DispatcherEnvironment, LaneEndpoints } from '../lambdas/shared/config';
+import {
+  type DispatcherEnvironment,
+  environmentConfigText,
+  type LaneEndpoints,
+  readDispatcherEnvironment,
+  usersFileText,
+} from '../lambdas/shared/config';
 import { ENV } from '../lambdas/shared/names';
 import { type GateSettings, type GateSettingsInput, resolveGateSettings } from '../lib/settings';
 import {
@@ -65,10 +74,13 @@ export interface LocalEnvironment {
   /** Clients for the emulators, created once; closed by {@link LocalEnvironment.stop}. */
   readonly clients: { readonly sqs: SQSClient; readonly dynamodb: DynamoDBClient };
   /**
-   * What the dispatcher reads at cold start. There is no local Secrets Manager: the secret ARNs are
-   * placeholders naming the local app secret and each user's refresh-token secret.
+   * What the dispatcher reads at cold start, read from {@link environmentVariables} and the users file as the
+   * Lambda reads them. There is no local Secrets Manager: the app secret's ARN is a placeholder, and each user's
+   * refresh-token secret is named `<prefix>/<user>` as in AWS.
    */
   readonly dispatcherEnvironment: DispatcherEnvironment;
+  /** The users file the dispatcher and the monitor read (written here as the stack's layer ships it). */
+  readonly usersFile: string;
   /**
    * The dispatcher's environment variables as the stack sets them, plus the AWS SDK's endpoint, region and
    * credential variables that point its SQS and DynamoDB clients at the emulators.
@@ -85,6 +97,9 @@ export class LocalEnvironmentError extends Error {
 
 /** Account id of the placeholder ARNs (the one the emulators use). */
 const LOCAL_ACCOUNT = '000000000000';
+
+/** Prefix of the local refresh-token secrets' names, unless the settings name one. */
+export const LOCAL_SECRET_PREFIX = 'outreach-gate-local/refresh-token';
 
 /** Environments that still have something running, stopped on SIGINT/SIGTERM. */
 const live = new Set<() => Promise<void>>();
@@ -141,7 +156,10 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   if (!/^[A-Za-z0-9_.-]{3,255}$/.test(tableName)) {
     throw new LocalEnvironmentError(`tableName must be 3–255 letters, digits, '_', '-' or '.', got "${tableName}"`);
   }
-  const gateInput = stripLocalOptions(input);
+  const gateInput = {
+    ...stripLocalOptions(input),
+    refreshTokenSecretPrefix: input.refreshTokenSecretPrefix ?? LOCAL_SECRET_PREFIX,
+  };
   // Validate first so that bad settings fail before anything is started.
   const draft = resolveGateSettings(gateInput);
   const origin = outreachUrl === undefined ? undefined : outreachOrigin(outreachUrl);
@@ -201,15 +219,23 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     await createGateTable(clients.dynamodb, tableName);
     const lanes = await createLaneQueues(clients.sqs, settings, queuePrefix);
 
-    const dispatcherEnvironment: DispatcherEnvironment = {
-      tableName,
-      lanes,
-      config: settings.gate,
-      appSecretArn: localSecretArn('app'),
-      refreshTokenSecretArns: Object.fromEntries(
-        settings.gate.users.map((user) => [user, localSecretArn(`refresh-token/${user}`)]),
-      ),
-    };
+    const usersDirectory = mkdtempSync(join(tmpdir(), 'outreach-gate-users-'));
+    stoppers.push(async () => rmSync(usersDirectory, { recursive: true, force: true }));
+    const usersFile = join(usersDirectory, 'users.json');
+    writeFileSync(usersFile, usersFileText(settings.gate.users));
+    const variables = environmentVariables(
+      {
+        tableName,
+        lanes,
+        config: settings.gate,
+        appSecretArn: localSecretArn('app'),
+        refreshTokenSecretPrefix: gateInput.refreshTokenSecretPrefix,
+      },
+      usersFile,
+      dynamodb.endpoint,
+      sqsEmulator.endpoint,
+    );
+    const dispatcherEnvironment = readDispatcherEnvironment(variables);
 
     return {
       settings,
@@ -220,7 +246,8 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       ...(simulator !== undefined && { simulator }),
       clients,
       dispatcherEnvironment,
-      environmentVariables: environmentVariables(dispatcherEnvironment, dynamodb.endpoint, sqsEmulator.endpoint),
+      usersFile,
+      environmentVariables: variables,
       stop,
     };
   } catch (error) {
@@ -264,15 +291,17 @@ function localSecretArn(name: string): string {
 
 function environmentVariables(
   environment: DispatcherEnvironment,
+  usersFile: string,
   dynamodbEndpoint: string,
   sqsEndpoint: string,
 ): Record<string, string> {
   return {
     [ENV.tableName]: environment.tableName,
     [ENV.lanes]: JSON.stringify(environment.lanes),
-    [ENV.config]: JSON.stringify(environment.config),
+    [ENV.config]: environmentConfigText(environment.config),
     [ENV.appSecretArn]: environment.appSecretArn,
-    [ENV.refreshTokenSecretArns]: JSON.stringify(environment.refreshTokenSecretArns),
+    [ENV.refreshTokenSecretPrefix]: environment.refreshTokenSecretPrefix,
+    [ENV.usersFile]: usersFile,
     AWS_REGION: DYNAMODB_LOCAL_CLIENT_CONFIG.region,
     AWS_ACCESS_KEY_ID: DYNAMODB_LOCAL_CLIENT_CONFIG.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: DYNAMODB_LOCAL_CLIENT_CONFIG.credentials.secretAccessKey,

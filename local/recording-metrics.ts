@@ -1,5 +1,5 @@
 import type { GateMetrics } from '../lambdas/dispatcher/ports';
-import type { CompletionDetailType, Lane } from '../lambdas/shared/names';
+import type { CompletionDetailType, CredentialCause, Lane } from '../lambdas/shared/names';
 
 /** One measurement as the dispatcher reported it, stamped with the wall clock. */
 export interface MetricEvent {
@@ -49,6 +49,9 @@ export class RecordingGateMetrics implements GateMetrics {
 
   tokenMinted(user: string): void {
     this.record('tokenMinted', user, 1);
+  }
+  credentialsPaused(user: string, cause: CredentialCause): void {
+    this.record('credentialsPaused', `${user}:${cause}`, 1);
   }
 
   completionEventFailed(detailType: CompletionDetailType): void {

@@ -3,6 +3,8 @@ import type { GateMetrics } from '../dispatcher/ports';
 import {
   COMPLETION_EVENTS_FAILED_METRIC,
   type CompletionDetailType,
+  CREDENTIAL_METRIC,
+  type CredentialCause,
   DIMENSION,
   type Lane,
   METRIC,
@@ -64,6 +66,12 @@ export class PowertoolsGateMetrics implements GateMetrics {
 
   completionEventFailed(_detailType: CompletionDetailType): void {
     this.metrics.addMetric(COMPLETION_EVENTS_FAILED_METRIC, MetricUnit.Count, 1);
+  }
+
+  credentialsPaused(user: string, cause: CredentialCause): void {
+    const single = this.metrics.singleMetric();
+    single.addDimensions({ [DIMENSION.user]: user, [DIMENSION.cause]: cause });
+    single.addMetric(CREDENTIAL_METRIC, MetricUnit.Count, 1);
   }
 }
 

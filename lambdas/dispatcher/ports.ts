@@ -1,7 +1,7 @@
 import type { SQSMessageAttributes } from 'aws-lambda';
 import type { Intent } from '../shared/intent';
 import type { IntentError, IntentOutcome, IntentRecord } from '../shared/intent-record';
-import type { CompletionDetailType, Lane } from '../shared/names';
+import type { CompletionDetailType, CredentialCause, Lane } from '../shared/names';
 
 /**
  * The dispatcher's ports besides the gate ({@link GateStore}) and Outreach ({@link OutreachApi}): where intent
@@ -129,6 +129,11 @@ export interface GateMetrics {
   tokenMinted(user: string): void;
   /** A completion event was not accepted (logged too; the intent stays settled). @default - not counted */
   completionEventFailed?(detailType: CompletionDetailType): void;
+  /**
+   * The user cannot get a token and its intents wait: its refresh token was refused (`invalid-grant`) or was
+   * never stored (`not-set`). Published as `CREDENTIAL_METRIC` (names.ts) with the user and the cause.
+   */
+  credentialsPaused(user: string, cause: CredentialCause): void;
 }
 
 /**

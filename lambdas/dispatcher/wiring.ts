@@ -8,7 +8,7 @@ import { SqsLaneQueues } from '../adapters/sqs-lane-queues';
 import type { GateStore } from '../gate';
 import { loggingGateObserver } from '../gate/observer';
 import { FetchOutreachApi } from '../outreach/client';
-import type { DispatcherEnvironment } from '../shared/config';
+import { type DispatcherEnvironment, refreshTokenSecretName } from '../shared/config';
 import type { SecretStore } from '../tokens/ports';
 import { SharedTokenCache } from '../tokens/token-cache';
 import { createBatchHandler, type SqsBatchHandler } from './batch';
@@ -67,7 +67,9 @@ export function wireDispatcher(parts: DispatcherParts): WiredDispatcher {
       clock,
       ...(parts.fetch ? { fetch: parts.fetch } : {}),
     }),
-    refreshTokenSecretIds: environment.refreshTokenSecretArns,
+    refreshTokenSecretIds: Object.fromEntries(
+      config.users.map((user) => [user, refreshTokenSecretName(environment.refreshTokenSecretPrefix, user)]),
+    ),
     config,
     clock,
     logger,

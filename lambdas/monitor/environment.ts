@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EnvironmentError, type GateConfig, parseGateConfig } from '../shared/config';
+import { EnvironmentError, type GateConfig, readGateConfig } from '../shared/config';
 import { ENV, LANES, type Lane } from '../shared/names';
 
 /** What the monitor reads from its environment at cold start. */
@@ -45,7 +45,7 @@ export function readMonitorEnvironment(env: NodeJS.ProcessEnv = process.env): Mo
   }
   return {
     tableName: required(env, ENV.tableName),
-    config: parseGateConfig(json(env, ENV.config)),
+    config: readGateConfig(env),
     mappings: mappings.data,
     pauseAfterMs,
   };

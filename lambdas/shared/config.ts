@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ENV, LANES, type Lane } from './names';
 import { compileRequestPolicy, RequestPolicyError } from './request-policy';
@@ -13,7 +14,10 @@ export const SETTLE_MARGIN_MS = 2000;
 export const gateConfigSchema = z.strictObject({
   /** Schema version of this object, bumped on incompatible changes. */
   version: z.literal(1),
-  /** Outreach users the gate may act as. An intent naming any other user is dead-lettered. */
+  /**
+   * Outreach users the gate may act as. An intent naming any other user is dead-lettered. Deployed in the users
+   * file ({@link ENV.usersFile}), not in the environment, so that hundreds of users fit.
+   */
   users: z.array(z.string().min(1)).min(1),
   outreach: z.strictObject({
     /** Base URL of the REST API, e.g. `https://api.outreach.io/api/v2`. */
@@ -166,8 +170,8 @@ export interface DispatcherEnvironment {
   readonly lanes: LaneEndpoints;
   readonly config: GateConfig;
   readonly appSecretArn: string;
-  /** Secret holding each user's refresh token as set by an operator, keyed by user. */
-  readonly refreshTokenSecretArns: Readonly<Record<string, string>>;
+  /** Name prefix of the users' refresh-token secrets (see {@link refreshTokenSecretName}). */
+  readonly refreshTokenSecretPrefix: string;
   /** EventBridge bus (name or ARN) for completion events; undefined when they are off. */
   readonly completionEventBus?: string;
 }
@@ -175,6 +179,68 @@ export interface DispatcherEnvironment {
 /** Raised at cold start when the environment is missing or malformed; the message names the variable. */
 export class EnvironmentError extends Error {
   override readonly name = 'EnvironmentError';
+}
+
+/**
+ * What an Outreach user's name may be: it names the user's refresh-token secret (`<prefix>/<user>`), its metric
+ * dimension and its resources' ids, so it keeps to characters all of them accept.
+ */
+export const USER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
+
+/** Why `user` is not a valid Outreach user name, or undefined when it is. Pure. */
+export function userNameProblem(user: unknown): string | undefined {
+  if (typeof user === 'string' && USER_NAME_PATTERN.test(user)) return undefined;
+  return `Outreach user name ${JSON.stringify(user)} must be 1–64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit`;
+}
+
+/** Every problem of a list of user names (invalid names, duplicates, none at all); empty when there is none. Pure. */
+export function userListProblems(users: readonly unknown[]): string[] {
+  if (users.length === 0) return ['at least one Outreach user must be named'];
+  const problems: string[] = [];
+  const seen = new Set<unknown>();
+  for (const user of users) {
+    const problem = userNameProblem(user);
+    if (problem !== undefined) problems.push(problem);
+    else if (seen.has(user)) problems.push(`Outreach user "${String(user)}" is listed twice`);
+    seen.add(user);
+  }
+  return problems;
+}
+
+/** The secret holding `user`'s refresh token: `<prefix>/<user>`, so one IAM statement on `<prefix>/*` covers them all. */
+export function refreshTokenSecretName(prefix: string, user: string): string {
+  return `${prefix}/${user}`;
+}
+
+/**
+ * The users file: every Outreach user the gate acts as. The stack ships it in a Lambda layer (its path in
+ * {@link ENV.usersFile}); the local runner writes the same file. One file, not the environment, because
+ * Lambda caps a function's environment at 4 KB and 200 users' names alone can exceed it.
+ */
+export const usersFileSchema = z.strictObject({
+  /** Schema version of the file, bumped on incompatible changes. */
+  version: z.literal(1),
+  users: z.array(z.string()).superRefine((users, ctx) => {
+    for (const message of userListProblems(users)) ctx.addIssue({ code: 'custom', message });
+  }),
+});
+
+/** The users file's content. */
+export type UsersFile = z.infer<typeof usersFileSchema>;
+
+/** The users file's text for `users` (what the stack deploys and the local runner writes). */
+export function usersFileText(users: readonly string[]): string {
+  const file: UsersFile = { version: 1, users: [...users] };
+  return `${JSON.stringify(file)}\n`;
+}
+
+/** The runtime configuration as the environment carries it: everything but the users (they are in the users file). */
+export const environmentConfigSchema = gateConfigSchema.omit({ users: true });
+
+/** The value of {@link ENV.config} for `config`: the configuration without its users. */
+export function environmentConfigText(config: GateConfig): string {
+  const { users: _users, ...rest } = config;
+  return JSON.stringify(rest);
 }
 
 function requireVar(env: NodeJS.ProcessEnv, name: string): string {
@@ -186,19 +252,45 @@ function requireVar(env: NodeJS.ProcessEnv, name: string): string {
 }
 
 function parseJsonVar<T>(env: NodeJS.ProcessEnv, name: string, schema: z.ZodType<T>): T {
-  const raw = requireVar(env, name);
+  return parseJson(requireVar(env, name), `environment variable ${name}`, schema);
+}
+
+function parseJson<T>(raw: string, what: string, schema: z.ZodType<T>): T {
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch (error) {
-    throw new EnvironmentError(`environment variable ${name} is not valid JSON: ${(error as Error).message}`);
+    throw new EnvironmentError(`${what} is not valid JSON: ${(error as Error).message}`);
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new EnvironmentError(`environment variable ${name} is invalid: ${issues}`);
+    throw new EnvironmentError(`${what} is invalid: ${issues}`);
   }
   return parsed.data;
+}
+
+/** Reads and validates the users file named by {@link ENV.usersFile}; throws {@link EnvironmentError} naming the problem. */
+export function readUsersFile(env: NodeJS.ProcessEnv = process.env): string[] {
+  const path = requireVar(env, ENV.usersFile);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new EnvironmentError(
+      `the users file ${path} (environment variable ${ENV.usersFile}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+  return parseJson(text, `the users file ${path}`, usersFileSchema).users;
+}
+
+/**
+ * The runtime configuration from {@link ENV.config} (without users) and the users file: what the dispatcher and
+ * the monitor read at cold start. Throws {@link EnvironmentError} naming the variable, file or field that is wrong.
+ */
+export function readGateConfig(env: NodeJS.ProcessEnv = process.env): GateConfig {
+  const config = parseJsonVar(env, ENV.config, environmentConfigSchema);
+  return checkGateConfig({ ...config, users: readUsersFile(env) });
 }
 
 /** Validates the cross-field rules zod's per-field checks cannot express. */
@@ -237,11 +329,28 @@ export function readDispatcherEnvironment(env: NodeJS.ProcessEnv = process.env):
   return {
     tableName: requireVar(env, ENV.tableName),
     lanes: parseJsonVar(env, ENV.lanes, laneEndpointsSchema),
-    config: checkGateConfig(parseJsonVar(env, ENV.config, gateConfigSchema)),
+    config: readGateConfig(env),
     appSecretArn: requireVar(env, ENV.appSecretArn),
-    refreshTokenSecretArns: parseJsonVar(env, ENV.refreshTokenSecretArns, z.record(z.string(), z.string().min(1))),
+    refreshTokenSecretPrefix: secretPrefix(requireVar(env, ENV.refreshTokenSecretPrefix)),
     ...(env[ENV.completionEventBus]?.trim() ? { completionEventBus: env[ENV.completionEventBus]?.trim() } : {}),
   };
+}
+
+function secretPrefix(value: string): string {
+  const problem = secretPrefixProblem(value);
+  if (problem !== undefined) {
+    throw new EnvironmentError(`environment variable ${ENV.refreshTokenSecretPrefix} is invalid: ${problem}`);
+  }
+  return value;
+}
+
+/** A refresh-token secret prefix: Secrets Manager name characters, no trailing '/', room for a user name. */
+export const SECRET_PREFIX_PATTERN = /^[A-Za-z0-9_+=.@-]+(?:\/[A-Za-z0-9_+=.@-]+)*$/;
+
+/** Why `prefix` cannot prefix the refresh-token secrets' names. Pure. */
+export function secretPrefixProblem(prefix: string): string | undefined {
+  if (SECRET_PREFIX_PATTERN.test(prefix) && prefix.length <= 512 - 65) return undefined;
+  return `refresh-token secret prefix "${prefix}" must be Secrets Manager name characters (letters, digits, /_+=.@-) in '/'-separated parts, without a leading or trailing '/', and at most 447 characters`;
 }
 
 let cached: DispatcherEnvironment | undefined;

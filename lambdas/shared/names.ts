@@ -84,12 +84,26 @@ export const METRIC = {
   lanePaused: 'LanePaused',
 } as const;
 
+/**
+ * The credential-health metric: 1 each time a user is found unable to get a token, with dimensions
+ * {@link DIMENSION.user} and {@link DIMENSION.cause} (a {@link CREDENTIAL_CAUSES} value). Published by the
+ * dispatcher while the user's intents wait; the credential alarm reads it over every user at once.
+ */
+export const CREDENTIAL_METRIC = 'CredentialsPaused';
+
+/** Why a user cannot get a token: its refresh token was refused (`invalid-grant`) or was never stored (`not-set`). */
+export const CREDENTIAL_CAUSES = ['invalid-grant', 'not-set'] as const;
+
+/** One value of the `Cause` dimension of {@link CREDENTIAL_METRIC}. */
+export type CredentialCause = (typeof CREDENTIAL_CAUSES)[number];
+
 /** Metric dimension names. */
 export const DIMENSION = {
   lane: 'Lane',
   user: 'User',
   status: 'Status',
   reason: 'Reason',
+  cause: 'Cause',
 } as const;
 
 /** Values of the `Status` dimension of {@link METRIC.upstreamCalls}. */
@@ -113,7 +127,10 @@ export const ENV = {
   lanes: 'GATE_LANES',
   config: 'GATE_CONFIG',
   appSecretArn: 'OUTREACH_APP_SECRET_ARN',
-  refreshTokenSecretArns: 'OUTREACH_REFRESH_TOKEN_SECRET_ARNS',
+  /** Name prefix of the users' refresh-token secrets: user `u`'s secret is `<prefix>/u`. */
+  refreshTokenSecretPrefix: 'OUTREACH_REFRESH_TOKEN_SECRET_PREFIX',
+  /** Path of the users file (the Outreach users the gate acts as), read once at cold start. */
+  usersFile: 'GATE_USERS_FILE',
   /** Dispatcher: name or ARN of the EventBridge bus completion events go to; unset when they are off. */
   completionEventBus: 'GATE_COMPLETION_EVENT_BUS',
   /** Monitor: the dispatcher's event source mapping ids per lane (JSON `{lane: [uuid]}`). */

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { TokenGrant, TokenProvider } from '../dispatcher/ports';
 import type { GateConfig } from '../shared/config';
+import type { CredentialCause } from '../shared/names';
 import { DEFAULT_REFRESH_FRACTION, decideStoredToken, refreshBackoffMs, throttledUntil, tokenSchedule } from './decide';
 import type { OAuthClient, SecretStore, TokenLogger, TokenRecord, TokenRecordStore } from './ports';
 
@@ -13,16 +14,17 @@ export class TokenCacheError extends Error {
 export interface TokenMetrics {
   tokenMinted(user: string): void;
   /**
-   * The user's credentials are dead (`invalid_grant`, or no refresh token at all): its intents wait until an
-   * operator stores a new refresh token in its secret. Reported when the user is paused and at every re-check
-   * that finds it still paused, so an alarm on it stays raised while the user waits.
+   * The user cannot get a token: Outreach refused its refresh token (`invalid-grant`) or none was ever stored
+   * (`not-set`). Its intents wait until an operator stores a refresh token in its secret. Reported when the user
+   * is paused and at every re-check that finds it still paused, so an alarm on it stays raised while it waits.
    */
-  credentialsPaused?(user: string): void;
+  credentialsPaused(user: string, cause: CredentialCause): void;
 }
 
 /** Thrown inside a refresh when the credentials are dead; becomes a pause, never an intent failure. */
 class DeadCredentials extends Error {
   constructor(
+    readonly credentialCause: CredentialCause,
     readonly reason: string,
     readonly secretHash: string,
   ) {
@@ -273,7 +275,11 @@ export class SharedTokenCache implements TokenProvider {
     if (paused) {
       // Only a refresh token an operator stored since the pause is worth sending: the others were refused.
       if (fromSecret === undefined || fingerprint(fromSecret) === record?.pausedSecretHash) {
-        throw new DeadCredentials(record?.pausedReason ?? 'paused', fingerprint(fromSecret));
+        throw new DeadCredentials(
+          fromSecret === undefined ? 'not-set' : 'invalid-grant',
+          record?.pausedReason ?? 'paused',
+          fingerprint(fromSecret),
+        );
       }
       this.logger.info('a new refresh token was stored in the secret; trying it to resume the user', { user });
     }
@@ -281,7 +287,8 @@ export class SharedTokenCache implements TokenProvider {
     let refreshToken = fromItem ?? fromSecret;
     if (refreshToken === undefined) {
       throw new DeadCredentials(
-        `no refresh token: the token item has none and ${this.describeSecret(user)} holds none`,
+        'not-set',
+        `no refresh token set yet: the token item has none and ${this.describeSecret(user)} holds none`,
         fingerprint(undefined),
       );
     }
@@ -318,6 +325,7 @@ export class SharedTokenCache implements TokenProvider {
             }
           }
           throw new DeadCredentials(
+            'invalid-grant',
             `Outreach refused the refresh token (invalid_grant: ${redact(result.detail, ...tried)})`,
             fingerprint(await this.operatorRefreshToken(user)),
           );
@@ -349,16 +357,19 @@ export class SharedTokenCache implements TokenProvider {
         failures,
         pause: { at: record?.pausedAt ?? now, reason: failure.reason, secretHash: failure.secretHash },
       });
-      this.metrics?.credentialsPaused?.(user);
-      const action = `re-authorise the Outreach app as this user and store the new refresh token in ${this.describeSecret(user)}; the user resumes within a minute`;
+      this.metrics?.credentialsPaused(user, failure.credentialCause);
+      const action =
+        failure.credentialCause === 'not-set'
+          ? `authorise the Outreach app as this user and store its refresh token in ${this.describeSecret(user)}; the user starts within a minute`
+          : `re-authorise the Outreach app as this user and store the new refresh token in ${this.describeSecret(user)}; the user resumes within a minute`;
+      const problem =
+        failure.credentialCause === 'not-set'
+          ? 'no refresh token is set for the user yet; its intents wait until one is stored'
+          : 'credentials of the user are dead; its intents wait until it is re-authorised';
       if (newlyPaused) {
-        this.logger.error('credentials of the user are dead; its intents wait until it is re-authorised', {
-          user,
-          reason: failure.reason,
-          action,
-        });
+        this.logger.error(problem, { user, cause: failure.credentialCause, reason: failure.reason, action });
       } else {
-        this.logger.warn('the user is still paused: no new refresh token in its secret', { user, action });
+        this.logger.warn(`the user is still paused: ${problem}`, { user, cause: failure.credentialCause, action });
       }
       return this.stillValid(user, record, now) ?? { kind: 'wait', untilMs: retryAt };
     }

@@ -7,6 +7,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { environmentConfigText } from '../../lambdas/shared/config';
 import { ENV, LANES, type Lane, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/names';
 import { assertDispatcherWiring, type GateSettings } from '../settings';
 import type { Credentials } from './credentials';
@@ -85,9 +86,6 @@ export class Dispatcher extends Construct {
         },
       ]),
     );
-    const refreshTokenSecretArns = Object.fromEntries(
-      Object.entries(credentials.refreshTokenSecrets).map(([user, secret]) => [user, secret.secretArn]),
-    );
     const stack = Stack.of(this);
     const bus =
       props.completionEventBus ??
@@ -108,9 +106,8 @@ export class Dispatcher extends Construct {
       environment: {
         [ENV.tableName]: table.table.tableName,
         [ENV.lanes]: stack.toJsonString(laneEndpoints),
-        [ENV.config]: JSON.stringify(settings.gate),
+        [ENV.config]: environmentConfigText(settings.gate),
         [ENV.appSecretArn]: credentials.appSecret.secretArn,
-        [ENV.refreshTokenSecretArns]: stack.toJsonString(refreshTokenSecretArns),
         ...(bus === undefined ? {} : { [ENV.completionEventBus]: bus.eventBusArn }),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
@@ -125,6 +122,7 @@ export class Dispatcher extends Construct {
     });
 
     table.table.grant(this.function, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    credentials.configure(this.function);
     credentials.grantUse(this.function);
     bus?.grantPutEventsTo(this.function);
     this.completionEventBus = bus;

@@ -8,6 +8,7 @@ import type { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { environmentConfigText } from '../../lambdas/shared/config';
 import {
   ENV,
   ITEM_PREFIX,
@@ -115,7 +116,7 @@ export class Monitor extends Construct {
       description: 'outreach-gate monitor: gate gauges every minute; pauses lanes during long cool-downs',
       environment: {
         [ENV.tableName]: table.table.tableName,
-        [ENV.config]: JSON.stringify(settings.gate),
+        [ENV.config]: environmentConfigText(settings.gate),
         [ENV.eventSourceMappings]: stack.toJsonString(mappings),
         [ENV.pauseAfterMs]: String(settings.pumpPauseAfterSeconds * 1000),
         POWERTOOLS_SERVICE_NAME: MONITOR_SERVICE_NAME,

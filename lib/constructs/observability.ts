@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import {
+  CREDENTIAL_METRIC,
   DIMENSION,
   LANES,
   type Lane,
@@ -15,6 +16,7 @@ import {
   METRICS_NAMESPACE,
   metricService,
   SERVICE_DIMENSION,
+  SERVICE_NAME,
 } from '../../lambdas/shared/names';
 import type { GateSettings } from '../settings';
 import { capitalise, type Lanes } from './lanes';
@@ -51,8 +53,8 @@ export interface ObservabilityProps {
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const MINUTE = Duration.minutes(1);
-/** CloudWatch evaluates at most one day of one-minute periods. */
-const MAX_EVALUATION_MINUTES = 1440;
+/** CloudWatch evaluates a Metrics Insights alarm over its latest three hours of data only. */
+const MAX_EVALUATION_MINUTES = 180;
 
 /** The link to one runbook section. */
 export function runbookLink(runbookUrl: string, entry: RunbookEntry): string {
@@ -87,7 +89,7 @@ export class Observability extends Construct {
     const cooldownMinutes = Math.ceil(settings.cooldownAlarmSeconds / 60);
     if (cooldownMinutes > MAX_EVALUATION_MINUTES) {
       throw new Error(
-        `cooldownAlarmSeconds must be at most ${MAX_EVALUATION_MINUTES * 60} (one day), got ${settings.cooldownAlarmSeconds}`,
+        `cooldownAlarmSeconds must be at most ${MAX_EVALUATION_MINUTES * 60} (three hours: CloudWatch evaluates the per-user alarms' Metrics Insights query over its latest three hours), got ${settings.cooldownAlarmSeconds}`,
       );
     }
 
@@ -163,20 +165,7 @@ export class Observability extends Construct {
         threshold: settings.upstream429AlarmThreshold,
       },
     );
-    for (const [index, user] of settings.gate.users.entries()) {
-      alarm(
-        `CooldownAlarm${index}`,
-        RUNBOOK.longCooldown,
-        `Outreach user ${user} has been cooling down without a break for ${cooldownMinutes} minute(s) or more (as the monitor reads the gate each minute): nothing is sent for that user until it ends.`,
-        {
-          metric: gateMetric('gateCooldownRemaining', user, 'Minimum', MINUTE),
-          threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: cooldownMinutes,
-          datapointsToAlarm: cooldownMinutes,
-        },
-      );
-    }
+    userAlarms(alarm, cooldownMinutes);
     alarm(
       'MonitorErrorsAlarm',
       RUNBOOK.monitorErrors,
@@ -305,6 +294,57 @@ export class Observability extends Construct {
       ),
     );
   }
+}
+
+/** Creates one alarm (what `Observability` passes to the functions that add alarms of one kind). */
+type AlarmFactory = (
+  alarmId: string,
+  entry: RunbookEntry,
+  meaning: string,
+  options: Omit<cloudwatch.AlarmProps, 'alarmDescription' | 'evaluationPeriods'> &
+    Partial<Pick<cloudwatch.AlarmProps, 'evaluationPeriods'>>,
+) => cloudwatch.Alarm;
+
+/**
+ * The alarms about users: each watches every user at once through a CloudWatch Metrics Insights query grouped by
+ * user (a multi-time-series alarm: each user is a contributor, named in the alarm's state), so their number does
+ * not grow with the users — two alarms for 1 user or 200, and a user added later is watched without a redeploy.
+ */
+function userAlarms(alarm: AlarmFactory, cooldownMinutes: number): void {
+  alarm(
+    'CooldownAlarm',
+    RUNBOOK.longCooldown,
+    `An Outreach user (the alarm's contributors name which) has been cooling down without a break for ${cooldownMinutes} minute(s) or more (as the monitor reads the gate each minute): nothing is sent for that user until it ends.`,
+    {
+      metric: metricsInsights(
+        'CooldownByUser',
+        `SELECT MIN(${METRIC.gateCooldownRemaining}) FROM "${METRICS_NAMESPACE}" WHERE ${SERVICE_DIMENSION} = '${metricService('gateCooldownRemaining')}' GROUP BY ${DIMENSION.user}`,
+        MINUTE,
+      ),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: cooldownMinutes,
+      datapointsToAlarm: cooldownMinutes,
+    },
+  );
+  alarm(
+    'CredentialsAlarm',
+    RUNBOOK.credentials,
+    "An Outreach user (the alarm's contributors name the user and the cause) cannot get a token: Outreach refused its refresh token (invalid-grant: revoked, expired or superseded) or none was ever stored (not-set). Its intents wait, they do not fail. Do: authorise the Outreach app as that user again and store the new refresh token in the secret <prefix>/<user> (output RefreshTokenSecretPrefix); the user resumes within a minute.",
+    {
+      metric: metricsInsights(
+        'CredentialsByUser',
+        `SELECT MAX(${CREDENTIAL_METRIC}) FROM "${METRICS_NAMESPACE}" WHERE ${SERVICE_DIMENSION} = '${SERVICE_NAME}' GROUP BY ${DIMENSION.user}, ${DIMENSION.cause}`,
+        Duration.minutes(5),
+      ),
+      threshold: 1,
+    },
+  );
+}
+
+/** A CloudWatch Metrics Insights query as an alarm's metric (an expression with no metrics of its own). */
+export function metricsInsights(label: string, query: string, period: Duration): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({ expression: query, usingMetrics: {}, period, label });
 }
 
 /**

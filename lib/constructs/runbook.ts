@@ -27,5 +27,6 @@ export const RUNBOOK = {
   dispatcherThrottles: entry('Alarm: dispatcher throttles'),
   upstream429s: entry('Alarm: upstream 429s'),
   longCooldown: entry('Alarm: long cool-down'),
+  credentials: entry('Alarm: user credentials'),
   monitorErrors: entry('Alarm: monitor errors'),
 } as const satisfies Record<string, RunbookEntry>;

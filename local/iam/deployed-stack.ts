@@ -24,10 +24,8 @@ export interface LocalResourceNames {
   readonly tableName: string;
   /** Each lane's queue URL and ARN, and its dead-letter queue URL. */
   readonly lanes: LaneEndpoints;
-  /** The app secret's ARN. */
+  /** The app secret's ARN. (Each user's refresh-token secret is named by the stack: `<prefix>/<user>`.) */
   readonly appSecretArn: string;
-  /** Each user's refresh-token secret ARN. */
-  readonly refreshTokenSecretArns: Readonly<Record<string, string>>;
 }
 
 /** A principal and the identity policies the template attaches to it. */
@@ -129,10 +127,6 @@ function synthesize(input: GateSettingsInput, names: LocalResourceNames): Deploy
     physicalNames[id(stack.lanes.queues[lane].node.defaultChild)] = queueNameOf(names.lanes[lane].queueArn);
     const deadLetterName = names.lanes[lane].deadLetterQueueUrl.split('/').pop() as string;
     physicalNames[id(stack.lanes.deadLetterQueues[lane].node.defaultChild)] = deadLetterName;
-  }
-  for (const [user, secret] of Object.entries(stack.credentials.refreshTokenSecrets)) {
-    const arn = names.refreshTokenSecretArns[user];
-    if (arn !== undefined) physicalNames[id(secret.node.defaultChild)] = secretNameOf(arn);
   }
   const dispatcherRole = stack.dispatcher.function.role as iam.Role;
   const roleLogicalIds: Record<PrincipalName, string> = {

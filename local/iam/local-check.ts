@@ -14,7 +14,7 @@ export interface CheckedEnvironment {
   readonly settingsInput: GateSettingsInput;
   readonly tableName: string;
   readonly lanes: LaneEndpoints;
-  readonly dispatcherEnvironment: Pick<DispatcherEnvironment, 'appSecretArn' | 'refreshTokenSecretArns'>;
+  readonly dispatcherEnvironment: Pick<DispatcherEnvironment, 'appSecretArn'>;
 }
 
 /** A running IAM check: the deployed stack, the ledger, and a caller per principal. */
@@ -44,7 +44,6 @@ export function localIamCheck(environment: CheckedEnvironment, deployed?: Deploy
       tableName: environment.tableName,
       lanes: environment.lanes,
       appSecretArn: environment.dispatcherEnvironment.appSecretArn,
-      refreshTokenSecretArns: environment.dispatcherEnvironment.refreshTokenSecretArns,
     });
   const check = new IamPolicyCheck(stack);
   return { deployed: stack, check, scope, caller: (principal) => ({ check, principal, scope }) };

@@ -6,7 +6,7 @@ import { InMemorySecretStore } from '../../lambdas/adapters/in-memory-secrets';
 import type { IntentStore } from '../../lambdas/dispatcher/ports';
 import { wireDispatcher } from '../../lambdas/dispatcher/wiring';
 import type { GateStore } from '../../lambdas/gate';
-import type { DispatcherEnvironment } from '../../lambdas/shared/config';
+import { type DispatcherEnvironment, refreshTokenSecretName } from '../../lambdas/shared/config';
 import type { Intent as StoredIntent } from '../../lambdas/shared/intent';
 import type { Lane } from '../../lambdas/shared/names';
 import { prepareIntent } from '../../lib/client/intent-message';
@@ -276,8 +276,8 @@ describe('exactly once and never lost, on random interleavings', () => {
         clientSecret: credentials.clientSecret,
       }),
       ...Object.fromEntries(
-        Object.entries(environment.refreshTokenSecretArns).map(([user, id]) => [
-          id,
+        environment.config.users.map((user) => [
+          refreshTokenSecretName(environment.refreshTokenSecretPrefix, user),
           credentials.refreshTokens[user] ?? '',
         ]),
       ),

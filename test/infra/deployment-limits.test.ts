@@ -1,9 +1,16 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { DEPLOYMENT_LIMITS, deploymentLimitViolations, measureDeployment } from '../../lib/deployment-limits';
+import {
+  DEPLOYMENT_LIMITS,
+  type DeploymentMeasure,
+  deploymentLimitViolations,
+  measureDeployment,
+} from '../../lib/deployment-limits';
 import { OutreachGateStack } from '../../lib/outreach-gate-stack';
 import { testApp } from './synth';
 
-const usersOf = (count: number) => Array.from({ length: count }, (_, i) => `user-${String(i).padStart(3, '0')}`);
+/** `count` Outreach users with realistic, long names (an email address each). */
+const usersOf = (count: number) =>
+  Array.from({ length: count }, (_, i) => `firstname.lastname-${String(i).padStart(3, '0')}@example-company.com`);
 
 /** The stack for `count` users, its measure (taken before synthesis), and what synthesis did. */
 function synthesizeFor(count: number) {
@@ -18,27 +25,64 @@ function synthesizeFor(count: number) {
   return { measure, error };
 }
 
-describe('AWS limits of a deployment, checked at synthesis', () => {
-  it('GIVEN one Outreach user WHEN the stack is synthesized THEN it is within every limit and synthesis succeeds', () => {
-    const { measure, error } = synthesizeFor(1);
-    console.log(`1 user: ${JSON.stringify(measure)}`);
-    expect({ error: error?.message, violations: deploymentLimitViolations(measure) }).toEqual({
-      error: undefined,
-      violations: [],
-    });
-  });
+/** The figures of a measure, one line for the log. */
+function figures(count: number, measure: DeploymentMeasure): string {
+  const largest = (sizes: Readonly<Record<string, number>> | undefined) => Math.max(0, ...Object.values(sizes ?? {}));
+  return [
+    `${count} users:`,
+    `resources ${measure.resources}/${DEPLOYMENT_LIMITS.cloudFormationResources}`,
+    `template ${measure.templateBytes}/${DEPLOYMENT_LIMITS.cloudFormationTemplateBytes} bytes`,
+    `outputs ${measure.outputs}/${DEPLOYMENT_LIMITS.cloudFormationOutputs}`,
+    `largest environment ${largest(measure.environmentBytes)}/${DEPLOYMENT_LIMITS.lambdaEnvironmentBytes} bytes`,
+    `largest role inline policies ${largest(measure.roleInlinePolicyChars)}/${DEPLOYMENT_LIMITS.iamRoleInlinePolicyChars} chars`,
+    `largest trust policy ${largest(measure.trustPolicyChars)}/${DEPLOYMENT_LIMITS.iamTrustPolicyChars} chars`,
+    `managed policies ${Object.keys(measure.managedPolicyChars ?? {}).length}`,
+  ].join(' ');
+}
 
-  it.each([50, 200])(
-    "GIVEN %i Outreach users WHEN the stack is synthesized THEN synthesis stops naming Lambda's 4 KB environment limit and the measured size",
+describe('AWS limits of a deployment, checked at synthesis', () => {
+  it.each([1, 50, 200])(
+    'GIVEN %i Outreach users WHEN the stack is synthesized THEN it is within every CloudFormation, Lambda and IAM limit and synthesis succeeds',
     (count) => {
       const { measure, error } = synthesizeFor(count);
-      console.log(`${count} users: ${JSON.stringify(measure)}`);
-      const bytes = Object.values(measure.environmentBytes)[0] as number;
-      expect(error?.message).toContain(
-        `take ${bytes} bytes with realistic ARNs; Lambda allows ${DEPLOYMENT_LIMITS.lambdaEnvironmentBytes} bytes (4 KB)`,
-      );
+      console.log(figures(count, measure));
+      expect({ error: error?.message, violations: deploymentLimitViolations(measure) }).toEqual({
+        error: undefined,
+        violations: [],
+      });
     },
   );
+
+  it('GIVEN 1 and 200 users THEN the environments and policies are the same size: nothing per user is in them', () => {
+    const one = synthesizeFor(1).measure;
+    const many = synthesizeFor(200).measure;
+    expect([many.environmentBytes, many.roleInlinePolicyChars]).toEqual([
+      one.environmentBytes,
+      one.roleInlinePolicyChars,
+    ]);
+  });
+
+  it('GIVEN a role whose inline policies exceed 10,240 characters WHEN measured and checked THEN the limit is named with the role and its size', () => {
+    const statement = { Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${'b'.repeat(6000)}/*` };
+    const policy = (name: string) => ({
+      Type: 'AWS::IAM::Policy',
+      Properties: { PolicyDocument: { Statement: [statement] }, Roles: [{ Ref: 'R' }], PolicyName: name },
+    });
+    const measure = measureDeployment(
+      { Resources: { R: { Type: 'AWS::IAM::Role', Properties: {} }, P1: policy('a'), P2: policy('b') } },
+      'Stack',
+    );
+    expect(deploymentLimitViolations(measure, 'Stack')).toEqual([
+      `the inline policies of role R in Stack take ${measure.roleInlinePolicyChars?.R} characters with realistic ARNs; IAM allows 10240 per role.`,
+    ]);
+  });
+
+  it('GIVEN a template with 201 outputs WHEN checked THEN the outputs limit is named', () => {
+    const Outputs = Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`O${i}`, { Value: 'v' }]));
+    expect(deploymentLimitViolations(measureDeployment({ Resources: {}, Outputs }, 'Stack'), 'Stack')).toEqual([
+      'Stack has 201 outputs; CloudFormation allows 200 per template.',
+    ]);
+  });
 
   it('GIVEN a measure over 500 resources and 1 MB WHEN checked THEN each limit is named with its value', () => {
     expect(

@@ -50,15 +50,18 @@ describe('Dispatcher', () => {
         'GATE_TABLE_NAME',
         'NODE_OPTIONS',
         'OUTREACH_APP_SECRET_ARN',
-        'OUTREACH_REFRESH_TOKEN_SECRET_ARNS',
+        'OUTREACH_REFRESH_TOKEN_SECRET_PREFIX',
+        'GATE_USERS_FILE',
         'POWERTOOLS_METRICS_NAMESPACE',
         'POWERTOOLS_SERVICE_NAME',
       ].sort(),
     );
   });
 
-  it('THEN the runtime configuration in the environment is what the settings resolved', () => {
-    const expected = resolveGateSettings({ lanes: { critical: { maxConcurrency: 3 }, bulk: { batchSize: 7 } } }).gate;
+  it('THEN the runtime configuration in the environment is what the settings resolved, less the users', () => {
+    const { users: _users, ...expected } = resolveGateSettings({
+      lanes: { critical: { maxConcurrency: 3 }, bulk: { batchSize: 7 } },
+    }).gate;
     expect(JSON.parse(fn().Environment.Variables.GATE_CONFIG)).toEqual(expected);
   });
 });

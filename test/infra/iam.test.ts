@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { OutreachGateStack } from '../../lib/outreach-gate-stack';
@@ -17,12 +17,12 @@ function statementsOf(template: Template, role?: string): Statement[] {
 
 const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 
-/** Logical ids referenced by a statement's resources (Ref / Fn::GetAtt / Fn::Join parts). */
+/** Logical ids referenced by a statement's resources (Ref / Fn::GetAtt / Fn::Join parts), pseudo parameters aside. */
 function referencedIds(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(referencedIds);
   if (value !== null && typeof value === 'object') {
     const record = value as Record<string, unknown>;
-    if (typeof record.Ref === 'string') return [record.Ref];
+    if (typeof record.Ref === 'string') return record.Ref.startsWith('AWS::') ? [] : [record.Ref];
     if (Array.isArray(record['Fn::GetAtt'])) return [String(record['Fn::GetAtt'][0])];
     return Object.values(record).flatMap(referencedIds);
   }
@@ -60,12 +60,22 @@ describe('IAM', () => {
     expect(statementsOf(template).filter((s) => s.Resource === '*')).toEqual([]);
   });
 
-  it('GIVEN two users THEN the dispatcher may read and replace both refresh tokens and only read the app secret', () => {
-    const secretActions = statementsOf(template)
-      .filter((s) => referencedIds(s.Resource).some((id) => id.startsWith('Credentials')))
-      .map((s) => ({ actions: actions(s).sort(), secrets: referencedIds(s.Resource).sort() }));
-    const writes = secretActions.filter((s) => s.actions.includes('secretsmanager:PutSecretValue'));
-    expect(writes.flatMap((s) => s.secrets).every((id) => id.startsWith('CredentialsRefreshToken'))).toBe(true);
+  it("GIVEN two users THEN one statement lets the dispatcher read and replace the refresh tokens under the stack's prefix, and nothing else", () => {
+    const writes = statementsOf(template)
+      .filter((s) => actions(s).includes('secretsmanager:PutSecretValue'))
+      .map((s) => ({ actions: actions(s).sort(), resource: JSON.stringify(s.Resource) }));
+    expect(writes).toEqual([
+      {
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+        resource: expect.stringMatching(/:secret:outreach-gate\/Gate\/\*"\]\]\}$/),
+      },
+    ]);
+  });
+
+  it('GIVEN two users THEN the app secret is only read', () => {
+    const appSecret = stack.getLogicalId(stack.credentials.appSecret.node.defaultChild as CfnElement);
+    const onApp = statementsOf(template).filter((s) => referencedIds(s.Resource).includes(appSecret));
+    expect(onApp.flatMap(actions).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
   });
 
   it('GIVEN grantEnqueue on a producer role THEN the producer may only send messages to the three lanes', () => {

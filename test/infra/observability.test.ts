@@ -61,20 +61,51 @@ describe('Observability', () => {
     ]);
   });
 
-  it('GIVEN two users and a 900 s threshold THEN each user alarms when the monitor has read a cool-down in each of 15 straight minutes', () => {
+  /** The alarms on a Metrics Insights query, by their query. */
+  const insightsAlarms = alarms
+    .filter((a) => Array.isArray(a.Metrics) && a.Metrics.length === 1 && /^SELECT /.test(a.Metrics[0].Expression))
+    .map((a) => ({ query: a.Metrics[0].Expression as string, period: a.Metrics[0].Period as number, alarm: a }));
+
+  it('GIVEN a 900 s threshold THEN one alarm over every user fires when the monitor has read a cool-down of a user in each of 15 straight minutes', () => {
     expect(
-      byMetric('GateCooldownRemaining').map((a) => ({
-        user: a.Dimensions.find((d: { Name: string }) => d.Name === 'User').Value,
-        service: a.Dimensions.find((d: { Name: string }) => d.Name === 'service').Value,
-        rule: [a.ComparisonOperator, a.Threshold, a.Period, a.EvaluationPeriods, a.DatapointsToAlarm],
-      })),
-    ).toEqual(
-      ['alice', 'bob'].map((user) => ({
-        user,
-        service: 'outreach-gate-monitor',
+      insightsAlarms
+        .filter((a) => a.query.includes('GateCooldownRemaining'))
+        .map(({ query, period, alarm: a }) => ({
+          query,
+          rule: [a.ComparisonOperator, a.Threshold, period, a.EvaluationPeriods, a.DatapointsToAlarm],
+        })),
+    ).toEqual([
+      {
+        query: `SELECT MIN(GateCooldownRemaining) FROM "OutreachGate" WHERE service = 'outreach-gate-monitor' GROUP BY User`,
         rule: ['GreaterThanThreshold', 0, 60, 15, 15],
-      })),
-    );
+      },
+    ]);
+  });
+
+  it('THEN one alarm over every user fires on the credential-health metric, grouped by user and cause, and says to re-authorise the user', () => {
+    expect(
+      insightsAlarms
+        .filter((a) => a.query.includes('CredentialsPaused'))
+        .map(({ query, alarm: a }) => ({ query, threshold: a.Threshold, description: a.AlarmDescription })),
+    ).toEqual([
+      {
+        query: `SELECT MAX(CredentialsPaused) FROM "OutreachGate" WHERE service = 'outreach-gate-dispatcher' GROUP BY User, Cause`,
+        threshold: 1,
+        description: expect.stringMatching(
+          /invalid-grant.*not-set.*store the new refresh token in the secret <prefix>\/<user>.* Runbook: README\.md#alarm-user-credentials$/s,
+        ),
+      },
+    ]);
+  });
+
+  it('GIVEN 2 or 30 users THEN the stack has the same alarms: none is per user', () => {
+    const count = (users: number) =>
+      Object.keys(
+        synthGate({ outreachUsers: Array.from({ length: users }, (_, i) => `u${i}`) }).template.findResources(
+          'AWS::CloudWatch::Alarm',
+        ),
+      ).sort();
+    expect(count(30)).toEqual(count(2));
   });
 
   it('THEN every alarm notifies the alarm topic when it fires and when it clears', () => {

@@ -47,6 +47,6 @@ describe('README runbook', () => {
         .filter((label) => !body.includes(label))
         .map((label) => `${anchor}: ${label}`),
     );
-    expect({ sections: sections.size, missing }).toEqual({ sections: 7, missing: [] });
+    expect({ sections: sections.size, missing }).toEqual({ sections: 8, missing: [] });
   });
 });

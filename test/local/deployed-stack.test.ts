@@ -21,9 +21,6 @@ const names: LocalResourceNames = {
     ]),
   ) as LocalResourceNames['lanes'],
   appSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:outreach-gate-local/app',
-  refreshTokenSecretArns: {
-    u1: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:outreach-gate-local/refresh-token/u1',
-  },
 };
 const TABLE = 'arn:aws:dynamodb:us-east-1:000000000000:table/outreach-gate-local';
 

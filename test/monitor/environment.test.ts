@@ -1,10 +1,18 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { readMonitorEnvironment } from '../../lambdas/monitor/environment';
+import { environmentConfigText, usersFileText } from '../../lambdas/shared/config';
 import { ENV } from '../../lambdas/shared/names';
 import { resolveGateSettings } from '../../lib/settings';
 
+const usersFile = join(mkdtempSync(join(tmpdir(), 'monitor-env-')), 'users.json');
+writeFileSync(usersFile, usersFileText(['alice']));
+
 const valid = (): NodeJS.ProcessEnv => ({
   [ENV.tableName]: 'gate',
-  [ENV.config]: JSON.stringify(resolveGateSettings({ outreachUsers: ['alice'] }).gate),
+  [ENV.config]: environmentConfigText(resolveGateSettings({ outreachUsers: ['alice'] }).gate),
+  [ENV.usersFile]: usersFile,
   [ENV.eventSourceMappings]: JSON.stringify({ critical: ['a'], standard: ['b'], bulk: ['c'] }),
   [ENV.pauseAfterMs]: '300000',
   AWS_REGION: 'eu-west-1',

@@ -53,9 +53,9 @@ describe('resolveGateSettings', () => {
   });
 
   const invalid: [string, GateSettingsInput, RegExp][] = [
-    ['no users', { outreachUsers: [] }, /outreachUsers must name at least one Outreach user/],
-    ['a user with a space', { outreachUsers: ['a b'] }, /outreachUsers entry "a b" must be/],
-    ['a user listed twice', { outreachUsers: ['a', 'a'] }, /outreachUsers lists "a" twice/],
+    ['no users', { outreachUsers: [] }, /outreachUsers: at least one Outreach user must be named/],
+    ['a user with a space', { outreachUsers: ['a b'] }, /outreachUsers: Outreach user name "a b" must be 1–64 letters/],
+    ['a user listed twice', { outreachUsers: ['a', 'a'] }, /outreachUsers: Outreach user "a" is listed twice/],
     [
       'a base URL that is not http(s)',
       { outreachBaseUrl: 'ftp://x' },

@@ -55,6 +55,18 @@ function world(
   return { cache, clock, records, secrets, oauth, logger };
 }
 
+/** Token metrics that keep what was reported about credentials, as `user:cause`. */
+function credentialMetrics() {
+  const paused: string[] = [];
+  return {
+    paused,
+    metrics: {
+      tokenMinted: () => {},
+      credentialsPaused: (user: string, cause: string) => paused.push(`${user}:${cause}`),
+    },
+  };
+}
+
 /** A stored token minted at `mintedAt` for two hours, refreshed after 90% of that. */
 const storedToken = (token: string, mintedAt: number, extra: TokenRecord = {}): TokenRecord => ({
   accessToken: token,
@@ -121,6 +133,65 @@ describe('SharedTokenCache: first token', () => {
     expect([item?.lockOwner, item?.pausedAt]).toEqual([undefined, T0]);
     const alert = w.logger.lines.find((line) => line.level === 'error');
     expect(alert?.extra).toMatchObject({ user: USER, action: expect.stringContaining(SECRET_ID) });
+  });
+});
+
+describe('SharedTokenCache: credential health', () => {
+  it('GIVEN a refresh-token secret created without a value WHEN a token is asked for THEN the user is reported as not-set, Outreach is not asked and the caller waits', async () => {
+    const { paused, metrics } = credentialMetrics();
+    const w = world([], { secret: null, options: { metrics } });
+
+    expect(await expectWait(w.cache.accessToken(USER))).toBe(T0 + MINT_INTERVAL);
+    expect({ paused, sent: w.oauth.sent }).toEqual({ paused: [`${USER}:not-set`], sent: [] });
+  });
+
+  it('GIVEN a user with no refresh token set yet WHEN it is paused THEN the log names the user, the cause and the secret to fill', async () => {
+    const w = world([], { secret: null });
+
+    await expectWait(w.cache.accessToken(USER));
+
+    expect(w.logger.lines.find((line) => line.level === 'error')).toMatchObject({
+      message: expect.stringContaining('no refresh token is set for the user yet'),
+      extra: {
+        user: USER,
+        cause: 'not-set',
+        action: expect.stringContaining(`store its refresh token in the secret ${SECRET_ID}`),
+      },
+    });
+  });
+
+  it('GIVEN a refused refresh token WHEN the user is paused THEN it is reported as invalid-grant', async () => {
+    const { paused, metrics } = credentialMetrics();
+    const w = world([{ kind: 'invalid-grant', detail: 'revoked' }], {
+      item: { refreshToken: 'DEAD-TOKEN' },
+      secret: 'DEAD-TOKEN',
+      options: { metrics },
+    });
+
+    await expectWait(w.cache.accessToken(USER));
+
+    expect(paused).toEqual([`${USER}:invalid-grant`]);
+  });
+
+  it('GIVEN a user paused before any token was set WHEN the re-check still finds the secret empty THEN it is reported as not-set again', async () => {
+    const { paused, metrics } = credentialMetrics();
+    const w = world([], { secret: null, options: { metrics } });
+    await expectWait(w.cache.accessToken(USER));
+    w.clock.now = T0 + MINT_INTERVAL + SKEW + 1;
+
+    await expectWait(w.cache.accessToken(USER));
+
+    expect(paused).toEqual([`${USER}:not-set`, `${USER}:not-set`]);
+  });
+
+  it('GIVEN a user paused before any token was set WHEN an operator stores one THEN the next re-check mints with it and the pause ends', async () => {
+    const w = world([minted(1)], { secret: null });
+    await expectWait(w.cache.accessToken(USER));
+    w.secrets.values.set(SECRET_ID, 'FIRST-REAL-TOKEN');
+    w.clock.now = T0 + MINT_INTERVAL + SKEW + 1;
+
+    expect(await w.cache.accessToken(USER)).toEqual({ kind: 'token', token: 'ACCESS-TOKEN-1' });
+    expect([w.oauth.sent, w.records.items.get(USER)?.pausedAt]).toEqual([['FIRST-REAL-TOKEN'], undefined]);
   });
 });
 
