@@ -7,6 +7,7 @@ import * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV, LANES, type Lane, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/names';
+import { prebuiltHandlerCode } from '../handler-code';
 import { assertDispatcherWiring, type GateSettings } from '../settings';
 import type { Credentials } from './credentials';
 import type { GateTable } from './gate-table';
@@ -83,7 +84,8 @@ export class Dispatcher extends Construct {
 
     this.function = new lambdaNodejs.NodejsFunction(this, 'Function', {
       entry: DISPATCHER_ENTRY,
-      handler: 'handler',
+      code: prebuiltHandlerCode('dispatcher'),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: settings.dispatcherMemoryMiB,
