@@ -1,5 +1,5 @@
 import { Validations } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
@@ -41,10 +41,16 @@ export class Credentials extends Construct {
 
   /** Lets `grantee` read the app secret and read and replace the users' refresh tokens, and nothing else. */
   public grantUse(grantee: iam.IGrantable): void {
-    this.appSecret.grantRead(grantee);
-    for (const secret of Object.values(this.refreshTokenSecrets)) {
-      secret.grantRead(grantee);
-      secret.grantWrite(grantee);
-    }
+    // Only what the dispatcher calls: GetSecretValue, and PutSecretValue to store the newest refresh token.
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [this.appSecret.secretArn],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+      resourceArns: Object.values(this.refreshTokenSecrets).map((secret) => secret.secretArn),
+    });
   }
 }

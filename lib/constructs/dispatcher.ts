@@ -113,7 +113,8 @@ export class Dispatcher extends Construct {
       },
     });
 
-    table.table.grant(this.function, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // Only what the handler calls (GetCommand, UpdateCommand): every write to the table is a conditional update.
+    table.table.grant(this.function, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     credentials.grantUse(this.function);
     const eventSources: Partial<Record<Lane, SqsEventSource>> = {};
     for (const lane of LANES) {
