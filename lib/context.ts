@@ -100,7 +100,13 @@ function json<T>(read: Reader, key: string): T | undefined {
 function reservation(read: Reader, key: string): number | false | undefined {
   const value = read(key);
   if (value === false || value === 'false') return false;
-  return num(read, key);
+  try {
+    return num(read, key);
+  } catch {
+    throw new GateSettingsError(
+      `context ${CONTEXT_PREFIX}${key} must be a number or false, got ${JSON.stringify(value)}`,
+    );
+  }
 }
 
 function refill(read: Reader, key: string): 'fixed-window' | 'leaky-bucket' | undefined {
