@@ -7,11 +7,14 @@
  * project did not install, cannot be found.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
+/** Every temporary folder made here, and the dependency links in them. */
+const folders: string[] = [];
+const links: string[] = [];
 
 /** A packed tarball and what `npm pack` reported of it. */
 export interface PackedPackage {
@@ -22,6 +25,7 @@ export interface PackedPackage {
 /** Runs `npm pack` (its `prepack` script builds the package) into a new temporary folder. */
 export function packProject(): PackedPackage {
   const destination = mkdtempSync(join(tmpdir(), 'outreach-gate-pack-'));
+  folders.push(destination);
   const output = execFileSync('npm', ['pack', '--json', '--pack-destination', destination], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -45,6 +49,7 @@ interface Manifest {
  */
 export function installInto(name: string, tarball: string, withPeers: boolean): string {
   const project = mkdtempSync(join(tmpdir(), `outreach-gate-${name}-`));
+  folders.push(project);
   const installed = join(project, 'node_modules', 'outreach-gate');
   mkdirSync(installed, { recursive: true });
   execFileSync('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1']);
@@ -57,8 +62,18 @@ export function installInto(name: string, tarball: string, withPeers: boolean): 
     const link = join(project, 'node_modules', dependency);
     mkdirSync(dirname(link), { recursive: true });
     symlinkSync(realpathSync(join(ROOT, 'node_modules', dependency)), link, 'dir');
+    links.push(link);
   }
   return project;
+}
+
+/**
+ * Removes every folder made here. The dependency links are unlinked first, so nothing can reach through them into
+ * this repository's `node_modules`.
+ */
+export function removeInstalled(): void {
+  for (const link of links.splice(0)) unlinkSync(link);
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
 }
 
 /** The TypeScript compiler of this repository, to type-check a project against the installed declarations. */

@@ -12,7 +12,7 @@ import { LANES, type Lane } from '../../lambdas/shared/names';
 import { resolveGateSettings } from '../../lib/settings';
 import { createLaneQueues } from '../../local/emulators/sqs';
 import { type LocalSqs, receiveAll, startLocalSqs, uniqueQueuePrefix } from '../support/sqs';
-import { installInto, type PackedPackage, packProject, TSC } from './installed-package';
+import { installInto, type PackedPackage, packProject, removeInstalled, TSC } from './installed-package';
 
 const run = promisify(execFile);
 const SLOW = 600_000;
@@ -75,6 +75,9 @@ describe('the packed package', () => {
   beforeAll(() => {
     packed = packProject();
   }, SLOW);
+  afterAll(() => {
+    removeInstalled();
+  });
 
   it('GIVEN the tarball THEN it holds compiled JavaScript, declarations and the handler bundles, and no TypeScript source, test, bench or script', () => {
     const source = packed.files.filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'));
