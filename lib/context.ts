@@ -19,6 +19,7 @@ export const CONTEXT_KEYS = {
   criticalBudgetShare: 'criticalBudgetShare',
   safetyMargin: 'safetyMargin',
   lanes: 'lanes',
+  reservedConcurrency: 'reservedConcurrency',
   dispatcherTimeoutSeconds: 'dispatcherTimeoutSeconds',
   dispatcherMemoryMiB: 'dispatcherMemoryMiB',
   upstreamTimeoutMs: 'upstreamTimeoutMs',
@@ -98,6 +99,18 @@ function json<T>(read: Reader, key: string): T | undefined {
   throw new GateSettingsError(`context ${CONTEXT_PREFIX}${key} must be an object, got ${JSON.stringify(value)}`);
 }
 
+function reservation(read: Reader, key: string): number | false | undefined {
+  const value = read(key);
+  if (value === false || value === 'false') return false;
+  try {
+    return num(read, key);
+  } catch {
+    throw new GateSettingsError(
+      `context ${CONTEXT_PREFIX}${key} must be a number or false, got ${JSON.stringify(value)}`,
+    );
+  }
+}
+
 function refill(read: Reader, key: string): 'fixed-window' | 'leaky-bucket' | undefined {
   const value = str(read, key);
   if (value === undefined || value === 'fixed-window' || value === 'leaky-bucket') return value;
@@ -145,6 +158,7 @@ export function stackPropsFromContext(node: Node): OutreachGateStackProps {
     criticalBudgetShare: num(read, CONTEXT_KEYS.criticalBudgetShare),
     safetyMargin: num(read, CONTEXT_KEYS.safetyMargin),
     lanes: json<Record<string, LaneOptions>>(read, CONTEXT_KEYS.lanes),
+    reservedConcurrency: reservation(read, CONTEXT_KEYS.reservedConcurrency),
     dispatcherTimeoutSeconds: num(read, CONTEXT_KEYS.dispatcherTimeoutSeconds),
     dispatcherMemoryMiB: num(read, CONTEXT_KEYS.dispatcherMemoryMiB),
     upstreamTimeoutMs: num(read, CONTEXT_KEYS.upstreamTimeoutMs),

@@ -10,5 +10,7 @@ export * from './constructs/monitor';
 export * from './constructs/observability';
 export * from './constructs/runbook';
 export * from './context';
+export * from './handler-code';
+export * from './outreach-gate';
 export * from './outreach-gate-stack';
 export * from './settings';

@@ -1,46 +1,30 @@
-import { CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { ITEM_PREFIX, LANES } from '../lambdas/shared/names';
-import { Credentials } from './constructs/credentials';
-import { Dispatcher } from './constructs/dispatcher';
-import { GateTable } from './constructs/gate-table';
-import { Lanes } from './constructs/lanes';
-import { Monitor } from './constructs/monitor';
-import { Observability } from './constructs/observability';
+import { LANES } from '../lambdas/shared/names';
+import type { Credentials } from './constructs/credentials';
+import type { Dispatcher } from './constructs/dispatcher';
+import type { GateTable } from './constructs/gate-table';
+import type { Lanes } from './constructs/lanes';
+import type { Monitor } from './constructs/monitor';
+import type { Observability } from './constructs/observability';
 import { type DeploymentMeasure, deploymentLimitViolations, measureDeployment } from './deployment-limits';
-import { type GateSettings, type GateSettingsInput, resolveGateSettings } from './settings';
+import { OutreachGate, type OutreachGateProps } from './outreach-gate';
+import type { GateSettings } from './settings';
 import { STACK_OUTPUT } from './stack-outputs';
 
-/** Properties of {@link OutreachGateStack}. */
-export interface OutreachGateStackProps extends StackProps, GateSettingsInput {
-  /**
-   * An email address that receives every alarm.
-   * @default - no subscription
-   */
-  readonly alarmEmail?: string;
-  /**
-   * The README's URL (without an anchor): every alarm and the dashboard link to its runbook sections there.
-   * @default 'README.md'
-   */
-  readonly runbookUrl?: string;
-  /**
-   * Refuse to delete the gate table.
-   * @default true
-   */
-  readonly tableDeletionProtection?: boolean;
-  /**
-   * What happens to the gate table when it leaves the stack.
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly tableRemovalPolicy?: RemovalPolicy;
-}
+/** Properties of {@link OutreachGateStack}: a stack's own properties and every {@link OutreachGate} property. */
+export interface OutreachGateStackProps extends StackProps, OutreachGateProps {}
 
 /**
- * The whole gate: priority lanes with their dead-letter queues, the gate table, the Outreach credentials,
- * the dispatcher, and the alarms and dashboard on-call reads.
+ * A stack holding one {@link OutreachGate} and the outputs the `outreach-gate` CLI and producers read (lane URLs
+ * and ARNs, dead-letter queue URLs, the table, the dispatcher, the secrets). The gate is added with the id
+ * `Default`, which the CDK leaves out of logical ids, so its resources keep the logical ids they had when the
+ * stack built them itself: upgrading a deployed stack replaces no table, queue or secret.
  */
 export class OutreachGateStack extends Stack {
+  /** The gate this stack holds. */
+  public readonly gate: OutreachGate;
   /** The resolved settings this stack was built from. */
   public readonly settings: GateSettings;
   public readonly lanes: Lanes;
@@ -52,37 +36,14 @@ export class OutreachGateStack extends Stack {
 
   constructor(scope: Construct, id: string, props: OutreachGateStackProps = {}) {
     super(scope, id, props);
-    this.settings = resolveGateSettings(props);
-    this.lanes = new Lanes(this, 'Lanes', { lanes: this.settings.lanes });
-    this.gateTable = new GateTable(this, 'GateTable', {
-      deletionProtection: props.tableDeletionProtection,
-      removalPolicy: props.tableRemovalPolicy,
-    });
-    this.credentials = new Credentials(this, 'Credentials', {
-      users: this.settings.gate.users,
-      refreshTokenSecretPrefix: this.settings.refreshTokenSecretPrefix,
-    });
-    this.dispatcher = new Dispatcher(this, 'Dispatcher', {
-      settings: this.settings,
-      lanes: this.lanes,
-      table: this.gateTable,
-      credentials: this.credentials,
-    });
-    this.monitor = new Monitor(this, 'Monitor', {
-      settings: this.settings,
-      table: this.gateTable,
-      eventSources: this.dispatcher.eventSources,
-    });
-    this.credentials.configure(this.monitor.function);
-    this.observability = new Observability(this, 'Observability', {
-      settings: this.settings,
-      lanes: this.lanes,
-      dispatcher: this.dispatcher.function,
-      dispatcherLogGroup: this.dispatcher.logGroup,
-      monitor: this.monitor.function,
-      alarmEmail: props.alarmEmail,
-      runbookUrl: props.runbookUrl,
-    });
+    this.gate = new OutreachGate(this, 'Default', props);
+    this.settings = this.gate.settings;
+    this.lanes = this.gate.lanes;
+    this.gateTable = this.gate.gateTable;
+    this.credentials = this.gate.credentials;
+    this.dispatcher = this.gate.dispatcher;
+    this.monitor = this.gate.monitor;
+    this.observability = this.gate.observability;
 
     for (const lane of LANES) {
       new CfnOutput(this, STACK_OUTPUT.laneUrl(lane), {
@@ -130,21 +91,13 @@ export class OutreachGateStack extends Stack {
     return measureDeployment(this._toCloudFormation(), this.stackName);
   }
 
-  /** Lets a producer send intents to every lane (sqs:SendMessage only). */
-  public grantEnqueue(grantee: iam.IGrantable): void {
-    this.lanes.grantEnqueue(grantee);
+  /** Lets a producer send intents to every lane (`sqs:SendMessage` only); see {@link OutreachGate.grantEnqueue}. */
+  public grantEnqueue(grantee: iam.IGrantable): iam.Grant {
+    return this.gate.grantEnqueue(grantee);
   }
 
-  /**
-   * Lets a producer read its intents' records and results (`getResult`): `dynamodb:GetItem` on the gate table,
-   * limited to intent items, so it can read neither the gate's state nor the users' tokens.
-   */
+  /** Lets a producer read its intents' results, never a token; see {@link OutreachGate.grantReadResults}. */
   public grantReadResults(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:GetItem'],
-      resourceArns: [this.gateTable.table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${ITEM_PREFIX.intent}*`] } },
-    });
+    return this.gate.grantReadResults(grantee);
   }
 }

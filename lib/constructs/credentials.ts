@@ -105,7 +105,12 @@ export class Credentials extends Construct {
    * `<prefix>/*`), and nothing else.
    */
   public grantUse(grantee: iam.IGrantable): void {
-    this.appSecret.grantRead(grantee);
+    // Only what the dispatcher calls: GetSecretValue on the app secret; Get and Put (the newest refresh token) on the users'.
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [this.appSecret.secretArn],
+    });
     const secrets = `${this.refreshTokenSecretPrefix}/*`;
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({

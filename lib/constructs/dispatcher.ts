@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { environmentConfigText } from '../../lambdas/shared/config';
 import { ENV, LANES, type Lane, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/names';
+import { prebuiltHandlerCode } from '../handler-code';
 import { assertDispatcherWiring, type GateSettings } from '../settings';
 import type { Credentials } from './credentials';
 import type { GateTable } from './gate-table';
@@ -93,7 +94,8 @@ export class Dispatcher extends Construct {
 
     this.function = new lambdaNodejs.NodejsFunction(this, 'Function', {
       entry: DISPATCHER_ENTRY,
-      handler: 'handler',
+      code: prebuiltHandlerCode('dispatcher'),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: settings.dispatcherMemoryMiB,
@@ -121,7 +123,8 @@ export class Dispatcher extends Construct {
       },
     });
 
-    table.table.grant(this.function, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // Only what the handler calls (GetCommand, UpdateCommand): every write to the table is a conditional update.
+    table.table.grant(this.function, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     credentials.configure(this.function);
     credentials.grantUse(this.function);
     bus?.grantPutEventsTo(this.function);

@@ -55,8 +55,10 @@ export class Lanes extends Construct {
   }
 
   /** Lets a producer send intents to every lane, and nothing else. */
-  public grantEnqueue(grantee: iam.IGrantable): void {
-    for (const lane of LANES) this.queues[lane].grant(grantee, 'sqs:SendMessage');
+  public grantEnqueue(grantee: iam.IGrantable): iam.Grant {
+    return LANES.map((lane) => this.queues[lane].grant(grantee, 'sqs:SendMessage')).reduce((all, one) =>
+      all.combine(one),
+    );
   }
 }
 

@@ -17,6 +17,7 @@ import {
   METRICS_NAMESPACE,
   MONITOR_SERVICE_NAME,
 } from '../../lambdas/shared/names';
+import { prebuiltHandlerCode } from '../handler-code';
 import type { GateSettings } from '../settings';
 import type { GateTable } from './gate-table';
 
@@ -104,7 +105,8 @@ export class Monitor extends Construct {
     const mappings = Object.fromEntries(LANES.map((lane) => [lane, [eventSources[lane].eventSourceMappingId]]));
     this.function = new lambdaNodejs.NodejsFunction(this, 'Function', {
       entry: MONITOR_ENTRY,
-      handler: 'handler',
+      code: prebuiltHandlerCode('monitor'),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
