@@ -5,15 +5,13 @@
  * cool-down ends — decided by the same pure {@link decidePump} the monitor Lambda uses.
  */
 
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { UserGauges } from '../../lambdas/monitor/decide';
 import { type MonitorParts, type MonitorTick, monitorTick } from '../../lambdas/monitor/monitor';
 import type { MonitorMetrics } from '../../lambdas/monitor/ports';
 import { wireMonitor } from '../../lambdas/monitor/wiring';
-import type { GateConfig, LaneEndpoints } from '../../lambdas/shared/config';
+import type { GateConfig } from '../../lambdas/shared/config';
 import { LANES, type Lane } from '../../lambdas/shared/names';
-import { type PauseCounters, pausableSqs } from '../local-run-file';
 import { ControlFileMappingSwitch } from './control-file-switch';
 
 /** Options of {@link LocalPump}. */
@@ -138,21 +136,4 @@ export class LocalPump {
       });
     }
   }
-}
-
-/** A local run's pausable receives and its pump, as {@link startLocalPump} returns them. */
-export interface RunningPump {
-  /** The client the event source mappings poll with: receives of paused lanes are skipped and counted. */
-  readonly sqs: SQSClient;
-  readonly pump: LocalPump;
-  /** Receives skipped because their lane was paused, by the pump or by an operator. */
-  readonly paused: PauseCounters;
-}
-
-/** Starts the pump of a local run and wraps `sqs` so the runner's receives honour the control file. */
-export function startLocalPump(sqs: SQSClient, lanes: LaneEndpoints, options: LocalPumpOptions): RunningPump {
-  const paused: PauseCounters = { receivesAvoided: 0 };
-  const pump = new LocalPump(options);
-  pump.start();
-  return { sqs: pausableSqs(sqs, options.controlFile, lanes, paused), pump, paused };
 }
