@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildProgram } from '../../cli/program';
 import type { IntentResult } from '../../lambdas/shared/intent-record';
 import { type LocalDispatcher, localDispatcher, localProducerClient } from '../../local/dispatcher';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/environment';
@@ -15,6 +16,16 @@ const TIME_SCALE = 60;
 /** How long the simulator keeps the API down for maintenance, announcing when it ends: a long cool-down. */
 const MAINTENANCE_MS = 20_000;
 
+/** The parts of `status --json` read here. */
+interface StatusJson {
+  readonly lanes: { readonly lane: string; readonly receiving: string }[];
+  readonly users: {
+    readonly user: string;
+    readonly cooldownRemainingMs: number;
+    readonly cooldownUntil: string | null;
+  }[];
+}
+
 describe('the local runner pauses the pump while every user cools down longer than the threshold', () => {
   const reportDir = mkdtempSync(join(tmpdir(), 'outreach-gate-pump-'));
   let env: LocalEnvironment;
@@ -24,6 +35,17 @@ describe('the local runner pauses the pump while every user cools down longer th
   let results: IntentResult[];
   /** Every lane the control file listed as paused at some sample while the run went. */
   const pausedWhileDown = new Set<string>();
+  let maintenanceEnd = 0;
+  /** What `outreach-gate --local DIR status --json` printed once every lane was paused. */
+  let statusWhilePaused: StatusJson | undefined;
+
+  async function status(): Promise<StatusJson> {
+    const out: string[] = [];
+    await buildProgram({ out: (text) => out.push(text), err: () => undefined })
+      .exitOverride()
+      .parseAsync(['--local', reportDir, 'status', '--json'], { from: 'user' });
+    return JSON.parse(out.join('')) as StatusJson;
+  }
 
   beforeAll(async () => {
     env = await startLocalEnvironment({
@@ -44,7 +66,8 @@ describe('the local runner pauses the pump while every user cools down longer th
       handler: dispatcher.handler,
       onError: () => {},
     });
-    env.simulator?.configure({ faults: { maintenance: { untilEpochMs: Date.now() + MAINTENANCE_MS } } });
+    maintenanceEnd = Date.now() + MAINTENANCE_MS;
+    env.simulator?.configure({ faults: { maintenance: { untilEpochMs: maintenanceEnd } } });
     runner.start();
     const intents = [prospectCreate(1, 'bulk'), prospectCreate(2, 'critical')];
     const client = localProducerClient(env);
@@ -54,6 +77,7 @@ describe('the local runner pauses the pump while every user cools down longer th
       results = await Promise.all(intents.map((intent) => client.getResult(intent.id)));
       const controlFile = join(reportDir, LOCAL_CONTROL_FILE);
       for (const lane of readPausedLanes(controlFile)) pausedWhileDown.add(lane);
+      if (pausedWhileDown.size === 3 && statusWhilePaused === undefined) statusWhilePaused = await status();
       if (results.every((result) => result.status === 'succeeded') || Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -81,5 +105,15 @@ describe('the local runner pauses the pump while every user cools down longer th
       paused: readPausedLanes(join(reportDir, LOCAL_CONTROL_FILE)),
       counts: { pauses: pump.counts()?.pauses, resumes: pump.counts()?.resumes },
     }).toEqual({ statuses: ['succeeded', 'succeeded'], paused: [], counts: { pauses: 3, resumes: 3 } });
+  });
+
+  it('GIVEN the lanes paused during the run WHEN on-call runs status THEN it shows the cool-down the simulator imposed and the lanes paused', () => {
+    const u1 = statusWhilePaused?.users.find((user) => user.user === 'u1');
+    const until = Date.parse(u1?.cooldownUntil ?? '');
+    expect({
+      coolingDown: (u1?.cooldownRemainingMs ?? 0) > 0,
+      endsWithTheMaintenance: Math.abs(until - maintenanceEnd) <= 2_000,
+      lanes: statusWhilePaused?.lanes.map((lane) => lane.receiving),
+    }).toEqual({ coolingDown: true, endsWithTheMaintenance: true, lanes: ['paused', 'paused', 'paused'] });
   });
 });
