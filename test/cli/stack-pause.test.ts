@@ -62,10 +62,8 @@ describe('outreach-gate --stack pause / resume: the pause is recorded as the ope
     lambda.on(UpdateEventSourceMappingCommand).resolves({});
     const run = async (args: string[]) => {
       const target = await stackTarget(STACK, clients);
-      const program = buildProgram(
-        { out: () => undefined, err: () => undefined }, // The shared DynamoDB Local client outlives each command.
-        () => ({ ...target, close() {} }),
-      );
+      // The shared DynamoDB Local client outlives each command, so the target's close leaves it open.
+      const program = buildProgram({ out: () => undefined, err: () => undefined }, () => ({ ...target, close() {} }));
       await program.exitOverride().parseAsync(['--stack', STACK, ...args], { from: 'user' });
     };
     const updates = () => lambda.commandCalls(UpdateEventSourceMappingCommand).map((call) => call.args[0].input);
