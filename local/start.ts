@@ -27,6 +27,11 @@ export function summaryLines(result: RunResult): string[] {
     `DynamoDB: ${o.dynamodb.requestsPerIntent.toFixed(1)} requests per intent; deferrals ${JSON.stringify(f.deferrals)}; ${f.invocations.count} dispatcher invocations of ${(f.invocations.records / Math.max(1, f.invocations.count)).toFixed(1)} records on average, at most ${f.invocations.peakConcurrency} at once`,
     `IAM: ${f.iam.calls} AWS calls checked against the stack's policies (${iamByPrincipal(f.iam)}); ${f.iam.denied} denied`,
     `Lambda: ${f.timeouts.count} of ${f.timeouts.invocations} invocations timed out at ${f.timeouts.functionTimeoutSeconds} s; ${f.timeouts.throttles} throttled`,
+    ...(o.pump
+      ? [
+          `pump: lanes paused ${o.pump.pauses} times while every user cooled down over ${simulated(o.pump.pauseAfterMs)}, resumed ${o.pump.resumes} times; ${o.pump.receivesAvoided} receives avoided`,
+        ]
+      : []),
     `run: ready in ${ms(f.readyMs)}, first intent settled at ${f.firstSettledMs === null ? '—' : ms(f.firstSettledMs)}, ${ms(f.wallMs)} in all, peak memory ${(f.peakRssBytes / MIB).toFixed(0)} MiB (with the emulators)`,
   ];
 }
