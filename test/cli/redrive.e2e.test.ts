@@ -14,7 +14,7 @@ import { prospectCreate } from '../support/pipeline';
 
 const INTENTS = 100;
 /** Requests per window for u1, at the gate and at the simulator alike: less than the redrive needs at once. */
-const BUDGET = 150;
+const BUDGET = 60;
 const WINDOW_SECONDS = 10;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
