@@ -6,6 +6,7 @@ import { formatDeadLetterSummary, summariseDeadLetters } from './dead-letter-sum
 import { peekDeadLetters, selectedLanes } from './dead-letters';
 import { formatImportSummary, importIntents } from './import';
 import { formatRowProblems, ImportFileError, parseOperationType, rowsOf, validateRows } from './import-rows';
+import { pauseLanes, resumeLanes } from './lane-pauses';
 import { readLaneStatus } from './lane-status';
 import { localTarget, readLocalRun } from './local-target';
 import { silentProgress, terminalProgress } from './progress';
@@ -162,17 +163,18 @@ export function buildProgram(output: Output, load: TargetLoader = loadTarget): C
     });
 
   for (const [name, verb] of [
-    ['pause', 'stop receiving from'],
-    ['resume', 'start receiving again from'],
+    ['pause', 'stop receiving from the lanes until you resume them (the monitor never resumes them)'],
+    ['resume', 'start receiving again from the lanes, whoever paused them'],
   ] as const) {
     program
       .command(name)
-      .description(`${verb} the lanes (their event source mappings)`)
+      .description(`${verb}: their event source mappings`)
       .addOption(laneFlag())
       .action((options: { lane?: Lane }) =>
         withTarget(async (target) => {
           const lanes = selectedLanes(options.lane);
-          await target.lanesSwitch[name](lanes);
+          if (name === 'pause') await pauseLanes(target, lanes, Date.now());
+          else await resumeLanes(target, lanes);
           const states = await target.lanesSwitch.states();
           output.out(`${lanes.map((lane) => `${lane}: ${states[lane]}`).join('\n')}\n`);
         }),

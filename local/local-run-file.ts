@@ -43,12 +43,14 @@ export interface PublishableEnvironment {
 
 /**
  * Writes the run file into `dir` and returns the SQS client the event source mappings should poll with: it
- * skips the receives of paused lanes. Without `dir`, writes nothing and returns the environment's client.
+ * skips the receives of paused lanes, counting them in `counters`. Without `dir`, writes nothing and returns
+ * the environment's client.
  */
 export function publishLocalRun(
   env: PublishableEnvironment,
   dir: string | undefined,
   sqs: SQSClient = env.clients.sqs,
+  counters: PauseCounters = { receivesAvoided: 0 },
 ): SQSClient {
   if (dir === undefined) return sqs;
   mkdirSync(dir, { recursive: true });
@@ -63,7 +65,7 @@ export function publishLocalRun(
   };
   writePausedLanes(controlFile, []);
   writeFileSync(join(dir, LOCAL_RUN_FILE), `${JSON.stringify(run, null, 2)}\n`);
-  return pausableSqs(sqs, controlFile, env.lanes);
+  return pausableSqs(sqs, controlFile, env.lanes, counters);
 }
 
 /** The lanes the control file lists as paused (none when the file is missing). */

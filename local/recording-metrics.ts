@@ -1,4 +1,4 @@
-import type { GateMetrics } from '../lambdas/dispatcher/ports';
+import type { GateMetrics, MetricSource } from '../lambdas/dispatcher/ports';
 import type { CompletionDetailType, CredentialCause, Lane } from '../lambdas/shared/names';
 
 /** One measurement as the dispatcher reported it, stamped with the wall clock. */
@@ -16,17 +16,21 @@ export interface MetricEvent {
 export class RecordingGateMetrics implements GateMetrics {
   readonly counts = new Map<string, number>();
   readonly events: MetricEvent[] = [];
+  /** 429s and deferrals by lane and by user (keys of {@link breakdownKey}). */
+  private readonly breakdowns = new Map<string, number>();
 
   constructor(
     private readonly clock: () => number = Date.now,
     private readonly maxEvents = 200_000,
   ) {}
 
-  upstream(status: number | 'timeout', latencyMs: number): void {
+  upstream(status: number | 'timeout', latencyMs: number, source: MetricSource): void {
     this.record('upstream', String(status), latencyMs);
+    if (status === 429) this.countBy('upstream429', source);
   }
-  deferral(reason: string): void {
+  deferral(reason: string, source: MetricSource): void {
     this.record('deferral', reason, 1);
+    this.countBy('deferral', source);
   }
   failure(lane: Lane): void {
     this.record('failure', lane, 1);
@@ -58,6 +62,20 @@ export class RecordingGateMetrics implements GateMetrics {
     this.record('completionEventFailed', detailType, 1);
   }
 
+  /** How many 429s or deferrals came from `lane` or `user`, as the by-lane and by-user series count them. */
+  countFrom(name: 'upstream429' | 'deferral', by: { readonly lane: Lane } | { readonly user: string }): number {
+    return this.breakdowns.get(breakdownKey(name, by)) ?? 0;
+  }
+
+  private countBy(name: 'upstream429' | 'deferral', source: MetricSource): void {
+    for (const by of source.user === undefined
+      ? [{ lane: source.lane }]
+      : [{ lane: source.lane }, { user: source.user }]) {
+      const key = breakdownKey(name, by);
+      this.breakdowns.set(key, (this.breakdowns.get(key) ?? 0) + 1);
+    }
+  }
+
   /** How many events of `name` (and `key`, when given) were recorded. */
   count(name: keyof GateMetrics, key?: string): number {
     return this.counts.get(key === undefined ? name : `${name}:${key}`) ?? 0;
@@ -69,4 +87,8 @@ export class RecordingGateMetrics implements GateMetrics {
     if (this.events.length >= this.maxEvents) this.events.shift();
     this.events.push({ at: this.clock(), name, key, value });
   }
+}
+
+function breakdownKey(name: string, by: { readonly lane: Lane } | { readonly user: string }): string {
+  return 'lane' in by ? `${name}|lane=${by.lane}` : `${name}|user=${by.user}`;
 }

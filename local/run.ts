@@ -26,7 +26,6 @@ import {
 import { type LocalEnvironment, startLocalEnvironment } from './environment';
 import { type LocalIamCheck, localIamCheck } from './iam/local-check';
 import { demandOf, idealClearanceMs } from './ideal';
-import { publishLocalRun } from './local-run-file';
 import type { RunningSimulator, SimulatorConfigPatch, SimulatorStats, UserStats } from './outreach-sim';
 import { processTreeRssBytes } from './process-tree';
 import { RecordingCompletionEvents } from './recording-completion-events';
@@ -35,6 +34,7 @@ import { type RunObservations, type RunSeries, writeReport } from './report';
 import type { IamCounts, TimeoutCounts } from './report/types';
 import { deployedMappingSettings } from './runner/deployed-settings';
 import { EventSourceMappingRunner, type MappingCounters } from './runner/event-source-mapping';
+import { type RunPump, startRunPump } from './runner/run-pump';
 import {
   gateSettingsInput,
   meanLatencyMs,
@@ -438,8 +438,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   });
   let dispatcher: LocalDispatcher | undefined;
   let runner: EventSourceMappingRunner | undefined;
+  let pump: RunPump | undefined;
   const closers: Array<() => void> = [];
   const stopAll = async () => {
+    await pump?.stop().catch(() => undefined);
     await runner?.stop().catch(() => undefined);
     dispatcher?.close();
     for (const close of closers.splice(0)) close();
@@ -470,8 +472,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     );
     let mappingErrors = 0;
     const mappingSettings = deployedMappingSettings(iam.deployed.function);
+    pump = startRunPump(env, options.reportDir, dispatcher.sqs, { config, timeScale, log });
     runner = new EventSourceMappingRunner({
-      sqs: publishLocalRun(env, options.reportDir, dispatcher.sqs),
+      sqs: pump.sqs,
       settings: mappingSettings,
       queues: env.lanes,
       handler: dispatcher.handler,
@@ -627,8 +630,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const settledAt = Date.now();
 
     // ---- stop processing, then account for every intent
+    await pump.stop();
     await runner.stop();
     const mapped = runner.counters().total;
+    const pumpCounts = pump.counts();
     sampleMemory();
     const deadLettered = await drainDeadLetters(env.clients.sqs, env.lanes);
     const client = producers.values().next().value as OutreachGateClient | undefined;
@@ -640,7 +645,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const lostIds = enqueuedIds.filter((id) => !succeeded.has(id) && !deadLettered.has(id));
     const unsettledAtDeadline = open.size;
 
-    const observations = observationsOf(scenario, {
+    const measured = observationsOf(scenario, {
       startedAt,
       settledAt,
       metrics,
@@ -657,6 +662,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       iam: iamCountsOf(iam),
       timeouts: timeoutCountsOf(mapped, mappingSettings.dispatcherTimeoutSeconds),
     });
+    const observations: RunObservations = { ...measured, ...(pumpCounts && { pump: pumpCounts }) };
     if (observations.iam && observations.iam.denied > 0) {
       log(
         `AWS would deny: ${observations.iam.denials.map((d) => `${d.principal} ${d.action} on ${d.resource}`).join('; ')}`,

@@ -32,6 +32,11 @@ export function summaryLines(result: RunResult): string[] {
         .join(', ') || 'none'
     }`,
     `Lambda: ${f.timeouts.count} of ${f.timeouts.invocations} invocations timed out at ${f.timeouts.functionTimeoutSeconds} s; ${f.timeouts.throttles} throttled`,
+    ...(o.pump
+      ? [
+          `pump: lanes paused ${o.pump.pauses} times while every user cooled down over ${simulated(o.pump.pauseAfterMs)}, resumed ${o.pump.resumes} times; ${o.pump.receivesAvoided} receives avoided`,
+        ]
+      : []),
     `run: ready in ${ms(f.readyMs)}, first intent settled at ${f.firstSettledMs === null ? '—' : ms(f.firstSettledMs)}, ${ms(f.wallMs)} in all, peak memory ${(f.peakRssBytes / MIB).toFixed(0)} MiB (with the emulators)`,
   ];
 }

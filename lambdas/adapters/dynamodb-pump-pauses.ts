@@ -1,11 +1,13 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { PumpPause, PumpPauses } from '../monitor/ports';
-import { isLane, type Lane, pumpKey, TABLE_KEYS } from '../shared/names';
+import type { PausedBy, PumpPause, PumpPauses } from '../monitor/ports';
+import { type Lane, pumpKey, TABLE_KEYS } from '../shared/names';
 
 /**
- * {@link PumpPauses} as one `pump#<lane>` item per paused lane in the gate table. Recording is a conditional
- * put, so two overlapping ticks never both disable a lane.
+ * {@link PumpPauses} as one `pump#<lane>` item per paused lane in the gate table, holding who paused it (`by`).
+ * The monitor's writes are conditional, so two overlapping ticks never both disable a lane and a tick never
+ * forgets an operator's pause; an operator's pause replaces the monitor's. An item without `by` (written before
+ * operators' pauses were recorded) is the monitor's.
  */
 export class DynamoDbPumpPauses implements PumpPauses {
   constructor(
@@ -17,42 +19,71 @@ export class DynamoDbPumpPauses implements PumpPauses {
 
   async get(lane: Lane): Promise<PumpPause | undefined> {
     const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { [TABLE_KEYS.partitionKey]: pumpKey(lane) },
-        ConsistentRead: true,
-      }),
+      new GetCommand({ TableName: this.tableName, Key: this.key(lane), ConsistentRead: true }),
     );
     if (Item === undefined) return undefined;
-    const { untilMs, pausedAt } = Item;
-    if (!isLane(lane) || typeof untilMs !== 'number' || typeof pausedAt !== 'number') {
+    const { untilMs, pausedAt, by = 'monitor' } = Item;
+    if (
+      typeof pausedAt !== 'number' ||
+      (by !== 'monitor' && by !== 'operator') ||
+      (by === 'monitor' && typeof untilMs !== 'number')
+    ) {
       throw new Error(
-        `pump item of lane "${lane}" must hold numbers untilMs and pausedAt, got ${JSON.stringify(Item)}`,
+        `pump item of lane "${lane}" must hold a number pausedAt, by "monitor" (with a number untilMs) or "operator", got ${JSON.stringify(Item)}`,
       );
     }
-    return { lane, untilMs, pausedAt };
+    return { lane, by: by as PausedBy, pausedAt, ...(typeof untilMs === 'number' && { untilMs }) };
   }
 
-  async record(pause: PumpPause): Promise<boolean> {
-    try {
-      await this.client.send(
+  async record(pause: { readonly lane: Lane; readonly untilMs: number; readonly pausedAt: number }): Promise<boolean> {
+    return conditionally(() =>
+      this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { [TABLE_KEYS.partitionKey]: pumpKey(pause.lane), untilMs: pause.untilMs, pausedAt: pause.pausedAt },
+          Item: { ...this.key(pause.lane), by: 'monitor', untilMs: pause.untilMs, pausedAt: pause.pausedAt },
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
+  }
+
+  async hold(lane: Lane, pausedAt: number): Promise<void> {
+    await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...this.key(lane), by: 'operator', pausedAt } }),
+    );
+  }
+
+  async release(lane: Lane): Promise<boolean> {
+    return conditionally(() =>
+      this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: this.key(lane),
+          ConditionExpression: 'attribute_not_exists(#by) OR #by <> :operator',
+          ExpressionAttributeNames: { '#by': 'by' },
+          ExpressionAttributeValues: { ':operator': 'operator' },
+        }),
+      ),
+    );
   }
 
   async clear(lane: Lane): Promise<void> {
-    await this.client.send(
-      new DeleteCommand({ TableName: this.tableName, Key: { [TABLE_KEYS.partitionKey]: pumpKey(lane) } }),
-    );
+    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(lane) }));
+  }
+
+  private key(lane: Lane): Record<string, string> {
+    return { [TABLE_KEYS.partitionKey]: pumpKey(lane) };
+  }
+}
+
+/** Runs a conditional write; false when its condition failed (nothing written). */
+async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
   }
 }

@@ -1,5 +1,5 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { GateMetrics } from '../dispatcher/ports';
+import type { GateMetrics, MetricSource } from '../dispatcher/ports';
 import {
   COMPLETION_EVENTS_FAILED_METRIC,
   type CompletionDetailType,
@@ -18,7 +18,7 @@ import {
 export class PowertoolsGateMetrics implements GateMetrics {
   constructor(private readonly metrics: Metrics) {}
 
-  upstream(status: number | 'timeout', latencyMs: number): void {
+  upstream(status: number | 'timeout', latencyMs: number, source: MetricSource): void {
     publishSingleMetric(
       this.metrics,
       METRIC.upstreamCalls,
@@ -27,12 +27,24 @@ export class PowertoolsGateMetrics implements GateMetrics {
       MetricUnit.Count,
       1,
     );
-    if (status === 429) this.metrics.addMetric(METRIC.upstream429, MetricUnit.Count, 1);
+    if (status === 429) {
+      this.metrics.addMetric(METRIC.upstream429, MetricUnit.Count, 1);
+      this.bySource(METRIC.upstream429, source);
+    }
     this.metrics.addMetric(METRIC.upstreamLatency, MetricUnit.Milliseconds, latencyMs);
   }
 
-  deferral(reason: string): void {
+  deferral(reason: string, source: MetricSource): void {
     publishSingleMetric(this.metrics, METRIC.deferrals, DIMENSION.reason, reason, MetricUnit.Count, 1);
+    this.bySource(METRIC.deferrals, source);
+  }
+
+  /** One count by lane and one by user (when known): the breakdowns `METRIC_BREAKDOWNS` declares. */
+  private bySource(name: string, source: MetricSource): void {
+    publishSingleMetric(this.metrics, name, DIMENSION.lane, source.lane, MetricUnit.Count, 1);
+    if (source.user !== undefined) {
+      publishSingleMetric(this.metrics, name, DIMENSION.user, source.user, MetricUnit.Count, 1);
+    }
   }
 
   failure(lane: Lane): void {

@@ -340,7 +340,7 @@ export class IntentDispatcher {
 
   /** The invocation is nearly out of time: the record goes back to its queue at once, untouched. */
   private async giveBack(record: SQSRecord, lane: Lane): Promise<never> {
-    this.deps.metrics.deferral('time');
+    this.deps.metrics.deferral('time', { lane });
     await this.deps.queues.defer(lane, record.receiptHandle, 0);
     throw new DeferredError('time', 0);
   }
@@ -434,7 +434,10 @@ export class IntentDispatcher {
       const reply = await this.deps.outreach.send(request, token);
       const result: UpstreamResult =
         reply.kind === 'response' ? { status: reply.status, headers: reply.headers } : { status: 'timeout' };
-      this.deps.metrics.upstream(reply.kind === 'response' ? reply.status : 'timeout', reply.latencyMs);
+      this.deps.metrics.upstream(reply.kind === 'response' ? reply.status : 'timeout', reply.latencyMs, {
+        lane,
+        user: intent.user,
+      });
       const verdict = classifyReply(reply, this.clock());
       // Until a 2xx is stored, or while the answer is unknown, a harmful repeat must be avoided.
       if (guarded) attempt.unconfirmed = verdict.kind === 'success' || verdict.kind === 'failed';
@@ -605,7 +608,7 @@ export class IntentDispatcher {
 
   /** Hides a message for a wait, or, near SQS's maxReceiveCount, sends it again as a new message (recycling). */
   private async waitUnowned(record: SQSRecord, lane: Lane, intent: Intent, wait: Wait): Promise<RecordOutcome> {
-    this.deps.metrics.deferral(wait.reason);
+    this.deps.metrics.deferral(wait.reason, { lane, user: intent.user });
     const receiveCount = this.receiveCount(record);
     if (receiveCount >= this.deps.config.deferral.recycleAtReceiveCount) {
       // SQS would dead-letter the message at maxReceiveCount: send it again as a new message instead. Waiting

@@ -116,10 +116,22 @@ export interface TokenProvider {
   invalidate(user: string, token: string): Promise<void>;
 }
 
-/** What the dispatcher measures; names and dimensions are those of `METRIC` in names.ts. */
+/** Where a measured call or wait came from: its lane, and its user when the intent was read. */
+export interface MetricSource {
+  readonly lane: Lane;
+  /** @default - unknown (the message was not parsed); the by-user series is not published */
+  readonly user?: string;
+}
+
+/**
+ * What the dispatcher measures; names and dimensions are those of `METRIC`, `METRIC_DIMENSION` and
+ * `METRIC_BREAKDOWNS` in names.ts.
+ */
 export interface GateMetrics {
-  upstream(status: number | 'timeout', latencyMs: number): void;
-  deferral(reason: string): void;
+  /** An upstream answer; a 429 is also counted by the lane and user it came from. */
+  upstream(status: number | 'timeout', latencyMs: number, source: MetricSource): void;
+  /** An intent put back to wait, by reason, lane and user. */
+  deferral(reason: string, source: MetricSource): void;
   failure(lane: Lane): void;
   deadLettered(lane: Lane): void;
   succeeded(lane: Lane, queueWaitMs: number): void;

@@ -1,6 +1,7 @@
 import { countInFlight, estimateRemaining } from '../gate/admission';
 import type { GateState } from '../gate/types';
 import type { GateConfig } from '../shared/config';
+import type { PausedBy } from './ports';
 
 /** What one user's gate item says at one instant: the gauges the monitor publishes every minute. */
 export interface UserGauges {
@@ -39,8 +40,8 @@ export interface PumpInput {
   readonly pauseAfterMs: number;
   /** `cooldownUntil` (epoch ms, absent when never set) of every user the lane serves. */
   readonly cooldownUntil: readonly (number | undefined)[];
-  /** True when the monitor paused this lane and has not resumed it yet. */
-  readonly pausedByMonitor: boolean;
+  /** Who holds the lane paused now, if anyone. */
+  readonly pausedBy: PausedBy | undefined;
 }
 
 /** Disable the lane's mappings until `untilMs`, enable them again, or leave them as they are. */
@@ -52,11 +53,14 @@ export type PumpDecision =
 /**
  * Pauses a lane when no user it serves may call Outreach for longer than the threshold (every receive would
  * only defer), and resumes it as soon as the earliest cool-down has ended. Only a pause the monitor made is
- * ever resumed by it, so a lane an operator paused stays paused. Pure: the clock is an input.
+ * ever resumed by it: a lane an operator paused stays paused until the operator resumes it. Pure: the clock is
+ * an input.
  */
 export function decidePump(input: PumpInput): PumpDecision {
-  if (input.cooldownUntil.length === 0) return input.pausedByMonitor ? { kind: 'resume' } : { kind: 'keep' };
+  if (input.pausedBy === 'operator') return { kind: 'keep' };
+  const pausedByMonitor = input.pausedBy === 'monitor';
+  if (input.cooldownUntil.length === 0) return pausedByMonitor ? { kind: 'resume' } : { kind: 'keep' };
   const earliest = Math.min(...input.cooldownUntil.map((until) => until ?? Number.NEGATIVE_INFINITY));
-  if (input.pausedByMonitor) return earliest <= input.now ? { kind: 'resume' } : { kind: 'keep' };
+  if (pausedByMonitor) return earliest <= input.now ? { kind: 'resume' } : { kind: 'keep' };
   return earliest - input.now > input.pauseAfterMs ? { kind: 'pause', untilMs: earliest } : { kind: 'keep' };
 }

@@ -25,7 +25,8 @@ export interface MonitorTick {
 /**
  * One tick of the monitor: reads every user's gate item, publishes its gauges, and pauses or resumes each
  * lane as {@link decidePump} says. A pause is recorded before the mappings are disabled and cleared only after
- * they are enabled again, so a tick that dies halfway is finished by the next one.
+ * they are enabled again, so a tick that dies halfway is finished by the next one. A lane an operator paused is
+ * left alone, even when the operator paused it while this tick was resuming it: the tick then disables it again.
  */
 export async function monitorTick(parts: MonitorParts, now: number): Promise<MonitorTick> {
   const states = await Promise.all(parts.config.users.map((user) => parts.gate.snapshot(user)));
@@ -40,14 +41,9 @@ export async function monitorTick(parts: MonitorParts, now: number): Promise<Mon
   const lanes: Partial<Record<Lane, PumpDecision>> = {};
   for (const lane of parts.lanes) {
     const pause = await parts.pauses.get(lane);
-    const decision = decidePump({
-      now,
-      pauseAfterMs: parts.pauseAfterMs,
-      cooldownUntil,
-      pausedByMonitor: pause !== undefined,
-    });
+    const decision = decidePump({ now, pauseAfterMs: parts.pauseAfterMs, cooldownUntil, pausedBy: pause?.by });
     lanes[lane] = decision;
-    parts.metrics.lanePaused(lane, await apply(parts, lane, decision, now, pause !== undefined));
+    parts.metrics.lanePaused(lane, await apply(parts, lane, decision, now, pause?.by === 'monitor'));
   }
   return { users, lanes };
 }
@@ -72,7 +68,12 @@ async function apply(
     }
     case 'resume':
       await parts.lanesSwitch.setEnabled(lane, true);
-      await parts.pauses.clear(lane);
+      if (!(await parts.pauses.release(lane))) {
+        // An operator paused the lane while it was being resumed: their pause stands.
+        await parts.lanesSwitch.setEnabled(lane, false);
+        parts.logger.info('lane left paused: an operator paused it', { lane });
+        return false;
+      }
       parts.logger.info('lane resumed: a user it serves may call Outreach again', { lane });
       return false;
     case 'keep':

@@ -7,22 +7,34 @@ export interface GateReader {
   snapshot(user: string): Promise<GateState>;
 }
 
-/** A pause the monitor made and has not undone. */
+/** Who paused a lane: the monitor during a long cool-down, or an operator (`outreach-gate pause`). */
+export type PausedBy = 'monitor' | 'operator';
+
+/** A pause of a lane that has not been undone. */
 export interface PumpPause {
   readonly lane: Lane;
-  /** Epoch ms at which the earliest cool-down was due to end when the lane was paused. */
-  readonly untilMs: number;
+  /** Who paused it: only an operator's `resume` undoes an operator's pause. */
+  readonly by: PausedBy;
+  /** Epoch ms at which the earliest cool-down was due to end when the monitor paused the lane; absent for an operator. */
+  readonly untilMs?: number;
   /** Epoch ms of the pause. */
   readonly pausedAt: number;
 }
 
-/** Where the monitor remembers the pauses it made, so it resumes only those and survives cold starts. */
+/**
+ * Where lane pauses are remembered, with who made them, so the monitor resumes only its own, an operator's pause
+ * outlasts every tick, and both survive cold starts.
+ */
 export interface PumpPauses {
-  /** The monitor's pause of `lane`, if any. */
+  /** The pause of `lane`, if any. */
   get(lane: Lane): Promise<PumpPause | undefined>;
-  /** Records a pause; false when one was already recorded (another tick got there first). */
-  record(pause: PumpPause): Promise<boolean>;
-  /** Forgets the pause of `lane`. */
+  /** Records the monitor's pause; false when a pause was already recorded (another tick or an operator got there first). */
+  record(pause: { readonly lane: Lane; readonly untilMs: number; readonly pausedAt: number }): Promise<boolean>;
+  /** Records an operator's pause, replacing a monitor's: from now on only {@link PumpPauses.clear} undoes it. */
+  hold(lane: Lane, pausedAt: number): Promise<void>;
+  /** Forgets the monitor's pause of `lane`; false (nothing changed) when the pause there is an operator's. */
+  release(lane: Lane): Promise<boolean>;
+  /** Forgets any pause of `lane` (an operator's resume). */
   clear(lane: Lane): Promise<void>;
 }
 

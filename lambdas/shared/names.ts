@@ -50,11 +50,11 @@ export const MONITOR_SERVICE_NAME = 'outreach-gate-monitor';
 export const METRIC = {
   /** Upstream responses; dimension `Status` is the HTTP status class or code (see {@link STATUS_DIMENSION_VALUES}). */
   upstreamCalls: 'UpstreamCalls',
-  /** Upstream 429 responses (also counted in UpstreamCalls). */
+  /** Upstream 429 responses (also counted in UpstreamCalls); also by `Lane` and by `User` (see {@link METRIC_BREAKDOWNS}). */
   upstream429: 'Upstream429',
   /** Upstream latency in milliseconds. */
   upstreamLatency: 'UpstreamLatency',
-  /** Intents put back to wait; dimension `Reason`. Never a failure. */
+  /** Intents put back to wait; dimension `Reason`, also by `Lane` and by `User` (see {@link METRIC_BREAKDOWNS}). Never a failure. */
   deferrals: 'Deferrals',
   /** Failed attempts (5xx, timeouts, resets); dimension `Lane`. */
   failures: 'Failures',
@@ -166,6 +166,22 @@ export const METRIC_DIMENSION: Readonly<Record<keyof typeof METRIC, string | nul
   gateCircuitOpen: DIMENSION.user,
   lanePaused: DIMENSION.lane,
 };
+
+/**
+ * Further dimension sets (each one dimension besides the service's) a metric is also published with, so the
+ * dashboard answers "which lane, which user?". Each set is its own series per value, not a product of them: a
+ * deployment with N users publishes 3 + N series more for each metric here (2 × (3 + N) in all), instead of the
+ * 3 × N × reasons a combined set would cost.
+ */
+export const METRIC_BREAKDOWNS: Readonly<Partial<Record<keyof typeof METRIC, readonly string[]>>> = {
+  upstream429: [DIMENSION.lane, DIMENSION.user],
+  deferrals: [DIMENSION.lane, DIMENSION.user],
+};
+
+/** Every dimension set (besides the service's) a metric is published with: `null` for the service's alone. */
+export function metricDimensionSets(name: keyof typeof METRIC): readonly (string | null)[] {
+  return [METRIC_DIMENSION[name], ...(METRIC_BREAKDOWNS[name] ?? [])];
+}
 
 /** The metrics the monitor publishes (with {@link MONITOR_SERVICE_NAME} as their service); the dispatcher the rest. */
 export const MONITOR_METRICS = [

@@ -14,6 +14,7 @@ import {
   METRIC,
   METRIC_DIMENSION,
   METRICS_NAMESPACE,
+  metricDimensionSets,
   metricService,
   SERVICE_DIMENSION,
   SERVICE_NAME,
@@ -234,6 +235,7 @@ export class Observability extends Construct {
         6,
       ),
     );
+    this.dashboard.addWidgets(...throttlingBreakdownWidgets());
     this.dashboard.addWidgets(
       graph(
         'Cool-down remaining per user (ms)',
@@ -383,12 +385,31 @@ export function gateMetric(
 }
 
 /**
- * Every series of a metric published with one dimension, whatever its values (a reason or status added after
- * deployment shows up without a redeploy), as a CloudWatch SEARCH expression.
+ * "Why is bulk slow?": 429s and deferrals by lane and by user, each a search over every value published, so a
+ * user added after deployment shows up without a redeploy.
  */
-export function search(name: keyof typeof METRIC, statistic: string): cloudwatch.MathExpression {
-  const dimension = METRIC_DIMENSION[name];
+export function throttlingBreakdownWidgets(): cloudwatch.GraphWidget[] {
+  return [
+    graph('Upstream 429s by lane', [search('upstream429', 'Sum', DIMENSION.lane)], 6, true),
+    graph('Upstream 429s by user', [search('upstream429', 'Sum', DIMENSION.user)], 6, true),
+    graph('Deferrals by lane', [search('deferrals', 'Sum', DIMENSION.lane)], 6, true),
+    graph('Deferrals by user', [search('deferrals', 'Sum', DIMENSION.user)], 6, true),
+  ];
+}
+
+/**
+ * Every series of a metric published with one dimension (its own, or one of its breakdowns), whatever its values
+ * (a reason or status added after deployment shows up without a redeploy), as a CloudWatch SEARCH expression.
+ */
+export function search(
+  name: keyof typeof METRIC,
+  statistic: string,
+  dimension: string | null = METRIC_DIMENSION[name],
+): cloudwatch.MathExpression {
   if (dimension === null) throw new Error(`metric ${METRIC[name]} has no dimension to search by`);
+  if (!metricDimensionSets(name).includes(dimension)) {
+    throw new Error(`metric ${METRIC[name]} is not published by ${dimension}`);
+  }
   return new cloudwatch.MathExpression({
     expression: `SEARCH('{${METRICS_NAMESPACE},${SERVICE_DIMENSION},${dimension}} MetricName="${METRIC[name]}" ${SERVICE_DIMENSION}="${metricService(name)}"', '${statistic}', 60)`,
     label: `${dimension === DIMENSION.reason ? 'reason' : dimension}`,

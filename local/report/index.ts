@@ -35,6 +35,8 @@ export interface ReportJson {
   iam?: RunObservations['iam'];
   /** Invocations abandoned at the function timeout and throttled, when measured. */
   timeouts?: RunObservations['timeouts'];
+  /** The pump's pauses and the receives they avoided, when the run had a pump. */
+  pump?: RunObservations['pump'];
   /** The run's series, at most {@link MAX_POINTS_PER_SERIES} points each. */
   series: RunSeries;
   /** For each series that was reduced to fit: how many points it had, how many were kept, and how. */
@@ -59,6 +61,7 @@ export function buildReportJson(observations: RunObservations): ReportJson {
     invariants: obs.invariants,
     ...(obs.iam && { iam: obs.iam }),
     ...(obs.timeouts && { timeouts: obs.timeouts }),
+    ...(obs.pump && { pump: obs.pump }),
     series,
     seriesDownsampling: notes,
   };

@@ -157,6 +157,14 @@ export function awsTilesOf(obs: RunObservations): Tile[] {
       tone: obs.timeouts.count === 0 ? 'good' : 'warn',
     });
   }
+  if (obs.pump) {
+    tiles.push({
+      label: 'Receives avoided',
+      value: formatCount(obs.pump.receivesAvoided),
+      detail: `lanes paused ${plural(obs.pump.pauses, 'time', 'times')} while every user cooled down over ${formatDuration(obs.pump.pauseAfterMs)}, resumed ${plural(obs.pump.resumes, 'time', 'times')}`,
+      tone: 'good',
+    });
+  }
   return tiles;
 }
 

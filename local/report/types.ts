@@ -94,6 +94,18 @@ export interface TimeoutCounts {
   throttles: number;
 }
 
+/** What paused lanes saved: the pump pauses a lane while every user it serves cools down for long. */
+export interface PumpCounts {
+  /** Pump pause threshold, in simulated ms: a lane pauses when every user it serves cools down longer. */
+  pauseAfterMs: number;
+  /** Lanes the pump paused. */
+  pauses: number;
+  /** Lanes the pump resumed when the earliest cool-down ended. */
+  resumes: number;
+  /** Receives the event source mappings did not make because their lane was paused (by the pump or an operator). */
+  receivesAvoided: number;
+}
+
 /** Upstream responses in one simulated second with one status. */
 export interface StatusCountPoint {
   /** Simulated ms since the run started (start of the second). */
@@ -179,4 +191,6 @@ export interface RunObservations {
   iam?: IamCounts;
   /** Timeouts and throttles of the dispatcher's invocations. @default - absent when not measured */
   timeouts?: TimeoutCounts;
+  /** The pump's pauses and the receives they avoided. @default - absent when the run had no pump */
+  pump?: PumpCounts;
 }

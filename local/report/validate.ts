@@ -69,6 +69,7 @@ export const runObservationsSchema = z
       })
       .optional(),
     timeouts: z.object({ functionTimeoutSeconds: amount, invocations: count, count, throttles: count }).optional(),
+    pump: z.object({ pauseAfterMs: amount, pauses: count, resumes: count, receivesAvoided: count }).optional(),
   })
   .superRefine((obs, ctx) => {
     if (Date.parse(obs.finishedAt) < Date.parse(obs.startedAt)) {

@@ -20,6 +20,7 @@ import { gateKey, LANES, TABLE_KEYS } from '../../lambdas/shared/names';
 import { resolveGateSettings } from '../../lib/settings';
 import { createLaneQueues } from '../../local/emulators/sqs';
 import { pausableSqs } from '../../local/local-run-file';
+import { LocalPump } from '../../local/runner/pump';
 import { useDynamoDbLocal } from '../support/dynamodb';
 import { type LocalSqs, messagesOnQueue, receiveAll, startLocalSqs, uniqueQueuePrefix } from '../support/sqs';
 
@@ -265,5 +266,61 @@ describe('outreach-gate against DynamoDB Local and the SQS emulator', () => {
 
     expect(await run(target, ['resume', '--lane', 'bulk'])).toBe('bulk: receiving\n');
     expect((await receive()).Messages ?? []).toHaveLength(1);
+  });
+
+  it('GIVEN a lane paused with `pause` WHEN the local pump ticks after every cool-down ended THEN the lane stays paused until `resume`', async () => {
+    const target = await freshTarget();
+    await putGate(target, 'u1', { cooldownUntil: now - 60_000 });
+    const pump = new LocalPump({
+      documents: db.documentClient,
+      tableName: target.tableName,
+      config: target.config,
+      controlFile: target.controlFile,
+      pauseAfterMs: 1_000,
+      clock: () => now,
+    });
+
+    await run(target, ['pause', '--lane', 'bulk']);
+    const afterTick = (await pump.tick()).lanes.bulk;
+    const whilePaused = (await target.lanesSwitch.states()).bulk;
+    await run(target, ['resume', '--lane', 'bulk']);
+
+    expect({ afterTick, whilePaused, afterResume: (await target.lanesSwitch.states()).bulk }).toEqual({
+      afterTick: { kind: 'keep' },
+      whilePaused: 'paused',
+      afterResume: 'receiving',
+    });
+  });
+
+  it('GIVEN a lane the pump paused WHEN an operator pauses it too THEN the pump does not resume it when the cool-down ends', async () => {
+    const target = await freshTarget();
+    await putGate(target, 'u1', { cooldownUntil: now + 600_000 });
+    await putGate(target, 'u2', { cooldownUntil: now + 300_000 });
+    let clock = now;
+    const pump = new LocalPump({
+      documents: db.documentClient,
+      tableName: target.tableName,
+      config: target.config,
+      controlFile: target.controlFile,
+      pauseAfterMs: 1_000,
+      clock: () => clock,
+    });
+
+    const first = (await pump.tick()).lanes.bulk;
+    await run(target, ['pause', '--lane', 'bulk']);
+    clock = now + 300_000;
+    const second = await pump.tick();
+
+    expect({
+      first,
+      bulk: second.lanes.bulk,
+      critical: second.lanes.critical,
+      states: await target.lanesSwitch.states(),
+    }).toEqual({
+      first: { kind: 'pause', untilMs: now + 300_000 },
+      bulk: { kind: 'keep' },
+      critical: { kind: 'resume' },
+      states: { critical: 'receiving', standard: 'receiving', bulk: 'paused' },
+    });
   });
 });

@@ -1,6 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
-import { METRIC } from '../../lambdas/shared/names';
+import { METRIC, metricDimensionSets } from '../../lambdas/shared/names';
 import { synthGate } from './synth';
 
 interface Widget {
@@ -144,6 +144,44 @@ describe('Observability', () => {
       ),
     );
     expect(Object.values(METRIC).filter((name) => !graphed.has(name))).toEqual([]);
+  });
+
+  it('THEN the dashboard graphs every metric by every dimension set it is published with (429s and deferrals by lane and by user too)', () => {
+    const graphed = new Set(
+      dashboardWidgets(template).flatMap((w) =>
+        (w.properties.metrics ?? []).flatMap((m) => {
+          if (m[0] === 'OutreachGate') {
+            const dimensions = m
+              .slice(2)
+              .filter((part) => typeof part === 'string')
+              .filter((_, i) => i % 2 === 0)
+              .filter((d) => d !== 'service');
+            return [`${m[1]}/${dimensions[0] ?? '-'}`];
+          }
+          const expression = (m[0] as { expression?: string }).expression ?? '';
+          return [...expression.matchAll(/\{OutreachGate,service,(\w+)\} MetricName="(\w+)"/g)].map(
+            (match) => `${match[2]}/${match[1]}`,
+          );
+        }),
+      ),
+    );
+    const published = (Object.keys(METRIC) as (keyof typeof METRIC)[]).flatMap((name) =>
+      metricDimensionSets(name).map((dimension) => `${METRIC[name]}/${dimension ?? '-'}`),
+    );
+    expect({
+      missing: published.filter((series) => !graphed.has(series)),
+      breakdowns: published.filter((series) => /^(Upstream429|Deferrals)\//.test(series)),
+    }).toEqual({
+      missing: [],
+      breakdowns: [
+        'Upstream429/-',
+        'Upstream429/Lane',
+        'Upstream429/User',
+        'Deferrals/Reason',
+        'Deferrals/Lane',
+        'Deferrals/User',
+      ],
+    });
   });
 
   it('THEN deferrals and upstream statuses are graphed by a search, so a reason unknown at deployment still shows', () => {

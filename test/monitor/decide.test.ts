@@ -9,42 +9,52 @@ describe('decidePump', () => {
   const cases: [string, Omit<PumpInput, 'now' | 'pauseAfterMs'>, PumpDecision][] = [
     [
       'GIVEN every user cooling down longer than the threshold THEN the lane pauses until the earliest cool-down ends',
-      { cooldownUntil: [NOW + 20 * MIN, NOW + 6 * MIN], pausedByMonitor: false },
+      { cooldownUntil: [NOW + 20 * MIN, NOW + 6 * MIN], pausedBy: undefined },
       { kind: 'pause', untilMs: NOW + 6 * MIN },
     ],
     [
       'GIVEN one user cooling down for exactly the threshold THEN the lane keeps running',
-      { cooldownUntil: [NOW + 20 * MIN, NOW + THRESHOLD], pausedByMonitor: false },
+      { cooldownUntil: [NOW + 20 * MIN, NOW + THRESHOLD], pausedBy: undefined },
       { kind: 'keep' },
     ],
     [
       'GIVEN one user not cooling down THEN the lane keeps running',
-      { cooldownUntil: [NOW + 20 * MIN, undefined], pausedByMonitor: false },
+      { cooldownUntil: [NOW + 20 * MIN, undefined], pausedBy: undefined },
       { kind: 'keep' },
     ],
     [
       'GIVEN one user whose cool-down has ended THEN the lane keeps running',
-      { cooldownUntil: [NOW + 20 * MIN, NOW - 1], pausedByMonitor: false },
+      { cooldownUntil: [NOW + 20 * MIN, NOW - 1], pausedBy: undefined },
       { kind: 'keep' },
     ],
     [
       'GIVEN a monitor pause and the earliest cool-down ending now THEN the lane resumes',
-      { cooldownUntil: [NOW + 20 * MIN, NOW], pausedByMonitor: true },
+      { cooldownUntil: [NOW + 20 * MIN, NOW], pausedBy: 'monitor' },
       { kind: 'resume' },
     ],
     [
       'GIVEN a monitor pause and a user never cooled down THEN the lane resumes',
-      { cooldownUntil: [NOW + 20 * MIN, undefined], pausedByMonitor: true },
+      { cooldownUntil: [NOW + 20 * MIN, undefined], pausedBy: 'monitor' },
       { kind: 'resume' },
     ],
     [
       'GIVEN a monitor pause and every user still cooling down, even briefly THEN the lane stays paused',
-      { cooldownUntil: [NOW + 20 * MIN, NOW + 1], pausedByMonitor: true },
+      { cooldownUntil: [NOW + 20 * MIN, NOW + 1], pausedBy: 'monitor' },
+      { kind: 'keep' },
+    ],
+    [
+      'GIVEN an operator pause and every cool-down ended THEN the lane stays paused',
+      { cooldownUntil: [NOW - MIN, undefined], pausedBy: 'operator' },
+      { kind: 'keep' },
+    ],
+    [
+      'GIVEN an operator pause and a lane serving no user THEN the lane stays paused',
+      { cooldownUntil: [], pausedBy: 'operator' },
       { kind: 'keep' },
     ],
     [
       'GIVEN a lane serving no user and no pause THEN nothing changes',
-      { cooldownUntil: [], pausedByMonitor: false },
+      { cooldownUntil: [], pausedBy: undefined },
       { kind: 'keep' },
     ],
   ];

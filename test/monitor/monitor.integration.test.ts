@@ -1,6 +1,7 @@
 import { LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoDbPumpPauses } from '../../lambdas/adapters/dynamodb-pump-pauses';
 import { LambdaEventSourceSwitch } from '../../lambdas/adapters/lambda-event-source-switch';
 import type { UserGauges } from '../../lambdas/monitor/decide';
 import { monitorTick } from '../../lambdas/monitor/monitor';
@@ -45,10 +46,18 @@ describe('monitor tick against DynamoDB Local, with the Lambda client mocked at 
         paused[lane] = p;
       },
     };
+    const lambdaSwitch = new LambdaEventSourceSwitch(lambda, MAPPINGS);
+    /** Runs before each mapping change the monitor makes: a stand-in for an operator acting at that moment. */
+    const hooks: { beforeSwitch?: (lane: Lane, enabled: boolean) => Promise<void> } = {};
     const parts = wireMonitor({
       environment: { tableName, config: settings.gate, mappings: MAPPINGS, pauseAfterMs: 5 * MIN },
       documents: dynamo.documentClient,
-      lanesSwitch: new LambdaEventSourceSwitch(lambda, MAPPINGS),
+      lanesSwitch: {
+        setEnabled: async (lane, enabled) => {
+          await hooks.beforeSwitch?.(lane, enabled);
+          await lambdaSwitch.setEnabled(lane, enabled);
+        },
+      },
       metrics,
       logger: { info: () => undefined },
     });
@@ -61,7 +70,8 @@ describe('monitor tick against DynamoDB Local, with the Lambda client mocked at 
           }),
         )
       ).Item;
-    return { parts, gauges, paused, pumpItem };
+    const operator = new DynamoDbPumpPauses(dynamo.documentClient, tableName);
+    return { parts, gauges, paused, pumpItem, operator, hooks };
   }
 
   const disabledAll = [
@@ -76,7 +86,7 @@ describe('monitor tick against DynamoDB Local, with the Lambda client mocked at 
     expect({ updates: updates(), paused, bulk: await pumpItem('bulk') }).toEqual({
       updates: disabledAll,
       paused: { critical: true, standard: true, bulk: true },
-      bulk: { [TABLE_KEYS.partitionKey]: 'pump#bulk', untilMs: NOW + 10 * MIN, pausedAt: NOW },
+      bulk: { [TABLE_KEYS.partitionKey]: 'pump#bulk', by: 'monitor', untilMs: NOW + 10 * MIN, pausedAt: NOW },
     });
   });
 
@@ -115,5 +125,52 @@ describe('monitor tick against DynamoDB Local, with the Lambda client mocked at 
     const { parts } = await world({ alice: NOW + 20 * MIN, bob: NOW + 4 * MIN });
     await monitorTick(parts, NOW);
     expect(updates()).toEqual([]);
+  });
+
+  it('GIVEN a lane an operator paused WHEN the monitor ticks after every cool-down ended THEN it changes no mapping and the operator’s pause stays', async () => {
+    const { parts, pumpItem, operator } = await world({ alice: NOW + 20 * MIN, bob: NOW + 10 * MIN });
+    await operator.hold('bulk', NOW - MIN);
+    await monitorTick(parts, NOW + 30 * MIN);
+    expect({ updates: updates(), bulk: await pumpItem('bulk') }).toEqual({
+      updates: [],
+      bulk: { [TABLE_KEYS.partitionKey]: 'pump#bulk', by: 'operator', pausedAt: NOW - MIN },
+    });
+  });
+
+  it('GIVEN a monitor pause an operator took over WHEN the cool-down ends THEN the monitor does not resume the lane', async () => {
+    const { parts, pumpItem, operator } = await world({ alice: NOW + 20 * MIN, bob: NOW + 10 * MIN });
+    await monitorTick(parts, NOW);
+    await operator.hold('bulk', NOW + MIN);
+    lambdaMock.resetHistory();
+    await monitorTick(parts, NOW + 10 * MIN);
+    expect({ updates: updates(), bulk: (await pumpItem('bulk'))?.by }).toEqual({
+      updates: [
+        { UUID: 'esm-critical', Enabled: true },
+        { UUID: 'esm-standard', Enabled: true },
+      ],
+      bulk: 'operator',
+    });
+  });
+
+  it('GIVEN an operator pauses a lane while the monitor is resuming it WHEN the tick ends THEN the lane is disabled again and stays the operator’s', async () => {
+    const { parts, paused, pumpItem, operator, hooks } = await world({ alice: NOW + 20 * MIN, bob: NOW + 10 * MIN });
+    await monitorTick(parts, NOW);
+    hooks.beforeSwitch = async (lane, enabled) => {
+      if (lane === 'bulk' && enabled) await operator.hold('bulk', NOW + 10 * MIN);
+    };
+    lambdaMock.resetHistory();
+    await monitorTick(parts, NOW + 10 * MIN);
+    expect({
+      bulk: updates().filter((u) => u.UUID === 'esm-bulk'),
+      paused: paused.bulk,
+      item: (await pumpItem('bulk'))?.by,
+    }).toEqual({
+      bulk: [
+        { UUID: 'esm-bulk', Enabled: true },
+        { UUID: 'esm-bulk', Enabled: false },
+      ],
+      paused: false,
+      item: 'operator',
+    });
   });
 });

@@ -84,4 +84,15 @@ describe('tilesOf', () => {
 
     expect(tile).toMatchObject({ value: '2', tone: 'warn', detail: 'of 12 at the 30 s function timeout; 0 throttled' });
   });
+
+  it('GIVEN a run whose pump paused the lanes WHEN the tiles are read THEN the receives avoided are shown with the pauses', () => {
+    const obs = smallRun({ pump: { pauseAfterMs: 300_000, pauses: 3, resumes: 3, receivesAvoided: 42 } });
+
+    const tile = tilesOf(obs).find((t) => t.label === 'Receives avoided');
+
+    expect(tile).toMatchObject({
+      value: '42',
+      detail: expect.stringMatching(/^lanes paused 3 times .* resumed 3 times$/),
+    });
+  });
 });
