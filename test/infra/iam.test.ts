@@ -75,7 +75,7 @@ describe('IAM', () => {
   it('GIVEN two users THEN the app secret is only read', () => {
     const appSecret = stack.getLogicalId(stack.credentials.appSecret.node.defaultChild as CfnElement);
     const onApp = statementsOf(template).filter((s) => referencedIds(s.Resource).includes(appSecret));
-    expect(onApp.flatMap(actions).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    expect(onApp.flatMap(actions).sort()).toEqual(['secretsmanager:GetSecretValue']);
   });
 
   it('GIVEN grantEnqueue on a producer role THEN the producer may only send messages to the three lanes', () => {

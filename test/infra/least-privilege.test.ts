@@ -26,6 +26,7 @@ const ACTION_OF_COMMAND: Readonly<Record<string, string>> = {
   DescribeSecretCommand: 'secretsmanager:DescribeSecret',
   SendMessageCommand: 'sqs:SendMessage',
   ChangeMessageVisibilityCommand: 'sqs:ChangeMessageVisibility',
+  PutEventsCommand: 'events:PutEvents',
 };
 const SERVICES = /^(dynamodb|secretsmanager):/;
 /** A first synthesis loads the whole CDK: on a busy machine that alone can take a minute. */

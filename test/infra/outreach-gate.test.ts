@@ -129,7 +129,8 @@ describe('OutreachGateStack', () => {
       expect.arrayContaining([
         'GateTable4EE1BBE6',
         'CredentialsOutreachAppD5927473',
-        'CredentialsRefreshToken0CFE65764',
+        // Named by the user since secrets moved out of the list's order (that upgrade replaces them once).
+        'CredentialsRefreshTokenalice518FBB09',
         'LanesCriticalQueue48FA6D43',
         'LanesBulkDeadLetterQueue43B77F65',
         'DispatcherFunction30F49669',
