@@ -19,6 +19,7 @@ import { type GateSettings, type GateSettingsInput, resolveGateSettings } from '
 import {
   createGateTable,
   DYNAMODB_LOCAL_CLIENT_CONFIG,
+  type DynamoDbLocal,
   dynamoDbLocalClient,
   startDynamoDbLocal,
 } from './emulators/dynamodb';
@@ -40,6 +41,11 @@ export interface LocalEnvironmentOptions extends GateSettingsInput {
   readonly simulator?: SimulatorStartOptions;
   /** @default 'outreach-gate-local' */
   readonly tableName?: string;
+  /**
+   * Keep DynamoDB Local's data in files under this directory, so that {@link LocalEnvironment.dynamodbLocal} can be
+   * restarted on the same data. @default - in memory
+   */
+  readonly dynamodbDbPath?: string;
   /** Prefix of the lane queue names (`<prefix>-<lane>.fifo`, `<prefix>-<lane>-dlq.fifo`). @default 'outreach-gate' */
   readonly queuePrefix?: string;
   /**
@@ -62,6 +68,8 @@ export interface LocalEnvironment {
   readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly outreach: string };
   /** The Outreach simulator, when it was started. */
   readonly simulator?: RunningSimulator;
+  /** The DynamoDB Local process (to stop and restart it when it keeps its data in files). */
+  readonly dynamodbLocal: DynamoDbLocal;
   /** Clients for the emulators, created once; closed by {@link LocalEnvironment.stop}. */
   readonly clients: { readonly sqs: SQSClient; readonly dynamodb: DynamoDBClient };
   /**
@@ -166,7 +174,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   try {
     const [dynamodb, sqsEmulator, simulator] = await startAll(
       [
-        () => startDynamoDbLocal(),
+        () => startDynamoDbLocal(options.dynamodbDbPath === undefined ? {} : { dbPath: options.dynamodbDbPath }),
         () => startSqsEmulator(),
         () =>
           origin === undefined
@@ -218,6 +226,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       lanes,
       endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsEmulator.endpoint, outreach },
       ...(simulator !== undefined && { simulator }),
+      dynamodbLocal: dynamodb,
       clients,
       dispatcherEnvironment,
       environmentVariables: environmentVariables(dispatcherEnvironment, dynamodb.endpoint, sqsEmulator.endpoint),
@@ -231,7 +240,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
 
 /** The settings input without the options that only concern the local environment. */
 function stripLocalOptions(input: Omit<LocalEnvironmentOptions, 'outreachUrl' | 'simulator' | 'stopOnSignals'>) {
-  const { tableName: _tableName, queuePrefix: _queuePrefix, ...gateInput } = input;
+  const { tableName: _tableName, queuePrefix: _queuePrefix, dynamodbDbPath: _dbPath, ...gateInput } = input;
   return gateInput satisfies GateSettingsInput;
 }
 
