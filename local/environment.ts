@@ -21,6 +21,7 @@ import {
   DYNAMODB_LOCAL_CLIENT_CONFIG,
   type DynamoDbLocal,
   dynamoDbLocalClient,
+  type StartDynamoDbLocalOptions,
   startDynamoDbLocal,
 } from './emulators/dynamodb';
 import { createLaneQueues, createLocalSqsClient, startSqsEmulator } from './emulators/sqs';
@@ -42,10 +43,10 @@ export interface LocalEnvironmentOptions extends GateSettingsInput {
   /** @default 'outreach-gate-local' */
   readonly tableName?: string;
   /**
-   * Keep DynamoDB Local's data in files under this directory, so that {@link LocalEnvironment.dynamodbLocal} can be
-   * restarted on the same data. @default - in memory
+   * How DynamoDB Local runs: with `dbPath` its data is kept in files, so that {@link LocalEnvironment.dynamodbLocal}
+   * can be restarted on the same data. @default - in memory, ready within 15 s
    */
-  readonly dynamodbDbPath?: string;
+  readonly dynamodb?: Pick<StartDynamoDbLocalOptions, 'dbPath' | 'readyTimeoutMs'>;
   /** Prefix of the lane queue names (`<prefix>-<lane>.fifo`, `<prefix>-<lane>-dlq.fifo`). @default 'outreach-gate' */
   readonly queuePrefix?: string;
   /**
@@ -174,7 +175,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   try {
     const [dynamodb, sqsEmulator, simulator] = await startAll(
       [
-        () => startDynamoDbLocal(options.dynamodbDbPath === undefined ? {} : { dbPath: options.dynamodbDbPath }),
+        () => startDynamoDbLocal(options.dynamodb),
         () => startSqsEmulator(),
         () =>
           origin === undefined
@@ -240,7 +241,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
 
 /** The settings input without the options that only concern the local environment. */
 function stripLocalOptions(input: Omit<LocalEnvironmentOptions, 'outreachUrl' | 'simulator' | 'stopOnSignals'>) {
-  const { tableName: _tableName, queuePrefix: _queuePrefix, dynamodbDbPath: _dbPath, ...gateInput } = input;
+  const { tableName: _tableName, queuePrefix: _queuePrefix, dynamodb: _dynamodb, ...gateInput } = input;
   return gateInput satisfies GateSettingsInput;
 }
 
