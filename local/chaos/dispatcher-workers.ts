@@ -2,8 +2,10 @@
  * Dispatchers in child processes, invoked the way Lambda invokes execution environments: the local event source
  * mapping calls {@link DispatcherWorkers.handler}, which hands each batch to one worker process over IPC. A worker
  * can be killed with SIGKILL mid-batch; its invocations fail (nothing is deleted, so their messages come back
- * after the visibility timeout) and a new worker is started in its place, as Lambda starts a new environment. A
- * worker whose invocation runs past the function timeout is killed too, as Lambda does. Secrets live here, in the
+ * after the visibility timeout) and a new worker is started in its place, as Lambda starts a new environment. An
+ * invocation abandoned at the function timeout is aborted inside its worker (its calls are refused, as with the
+ * in-process dispatcher) rather than the worker killed, so that a slow machine does not restart workers in a loop.
+ * Secrets live here, in the
  * parent, like Secrets Manager outside Lambda; metrics are forwarded here.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -85,8 +87,18 @@ export class DispatcherWorkers {
     const child = slot.child;
     const id = this.nextId++;
     const answer = new Promise<unknown>((resolve, reject) => slot.pending.set(id, { resolve, reject }));
-    // Lambda ends an environment whose invocation ran past the timeout.
-    scope?.signal.addEventListener('abort', () => child.kill('SIGKILL'), { once: true });
+    // Abandoned at the timeout: the worker's clients and fetch refuse the invocation's further calls, as in process.
+    scope?.signal.addEventListener(
+      'abort',
+      () => {
+        slot.pending
+          .get(id)
+          ?.reject(new WorkerDiedError(`invocation ${context.awsRequestId} abandoned at the timeout`));
+        slot.pending.delete(id);
+        reply(child, { type: 'abort', id });
+      },
+      { once: true },
+    );
     reply(child, {
       type: 'invoke',
       id,

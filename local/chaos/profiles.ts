@@ -29,7 +29,7 @@ export const CHAOS_PROFILES: Readonly<Record<'quick' | 'full', ChaosProfile>> = 
     faultsFromMs: 2_000,
     faultsToMs: 24_000,
     budgetPerWindow: 1_000,
-    drainMs: 120_000,
+    drainMs: 240_000,
     bare429Burst: 4,
   },
   full: {

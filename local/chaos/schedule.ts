@@ -67,7 +67,7 @@ export function faultSchedule(options: ScheduleOptions): PlannedFault[] {
     'outreach-503': simulatedMinuteMs,
     'outreach-unresponsive': simulatedMinuteMs,
     'clock-skew': simulatedMinuteMs,
-    'bare-429-burst': 3 * simulatedMinuteMs,
+    'bare-429-burst': 10 * simulatedMinuteMs,
   };
   return FAULT_KINDS.map((kind) => ({
     kind,

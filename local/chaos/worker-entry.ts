@@ -9,6 +9,7 @@ import type { SecretStore } from '../../lambdas/tokens/ports';
 import { localDispatcher } from '../dispatcher';
 import { dynamoDbLocalClient } from '../emulators/dynamodb';
 import { createLocalSqsClient } from '../emulators/sqs';
+import { runInInvocation } from '../runner/invocation-scope';
 import { type FromWorker, METRIC_NAMES, type ToWorker, type WorkerInit, type WorkerInvoke } from './worker-protocol';
 
 const send = (message: FromWorker): void => {
@@ -78,10 +79,17 @@ function context(message: WorkerInvoke): Context {
   };
 }
 
+/** Invocations in progress, by id: aborting one makes its clients and fetch refuse further calls. */
+const invocations = new Map<number, AbortController>();
+
 async function invoke(message: WorkerInvoke): Promise<void> {
+  const abort = new AbortController();
+  invocations.set(message.id, abort);
   try {
-    if (handler === undefined) throw new Error('the worker was invoked before it was initialised');
-    const response = await handler(message.event, context(message));
+    const run = handler;
+    if (run === undefined) throw new Error('the worker was invoked before it was initialised');
+    const scope = { signal: abort.signal, requestId: message.awsRequestId };
+    const response = await runInInvocation(scope, async () => run(message.event, context(message)));
     send({ type: 'result', id: message.id, response });
   } catch (error) {
     send({
@@ -89,6 +97,8 @@ async function invoke(message: WorkerInvoke): Promise<void> {
       id: message.id,
       error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
     });
+  } finally {
+    invocations.delete(message.id);
   }
 }
 
@@ -99,6 +109,9 @@ process.on('message', (message: ToWorker) => {
       break;
     case 'invoke':
       void invoke(message);
+      break;
+    case 'abort':
+      invocations.get(message.id)?.abort();
       break;
     case 'clock':
       clockOffsetMs = message.offsetMs;

@@ -24,6 +24,12 @@ export interface WorkerInvoke {
   readonly functionName: string;
 }
 
+/** The runner abandoned invocation `id` at the function timeout: its calls are refused from now on. */
+export interface WorkerAbort {
+  readonly type: 'abort';
+  readonly id: number;
+}
+
 /** Set the worker's clock offset. */
 export interface WorkerClock {
   readonly type: 'clock';
@@ -39,7 +45,7 @@ export interface WorkerSecretReply {
 }
 
 /** Parent → worker. */
-export type ToWorker = WorkerInit | WorkerInvoke | WorkerClock | WorkerSecretReply;
+export type ToWorker = WorkerInit | WorkerInvoke | WorkerAbort | WorkerClock | WorkerSecretReply;
 
 /** Worker → parent. */
 export type FromWorker =
