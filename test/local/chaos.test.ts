@@ -27,6 +27,10 @@ describe('chaos run (quick)', () => {
     expect(report.tally.succeeded + report.tally.deadLettered).toBe(report.tally.enqueued);
   });
 
+  test('GIVEN a workload of valid intents and faults that all heal WHEN the run ends THEN none was dead-lettered', () => {
+    expect(report.tally.deadLetteredByReason).toEqual({});
+  });
+
   test('GIVEN a dispatcher killed mid-batch and its messages redelivered WHEN the run ends THEN no record was created twice', () => {
     expect(report.tally.createdTwice).toBe(0);
   });
