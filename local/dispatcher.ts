@@ -5,6 +5,7 @@ import type { DispatchLogger } from '../lambdas/dispatcher/dispatch';
 import type { CompletionEvents, GateMetrics } from '../lambdas/dispatcher/ports';
 import { type DispatcherParts, type WiredDispatcher, wireDispatcher } from '../lambdas/dispatcher/wiring';
 import { type DispatcherEnvironment, refreshTokenSecretName } from '../lambdas/shared/config';
+import type { SecretStore } from '../lambdas/tokens/ports';
 import { OutreachGateClient } from '../lib/client';
 import { dynamoDbLocalClient } from './emulators/dynamodb';
 import { createLocalSqsClient } from './emulators/sqs';
@@ -79,6 +80,19 @@ export function localProducerClient(
   });
 }
 
+/** The app secret and each user's refresh token of `credentials`, in memory, at the ARNs the dispatcher reads. */
+export function localSecretStore(env: DispatcherEnvironment, credentials: LocalCredentials): InMemorySecretStore {
+  return new InMemorySecretStore({
+    [env.appSecretArn]: JSON.stringify({ clientId: credentials.clientId, clientSecret: credentials.clientSecret }),
+    ...Object.fromEntries(
+      env.config.users.flatMap((user) => {
+        const token = credentials.refreshTokens[user];
+        return token === undefined ? [] : [[refreshTokenSecretName(env.refreshTokenSecretPrefix, user), token]];
+      }),
+    ),
+  });
+}
+
 /** A logger that writes nothing: local runs report through metrics and the report. */
 export const QUIET_LOGGER: DispatchLogger = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -103,19 +117,13 @@ export function localDispatcher(
     readonly iam?: LocalIamCheck;
     /** Where completion events go (see recording-completion-events.ts). @default - none published */
     readonly completions?: CompletionEvents;
+    /** Secrets kept elsewhere (e.g. by a parent process), used instead of an in-memory store of `credentials`. */
+    readonly secrets?: SecretStore;
   } = {},
 ): LocalDispatcher {
   const env = environment.dispatcherEnvironment;
   const credentials = options.credentials ?? simulatorCredentials(env.config.users);
-  const stored = new InMemorySecretStore({
-    [env.appSecretArn]: JSON.stringify({ clientId: credentials.clientId, clientSecret: credentials.clientSecret }),
-    ...Object.fromEntries(
-      env.config.users.flatMap((user) => {
-        const token = credentials.refreshTokens[user];
-        return token === undefined ? [] : [[refreshTokenSecretName(env.refreshTokenSecretPrefix, user), token]];
-      }),
-    ),
-  });
+  const stored = options.secrets ?? localSecretStore(env, credentials);
   const caller = options.iam?.caller('dispatcher');
   const secrets = caller ? checkIamOnSecrets(stored, caller) : stored;
   // Clients of its own, so that the requests counted and checked are this dispatcher's.

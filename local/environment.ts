@@ -28,7 +28,9 @@ import { type GateSettings, type GateSettingsInput, resolveGateSettings } from '
 import {
   createGateTable,
   DYNAMODB_LOCAL_CLIENT_CONFIG,
+  type DynamoDbLocal,
   dynamoDbLocalClient,
+  type StartDynamoDbLocalOptions,
   startDynamoDbLocal,
 } from './emulators/dynamodb';
 import { createLaneQueues, createLocalSqsClient, startSqsEmulator } from './emulators/sqs';
@@ -49,6 +51,11 @@ export interface LocalEnvironmentOptions extends GateSettingsInput {
   readonly simulator?: SimulatorStartOptions;
   /** @default 'outreach-gate-local' */
   readonly tableName?: string;
+  /**
+   * How DynamoDB Local runs: with `dbPath` its data is kept in files, so that {@link LocalEnvironment.dynamodbLocal}
+   * can be restarted on the same data. @default - in memory, ready within 15 s
+   */
+  readonly dynamodb?: Pick<StartDynamoDbLocalOptions, 'dbPath' | 'readyTimeoutMs'>;
   /** Prefix of the lane queue names (`<prefix>-<lane>.fifo`, `<prefix>-<lane>-dlq.fifo`). @default 'outreach-gate' */
   readonly queuePrefix?: string;
   /**
@@ -71,6 +78,8 @@ export interface LocalEnvironment {
   readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly outreach: string };
   /** The Outreach simulator, when it was started. */
   readonly simulator?: RunningSimulator;
+  /** The DynamoDB Local process (to stop and restart it when it keeps its data in files). */
+  readonly dynamodbLocal: DynamoDbLocal;
   /** Clients for the emulators, created once; closed by {@link LocalEnvironment.stop}. */
   readonly clients: { readonly sqs: SQSClient; readonly dynamodb: DynamoDBClient };
   /**
@@ -184,7 +193,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   try {
     const [dynamodb, sqsEmulator, simulator] = await startAll(
       [
-        () => startDynamoDbLocal(),
+        () => startDynamoDbLocal(options.dynamodb),
         () => startSqsEmulator(),
         () =>
           origin === undefined
@@ -244,6 +253,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       lanes,
       endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsEmulator.endpoint, outreach },
       ...(simulator !== undefined && { simulator }),
+      dynamodbLocal: dynamodb,
       clients,
       dispatcherEnvironment,
       usersFile,
@@ -258,7 +268,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
 
 /** The settings input without the options that only concern the local environment. */
 function stripLocalOptions(input: Omit<LocalEnvironmentOptions, 'outreachUrl' | 'simulator' | 'stopOnSignals'>) {
-  const { tableName: _tableName, queuePrefix: _queuePrefix, ...gateInput } = input;
+  const { tableName: _tableName, queuePrefix: _queuePrefix, dynamodb: _dynamodb, ...gateInput } = input;
   return gateInput satisfies GateSettingsInput;
 }
 

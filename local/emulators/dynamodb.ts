@@ -14,8 +14,9 @@ import { awsClientConfig, LOCAL_EMULATOR_CLIENT_TIMEOUTS } from '../../lambdas/s
 import { TABLE_KEYS } from '../../lambdas/shared/names';
 
 /**
- * DynamoDB Local for tests, benchmarks and the local runner: an in-memory Java process on 127.0.0.1 that
- * accepts any credentials, plus the gate table created exactly as the stack creates it.
+ * DynamoDB Local for tests, benchmarks and the local runner: a Java process on 127.0.0.1 (in memory, or on files
+ * under `dbPath` so that it can be restarted on the same data) that accepts any credentials, plus the gate table
+ * created exactly as the stack creates it.
  */
 
 /** A running DynamoDB Local. */
@@ -25,6 +26,12 @@ export interface DynamoDbLocal {
   readonly port: number;
   /** Stops the Java process (and anything it started) and waits for it to exit. */
   stop(): Promise<void>;
+  /**
+   * Starts DynamoDB Local again on the same port and the same data, after {@link DynamoDbLocal.stop} (an outage
+   * ends); resolves once it answers. Stops it first if it is still running.
+   * @throws DynamoDbLocalError when it was started without `dbPath` (in memory, it would come back empty).
+   */
+  restart(): Promise<void>;
 }
 
 /** Options of {@link startDynamoDbLocal}. */
@@ -33,6 +40,8 @@ export interface StartDynamoDbLocalOptions {
   readonly port?: number;
   /** How long to wait for the first successful ListTables. @default 15000 */
   readonly readyTimeoutMs?: number;
+  /** Directory for the database files (`-dbPath`), so that a restart keeps the data. @default - in memory */
+  readonly dbPath?: string;
 }
 
 /** Raised when DynamoDB Local cannot be started or does not become ready. */
@@ -121,7 +130,7 @@ function installExitHook(): void {
 }
 
 /**
- * Starts DynamoDB Local in memory on 127.0.0.1 and resolves once it answers ListTables.
+ * Starts DynamoDB Local on 127.0.0.1 (in memory unless `dbPath` is given) and resolves once it answers ListTables.
  * @throws DynamoDbLocalError when Java is missing, the process exits early, or it is not ready in time.
  */
 export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
@@ -131,11 +140,38 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
     );
   }
   const port = options.port ?? (await freePort());
-  const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
   const endpoint = `http://127.0.0.1:${port}`;
+  let current = await launchDynamoDbLocal(endpoint, port, options);
+  return {
+    endpoint,
+    port,
+    stop: () => current.stop(),
+    restart: async () => {
+      if (options.dbPath === undefined) {
+        throw new DynamoDbLocalError(
+          'DynamoDB Local started in memory cannot be restarted on the same data; give dbPath',
+        );
+      }
+      await current.stop();
+      current = await launchDynamoDbLocal(endpoint, port, options);
+    },
+  };
+}
 
+/** One DynamoDB Local process on `port`, ready. */
+async function launchDynamoDbLocal(
+  endpoint: string,
+  port: number,
+  options: StartDynamoDbLocalOptions,
+): Promise<{ stop(): Promise<void> }> {
+  const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
   // Detached: the process leads its own group, so stop() can signal it and anything it starts.
-  const child = spawnDynamoDbLocal({ port, detached: true, stdio: 'pipe' });
+  const child = spawnDynamoDbLocal({
+    port,
+    detached: true,
+    stdio: 'pipe',
+    ...(options.dbPath === undefined ? {} : { path: options.dbPath }),
+  });
   installExitHook();
   running.add(child);
 
@@ -187,7 +223,7 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
       }
       try {
         await client.send(new ListTablesCommand({}));
-        return { endpoint, port, stop };
+        return { stop };
       } catch (error) {
         lastError = error;
         await sleep(100);

@@ -109,7 +109,19 @@ export interface FaultsConfig {
   resetPhase: 'before' | 'after';
   /** While now < `untilEpochMs`, every API request gets 503 `scheduledServerMaintenance` with `Retry-After`. */
   maintenance: { untilEpochMs: number } | null;
+  /** While now < `untilEpochMs`, `POST /oauth/token` answers 503 `temporarily_unavailable` and mints nothing. */
+  tokenOutage: { untilEpochMs: number } | null;
+  /** While now < `untilEpochMs`, API requests are held open and never answered: the client has to time out. */
+  unresponsive: { untilEpochMs: number } | null;
+  /** The next N API requests get a bare 429: no Retry-After and no X-RateLimit-* headers. */
+  bare429Next: number;
 }
+
+/** Fault switches that last for a while: set as `{untilEpochMs}` or `{durationMs}` from now, ended with `null`. */
+export const FAULT_WINDOWS = ['maintenance', 'tokenOutage', 'unresponsive'] as const;
+
+/** One of {@link FAULT_WINDOWS}. */
+export type FaultWindow = (typeof FAULT_WINDOWS)[number];
 
 /** Everything that can be changed while the simulator runs (`POST /__sim/config`). */
 export interface SimulatorConfig {
@@ -153,9 +165,13 @@ export type SimulatorConfigPatch = Partial<
   oauth?: Partial<OAuthConfig>;
   resources?: Partial<ResourcesConfig>;
   batches?: Partial<BatchesConfig>;
-  faults?: Partial<Omit<FaultsConfig, 'maintenance'>> & {
+  faults?: Partial<Omit<FaultsConfig, FaultWindow>> & {
     /** `{untilEpochMs}` or, for convenience, `{durationMs}` from now; `null` ends maintenance. */
     maintenance?: { untilEpochMs?: number; durationMs?: number } | null;
+    /** Like `maintenance`, for the token endpoint's outage. */
+    tokenOutage?: { untilEpochMs?: number; durationMs?: number } | null;
+    /** Like `maintenance`, for the API holding requests without an answer. */
+    unresponsive?: { untilEpochMs?: number; durationMs?: number } | null;
   };
 };
 
@@ -221,6 +237,9 @@ export function defaultConfig(): SimulatorConfig {
       resetNext: 0,
       resetPhase: 'before',
       maintenance: null,
+      tokenOutage: null,
+      unresponsive: null,
+      bare429Next: 0,
     },
   };
 }
@@ -228,6 +247,10 @@ export function defaultConfig(): SimulatorConfig {
 const nonNegative = z.number().finite().min(0);
 const positive = z.number().finite().positive();
 const probability = z.number().min(0).max(1);
+const faultWindow = z
+  .strictObject({ untilEpochMs: z.number().finite().optional(), durationMs: nonNegative.optional() })
+  .nullable()
+  .optional();
 const faultStatus = z.union([z.literal(500), z.literal(502), z.literal(503)]);
 const userName = z.string().regex(/^[A-Za-z0-9._@-]+$/, 'user names may use letters, digits and . _ @ -');
 
@@ -295,10 +318,10 @@ export const configPatchSchema = z.strictObject({
       resetRate: probability.optional(),
       resetNext: z.number().int().min(0).optional(),
       resetPhase: z.enum(['before', 'after']).optional(),
-      maintenance: z
-        .strictObject({ untilEpochMs: z.number().finite().optional(), durationMs: nonNegative.optional() })
-        .nullable()
-        .optional(),
+      maintenance: faultWindow,
+      tokenOutage: faultWindow,
+      unresponsive: faultWindow,
+      bare429Next: z.number().int().min(0).optional(),
     })
     .optional(),
 });
@@ -326,7 +349,7 @@ export function parseConfigPatch(input: unknown): SimulatorConfigPatch {
   return result.data;
 }
 
-/** Returns a new config with `patch` applied on top of `base`. `now` resolves `maintenance.durationMs`. */
+/** Returns a new config with `patch` applied on top of `base`. `now` resolves the fault windows' `durationMs`. */
 export function applyConfigPatch(base: SimulatorConfig, patch: SimulatorConfigPatch, now: number): SimulatorConfig {
   const { penalty, oauth, resources, batches, faults, ...top } = patch;
   const next: SimulatorConfig = {
@@ -339,12 +362,14 @@ export function applyConfigPatch(base: SimulatorConfig, patch: SimulatorConfigPa
     faults: { ...base.faults },
   };
   if (faults) {
-    const { maintenance, ...rest } = faults;
+    const { maintenance, tokenOutage, unresponsive, ...rest } = faults;
     Object.assign(next.faults, stripUndefined(rest));
-    if (maintenance === null) next.faults.maintenance = null;
-    else if (maintenance !== undefined) {
-      const untilEpochMs = maintenance.untilEpochMs ?? now + (maintenance.durationMs ?? 0);
-      next.faults.maintenance = { untilEpochMs };
+    const windows = { maintenance, tokenOutage, unresponsive };
+    for (const name of FAULT_WINDOWS) {
+      const window = windows[name];
+      if (window === null) next.faults[name] = null;
+      else if (window !== undefined)
+        next.faults[name] = { untilEpochMs: window.untilEpochMs ?? now + (window.durationMs ?? 0) };
     }
   }
   next.users = [...new Set(next.users)];

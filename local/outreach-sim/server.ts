@@ -28,7 +28,7 @@ import {
   type SimulatorConfigPatch,
 } from './config';
 import { UserCooldown } from './cooldown';
-import { decideFaults, type FaultDecision } from './faults';
+import { decideFaults, type FaultDecision, tokenOutageUntil } from './faults';
 import {
   ApiError,
   apiErrors,
@@ -86,6 +86,10 @@ export interface RunningSimulator {
    * stay valid unless `tokens` is true, so long-running clients are not locked out.
    */
   reset(options?: { tokens?: boolean }): void;
+  /** Revokes every token of `user` (the app disconnected in Outreach): refreshes get `invalid_grant`. */
+  revokeUser(user: string): void;
+  /** `user` authorises the app again: returns the new refresh token to store. */
+  authorize(user: string): string;
   /** Closes the server and every connection, including idle keep-alive ones. */
   stop(): Promise<void>;
 }
@@ -260,6 +264,14 @@ export class OutreachSimulator implements RunningSimulator {
     return structuredClone(this.config);
   }
 
+  revokeUser(user: string): void {
+    this.tokens.revokeUser(user);
+  }
+
+  authorize(user: string): string {
+    return this.tokens.authorize(user, this.now());
+  }
+
   reset(options: { tokens?: boolean } = {}): void {
     const now = this.now();
     this.since = now;
@@ -370,6 +382,12 @@ export class OutreachSimulator implements RunningSimulator {
       this.statsRecorder.each(user, (counters) => counters.completed(status, at));
     };
     const faults = decideFaults(this.config.faults, arrivedAt, this.random);
+    if (faults.hold) {
+      // Unresponsive: never answer; the request counts as timed out once the client gives up.
+      res.once('close', () => complete('timeout'));
+      req.resume();
+      return;
+    }
     if (faults.reset === 'before') {
       complete('reset');
       req.socket.destroy();
@@ -514,6 +532,11 @@ export class OutreachSimulator implements RunningSimulator {
         },
         { ...peekHeaders(), 'retry-after': formatRetryAfter(format, faults.maintenanceUntil, now) ?? '1' },
       );
+    }
+    if (faults.bare429) {
+      return jsonApiReply(429, {
+        errors: [{ id: 'rateLimitExceeded', title: 'Rate Limit Exceeded', detail: 'Too many requests.' }],
+      });
     }
     if (faults.errorStatus !== null) {
       return jsonApiReply(faults.errorStatus, { errors: [FAULT_ERRORS[faults.errorStatus]] }, peekHeaders());
@@ -728,6 +751,13 @@ export class OutreachSimulator implements RunningSimulator {
     const refreshToken = fields.refresh_token;
     if (!refreshToken) return invalidRequest("'refresh_token' is required.");
     const now = this.now();
+    if (tokenOutageUntil(this.config.faults, now) !== null) {
+      return jsonReply(
+        503,
+        { error: 'temporarily_unavailable', error_description: 'The authorization server is temporarily unavailable.' },
+        noStore,
+      );
+    }
     const result = this.tokens.refresh(
       fields.client_id ?? basicId ?? '',
       fields.client_secret ?? basicSecret ?? '',

@@ -102,6 +102,29 @@ export class TokenStore {
     for (const user of users) this.addUser(user, now);
   }
 
+  /**
+   * Revokes every refresh and access token of `user`, as disconnecting the app in Outreach does: each refresh
+   * then answers `invalid_grant` and each API call 401 until the user authorises the app again.
+   */
+  revokeUser(user: string): void {
+    const state = this.users.get(user);
+    if (!state) return;
+    for (const token of state.refreshChain) this.refreshTokens.delete(token);
+    for (const token of state.accessTokens) this.accessTokens.delete(token);
+    state.refreshChain = [];
+    state.accessTokens = [];
+  }
+
+  /** The user authorises the app again (the OAuth consent flow): returns a new refresh token that starts a new chain. */
+  authorize(user: string, now: number): string {
+    this.addUser(user, now);
+    const state = this.users.get(user) as UserTokens;
+    const token = opaqueToken();
+    this.refreshTokens.set(token, { user, createdAt: now });
+    state.refreshChain.push(token);
+    return token;
+  }
+
   /** Forgets when each user last minted, so the next refresh is allowed at once. */
   clearMintLimits(): void {
     for (const state of this.users.values()) state.lastMintAt = null;
