@@ -144,6 +144,13 @@ export interface GateSettingsInput {
    */
   readonly completionEvents?: boolean;
 
+  /**
+   * Trace the dispatcher with AWS X-Ray through Powertools Tracer: each invocation, its DynamoDB, SQS, Secrets
+   * Manager and EventBridge calls and its requests to Outreach. X-Ray bills per trace recorded.
+   * @default false
+   */
+  readonly tracing?: boolean;
+
   // The monitor
   /**
    * Pause a lane's event source mappings when every user it serves is cooling down for longer than this many
@@ -182,6 +189,8 @@ export interface GateSettings {
   readonly gate: GateConfig;
   /** Whether settled intents are announced on the default EventBridge bus. @default false */
   readonly completionEvents?: boolean;
+  /** Whether the dispatcher is traced with AWS X-Ray. */
+  readonly tracing: boolean;
 }
 
 /** Raised for a setting that breaks an AWS limit or the gate's own rules; the message names the value. */
@@ -415,6 +424,7 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
       : { refreshTokenSecretPrefix: secretPrefix(input.refreshTokenSecretPrefix) }),
     gate,
     ...(input.completionEvents === true ? { completionEvents: true } : {}),
+    tracing: input.tracing === true,
   });
 }
 

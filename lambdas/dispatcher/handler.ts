@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -17,6 +18,8 @@ import { wireDispatcher } from './wiring';
 
 const logger = new Logger({ serviceName: SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+/** Off unless the stack's `tracing` setting turns it on (`POWERTOOLS_TRACE_ENABLED`); then every call is traced. */
+const tracer = new Tracer({ serviceName: SERVICE_NAME });
 
 let handle: SqsBatchHandler | undefined;
 
@@ -28,11 +31,11 @@ function dispatcherHandler(): SqsBatchHandler {
   const aws = awsClientConfig(awsClientTimeouts(environment.config.leases.ttlMs / 1000));
   handle = wireDispatcher({
     environment,
-    documents: DynamoDBDocumentClient.from(new DynamoDBClient(aws), {
+    documents: DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient(aws)), {
       marshallOptions: { removeUndefinedValues: true },
     }),
-    sqs: new SQSClient(aws),
-    secrets: new SecretsManagerSecretStore(new SecretsManagerClient(aws)),
+    sqs: tracer.captureAWSv3Client(new SQSClient(aws)),
+    secrets: new SecretsManagerSecretStore(tracer.captureAWSv3Client(new SecretsManagerClient(aws))),
     metrics: new PowertoolsGateMetrics(metrics),
     logger: {
       info: (message, extra) => logger.info(message, { ...extra }),
@@ -42,7 +45,10 @@ function dispatcherHandler(): SqsBatchHandler {
     ...(environment.completionEventBus === undefined
       ? {}
       : {
-          completions: new EventBridgeCompletionEvents(new EventBridgeClient(aws), environment.completionEventBus),
+          completions: new EventBridgeCompletionEvents(
+            tracer.captureAWSv3Client(new EventBridgeClient(aws)),
+            environment.completionEventBus,
+          ),
         }),
   }).handler;
   return handle;
@@ -51,9 +57,21 @@ function dispatcherHandler(): SqsBatchHandler {
 /** The dispatcher Lambda: one SQS batch from one lane in, a partial batch response out. */
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   logger.addContext(context);
+  const segment = tracer.getSegment();
+  const invocation = segment?.addNewSubsegment('## dispatcher');
+  if (invocation !== undefined) tracer.setSegment(invocation);
+  tracer.annotateColdStart();
+  tracer.addServiceNameAnnotation();
   try {
-    return await dispatcherHandler()(event, context);
+    const response = await dispatcherHandler()(event, context);
+    tracer.putMetadata('batchItemFailures', response.batchItemFailures.length);
+    return response;
+  } catch (error) {
+    tracer.addErrorAsMetadata(error as Error);
+    throw error;
   } finally {
+    invocation?.close();
+    if (segment !== undefined) tracer.setSegment(segment);
     metrics.publishStoredMetrics();
   }
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -101,6 +101,7 @@ export class Dispatcher extends Construct {
       memorySize: settings.dispatcherMemoryMiB,
       timeout: Duration.seconds(settings.dispatcherTimeoutSeconds),
       reservedConcurrentExecutions: settings.reservedConcurrency,
+      tracing: settings.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -113,6 +114,7 @@ export class Dispatcher extends Construct {
         ...(bus === undefined ? {} : { [ENV.completionEventBus]: bus.eventBusArn }),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_TRACE_ENABLED: String(settings.tracing),
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {
@@ -129,6 +131,13 @@ export class Dispatcher extends Construct {
     credentials.grantUse(this.function);
     bus?.grantPutEventsTo(this.function);
     this.completionEventBus = bus;
+    if (settings.tracing) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray accepts trace segments only on resource "*" (xray:PutTraceSegments and PutTelemetryRecords have no resource-level permissions); granted only when tracing is on.',
+      });
+    }
     const eventSources: Partial<Record<Lane, SqsEventSource>> = {};
     for (const lane of LANES) {
       const laneSettings = settings.lanes[lane];

@@ -6,24 +6,34 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { OutreachGateStack } from '../../lib/outreach-gate-stack';
 
 describe('cdk-nag AwsSolutions', () => {
-  it('GIVEN the stack with two users and an alarm email WHEN checked THEN there are no unacknowledged findings', () => {
-    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'outreach-gate-nag-'));
-    const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
-    new OutreachGateStack(app, 'Gate', { outreachUsers: ['alice', 'bob'], alarmEmail: 'oncall@example.com' });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    let failure: string | undefined;
-    try {
-      app.synth();
-    } catch (error) {
-      failure = (error as Error).message;
-    }
-    const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
-    fs.rmSync(outdir, { recursive: true, force: true });
-    const violations = report.pluginReports.flatMap((r: { violations: { ruleName: string }[] }) =>
-      r.violations.map((v) => v.ruleName),
-    );
-    expect({ failure, violations }).toEqual({ failure: undefined, violations: [] });
-  });
+  it.each([
+    ['default settings', {}],
+    ['tracing and completion events on', { tracing: true, completionEvents: true }],
+  ])(
+    'GIVEN the stack with two users, an alarm email and %s WHEN checked THEN there are no unacknowledged findings',
+    (_name, extra) => {
+      const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'outreach-gate-nag-'));
+      const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+      new OutreachGateStack(app, 'Gate', {
+        outreachUsers: ['alice', 'bob'],
+        alarmEmail: 'oncall@example.com',
+        ...extra,
+      });
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      let failure: string | undefined;
+      try {
+        app.synth();
+      } catch (error) {
+        failure = (error as Error).message;
+      }
+      const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+      fs.rmSync(outdir, { recursive: true, force: true });
+      const violations = report.pluginReports.flatMap((r: { violations: { ruleName: string }[] }) =>
+        r.violations.map((v) => v.ruleName),
+      );
+      expect({ failure, violations }).toEqual({ failure: undefined, violations: [] });
+    },
+  );
 
   it('GIVEN every acknowledgement in the stack THEN each names a cdk-nag rule and carries its reason', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
