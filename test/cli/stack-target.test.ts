@@ -8,6 +8,7 @@ import {
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { buildProgram } from '../../cli/program';
 import { type StackClients, stackTarget } from '../../cli/stack-target';
@@ -57,6 +58,12 @@ function clients(): StackClients {
   };
 }
 
+let documentClientMock: { restore(): void } | undefined;
+afterEach(() => {
+  documentClientMock?.restore();
+  documentClientMock = undefined;
+});
+
 function mocked(outputs: Record<string, string> = deployedOutputs()) {
   const aws = clients();
   const cloudformation = mockClient(aws.cloudformation);
@@ -76,8 +83,14 @@ function mocked(outputs: Record<string, string> = deployedOutputs()) {
     EventSourceMappings: mappings('Enabled'),
   });
   lambda.on(UpdateEventSourceMappingCommand).resolves({});
+  // The gate table, where `pause` records the operator's pause and `resume` forgets it (the CLI reaches it
+  // through a document client, so that class is mocked; restored after each test).
+  const dynamodb = mockClient(DynamoDBDocumentClient);
+  documentClientMock = dynamodb;
+  dynamodb.on(PutCommand).resolves({});
+  dynamodb.on(DeleteCommand).resolves({});
   const updates = () => lambda.commandCalls(UpdateEventSourceMappingCommand).map((call) => call.args[0].input);
-  return { aws, cloudformation, lambda, cloudwatch, updates };
+  return { aws, cloudformation, lambda, cloudwatch, dynamodb, updates };
 }
 
 describe('outreach-gate --stack: the stack’s outputs', () => {
@@ -183,7 +196,7 @@ describe('outreach-gate --stack: pause and resume', () => {
   });
 
   it('GIVEN a deployed stack WHEN "outreach-gate --stack NAME pause --lane bulk" runs THEN bulk’s mapping is disabled and the lane reported', async () => {
-    const { aws, lambda, updates } = mocked();
+    const { aws, lambda, dynamodb, updates } = mocked();
     lambda.on(UpdateEventSourceMappingCommand).callsFake(() => {
       lambda.on(ListEventSourceMappingsCommand).resolves({
         EventSourceMappings: mappings('Enabled').map((m) => (m.UUID === 'esm-bulk' ? { ...m, State: 'Disabling' } : m)),
@@ -197,8 +210,10 @@ describe('outreach-gate --stack: pause and resume', () => {
       return stackTarget(options.stack ?? '', aws);
     });
     await program.parseAsync(['--stack', STACK, '--region', 'eu-west-1', 'pause', '--lane', 'bulk'], { from: 'user' });
-    expect({ loaded, updates: updates(), out: out.join('') }).toEqual({
+    const recorded = dynamodb.commandCalls(PutCommand).map((call) => call.args[0].input.Item?.by);
+    expect({ loaded, recorded, updates: updates(), out: out.join('') }).toEqual({
       loaded: [{ stack: STACK, region: 'eu-west-1' }],
+      recorded: ['operator'],
       updates: [{ UUID: 'esm-bulk', Enabled: false }],
       out: 'bulk: paused\n',
     });
