@@ -49,10 +49,11 @@ describe('outreach-gate dlq redrive --rate auto --local, end to end with the sim
       budgetWindowSeconds: WINDOW_SECONDS,
       stopOnSignals: false,
     });
-    // One failed attempt dead-letters an intent, and failures never open the circuit: the fault fills the queue fast.
+    // One failed attempt dead-letters an intent at once (no failure window), and failures never open the circuit:
+    // the fault fills the dead-letter queue fast.
     const config = {
       ...env.dispatcherEnvironment.config,
-      retries: { ...env.dispatcherEnvironment.config.retries, maxFailureAttempts: 1 },
+      retries: { ...env.dispatcherEnvironment.config.retries, maxFailureAttempts: 1, failureWindowMs: 0 },
       circuitBreaker: { ...env.dispatcherEnvironment.config.circuitBreaker, failureThreshold: 10_000 },
     };
     dispatcher = localDispatcher({ ...env, dispatcherEnvironment: { ...env.dispatcherEnvironment, config } });
