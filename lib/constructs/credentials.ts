@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -29,9 +29,22 @@ export interface CredentialsProps {
 /** Where the users file lands in a function that has the users layer (layers are extracted under /opt). */
 export const USERS_FILE_PATH = '/opt/outreach-gate/users.json';
 
-/** The stack-wide default refresh-token secret prefix. */
-export function defaultRefreshTokenSecretPrefix(stackName: string): string {
-  return `outreach-gate/${stackName}`;
+/**
+ * The default refresh-token secret prefix: `outreach-gate/<stack name>`, followed by the gate's construct path
+ * below its stack when the gate is not the stack's own (so two gates in one stack never share a secret name).
+ * Characters a secret name may not hold become `-`.
+ */
+export function defaultRefreshTokenSecretPrefix(stackName: string, gatePath: readonly string[] = []): string {
+  const parts = gatePath.filter((id) => id !== 'Default').map((id) => id.replace(/[^A-Za-z0-9_+=.@-]/g, '-'));
+  return ['outreach-gate', stackName, ...parts].join('/');
+}
+
+/** The ids from `scope`'s stack down to the construct that holds `scope` (the gate). */
+function gatePathBelowStack(scope: Construct): string[] {
+  const stack = Stack.of(scope);
+  const gate = scope.node.scope;
+  if (gate === undefined || gate === stack) return [];
+  return gate.node.scopes.slice(gate.node.scopes.indexOf(stack) + 1).map((construct) => construct.node.id);
 }
 
 /**
@@ -59,8 +72,11 @@ export class Credentials extends Construct {
     super(scope, id);
     const problems = userListProblems(props.users);
     if (problems.length > 0) throw new Error(`users: ${problems.join('; ')}`);
-    const prefix = props.refreshTokenSecretPrefix ?? defaultRefreshTokenSecretPrefix(Stack.of(this).stackName);
-    const prefixProblem = secretPrefixProblem(prefix);
+    const prefix =
+      props.refreshTokenSecretPrefix ??
+      defaultRefreshTokenSecretPrefix(Stack.of(this).stackName, gatePathBelowStack(this));
+    // A nested stack's name is known only at deployment (CloudFormation's names fit the rule then).
+    const prefixProblem = Token.isUnresolved(prefix) ? undefined : secretPrefixProblem(prefix);
     if (prefixProblem !== undefined) throw new Error(prefixProblem);
     this.refreshTokenSecretPrefix = prefix;
 

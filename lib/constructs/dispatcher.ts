@@ -143,7 +143,8 @@ export class Dispatcher extends Construct {
       const laneSettings = settings.lanes[lane];
       // Deferrals change a message's visibility; recycling sends a deferred message again on its own lane.
       lanes.queues[lane].grant(this.function, 'sqs:ChangeMessageVisibility', 'sqs:SendMessage');
-      lanes.deadLetterQueues[lane].grantSendMessages(this.function);
+      // Dead-lettering sends the intent with its reason; nothing else is done on a dead-letter queue.
+      lanes.deadLetterQueues[lane].grant(this.function, 'sqs:SendMessage');
       const source = new SqsEventSource(lanes.queues[lane], {
         batchSize: laneSettings.batchSize,
         maxConcurrency: laneSettings.maxConcurrency,

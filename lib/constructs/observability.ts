@@ -23,6 +23,11 @@ import type { GateSettings } from '../settings';
 import { capitalise, type Lanes } from './lanes';
 import { RUNBOOK, type RunbookEntry } from './runbook';
 
+/** CloudWatch's limit on the metrics one dashboard graph may hold. */
+const CLOUDWATCH_METRICS_PER_GRAPH = 500;
+/** Series per user in the dashboard's per-user graphs (the gauge and what admissions saw). */
+const SERIES_PER_USER_GRAPH = 2;
+
 /** Properties of {@link Observability}. */
 export interface ObservabilityProps {
   /** The gate's resolved settings (users, lanes' age thresholds, alarm thresholds). */
@@ -180,6 +185,15 @@ export class Observability extends Construct {
       defaultInterval: Duration.hours(1),
     });
     const users = settings.gate.users;
+    // The per-user graphs hold two series per user; CloudWatch refuses a graph of more than 500 metrics.
+    this.node.addValidation({
+      validate: () =>
+        users.length * SERIES_PER_USER_GRAPH <= CLOUDWATCH_METRICS_PER_GRAPH
+          ? []
+          : [
+              `${users.length} users: the dashboard's per-user graphs would hold ${users.length * SERIES_PER_USER_GRAPH} metrics, above CloudWatch's ${CLOUDWATCH_METRICS_PER_GRAPH} per graph; a gate serves at most ${CLOUDWATCH_METRICS_PER_GRAPH / SERIES_PER_USER_GRAPH} users`,
+            ],
+    });
     const byLane = (metric: (lane: Lane) => cloudwatch.IMetric) => LANES.map((lane) => metric(lane));
     const perUser = (name: keyof typeof METRIC, statistic: string, suffix = '') =>
       users.map((user) => gateMetric(name, user, statistic, MINUTE, `${user}${suffix}`));
