@@ -98,21 +98,30 @@ describe('attack: the failure window, at and past its edge', () => {
     );
   }, 180_000);
 
-  it('GIVEN those dead letters WHEN Outreach recovers and every copy is redriven twice THEN each intent is performed exactly once', async () => {
-    sim.configure({ faults: { errorRate: 0 } });
+  it('GIVEN those dead letters WHEN every copy is redriven twice while the outage lasts and Outreach heals inside the fresh window THEN each intent is performed exactly once and not dead-lettered again', async () => {
     const copies = (await driver.deadLetters('standard')).filter((m) => reasonOf(m) === 'attempts-exhausted');
     const createdBefore = created();
+    const deadLetteredBefore = pipeline.metrics.count('deadLettered');
+    const redrivenAt = Date.now();
     await driver.redrive('standard', copies, 'first');
     await driver.redrive('standard', copies, 'second');
+    // The outage is still on: a redrive starts a fresh budget, so healing with 20% of that window to spare loses nothing.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, redrivenAt + WINDOW_SECONDS * 800 - Date.now())));
+    sim.configure({ faults: { errorRate: 0 } });
     const ids = ['past-100', 'past-101'];
     const results = await pipeline.settle(ids, 120_000);
     // Give the second copies time to be received and settled too before counting creates.
     await new Promise((resolve) => setTimeout(resolve, 3000));
+    const later = await driver.deadLetters('standard');
+    console.log(
+      `redriven during the outage: ${JSON.stringify({ statuses: results.map((r) => r.status), failures: results.map((r) => r.failureAttempts), laterDeadLetters: later.map(reasonOf) })}`,
+    );
     expect({
       copies: copies.length,
       statuses: results.map((r) => r.status),
       created: created() - createdBefore,
       duplicates: sim.stats().total.duplicatesCreated,
-    }).toEqual({ copies: 2, statuses: ['succeeded', 'succeeded'], created: 2, duplicates: 0 });
+      deadLetteredAgain: pipeline.metrics.count('deadLettered') - deadLetteredBefore,
+    }).toEqual({ copies: 2, statuses: ['succeeded', 'succeeded'], created: 2, duplicates: 0, deadLetteredAgain: 0 });
   }, 180_000);
 });
