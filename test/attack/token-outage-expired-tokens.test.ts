@@ -61,4 +61,30 @@ describe('attack: the token endpoint down after the access tokens expired', () =
       deadLettered: 0,
     });
   }, 240_000);
+
+  it('GIVEN the token endpoint stays down WHEN intents with a deadline 6 s ahead wait on it THEN each is dead-lettered as expired once its deadline passes, not held', async () => {
+    // Let the access token expire (3 s real), then take the token endpoint down for far longer than the test.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    sim.configure({ faults: { tokenOutage: { durationMs: 600_000 } } });
+    try {
+      const createdBefore = sim.stats().total.byStatus['201'] ?? 0;
+      const deadline = new Date(Date.now() + 6000).toISOString();
+      const intents = [10, 11].map((n) => ({ ...prospectCreate(n, 'standard'), id: `token-deadline-${n}`, deadline }));
+      await pipeline.client.enqueueMany(intents);
+      const results = await pipeline.settle(
+        intents.map((i) => i.id),
+        150_000,
+      );
+      console.log(`persistent token outage: ${JSON.stringify(results.map((r) => [r.status, r.deadLetterReason]))}`);
+      expect({
+        outcomes: results.map((r) => ({ status: r.status, reason: r.deadLetterReason })),
+        created: (sim.stats().total.byStatus['201'] ?? 0) - createdBefore,
+      }).toEqual({
+        outcomes: intents.map(() => ({ status: 'dead-lettered', reason: 'expired' })),
+        created: 0,
+      });
+    } finally {
+      sim.configure({ faults: { tokenOutage: null } });
+    }
+  }, 240_000);
 });
