@@ -19,7 +19,8 @@ function physicalNames(template: Template, type: string, property: string): unkn
 function alarmProperties(template: Template, prefix: string): Record<string, unknown> {
   const found = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([id]) => id.includes(prefix));
   if (found.length !== 1) throw new Error(`expected one alarm with ${prefix}, got ${found.map(([id]) => id)}`);
-  return (found[0]?.[1] as { Properties: Record<string, unknown> }).Properties;
+  const [, resource] = found[0] as [string, { Properties: Record<string, unknown> }];
+  return resource.Properties;
 }
 
 /** An alarm's metric identity: what CloudWatch reads, without the resource's own names. */
