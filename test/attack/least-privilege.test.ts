@@ -20,7 +20,7 @@ const STACK_NAME = 'Sales';
 interface Deployed {
   readonly resources: Record<string, TemplateResource>;
   readonly resolve: (value: unknown) => unknown;
-  readonly ids: { producer: string; dispatcherRole: string; table: string; bus: string };
+  readonly ids: { producer: string; dispatcherRole: string; monitorRole: string; table: string; bus: string };
 }
 
 let cached: Deployed | undefined;
@@ -52,6 +52,7 @@ function deploy(): Deployed {
     ids: {
       producer: id(producer),
       dispatcherRole: id(gate.dispatcher.function.role),
+      monitorRole: id(gate.monitor.function.role),
       table: id(gate.gateTable.table),
       bus: id(bus),
     },
@@ -179,5 +180,33 @@ describe('the dispatcher with completion events on a custom bus', () => {
       }
     }
     expect([...actions].sort()).toEqual(['sqs:SendMessage']);
+  });
+});
+
+describe('the monitor', () => {
+  const monitor = () => deploy().ids.monitorRole;
+  const tableArn = () => attribute(deploy().ids.table, 'Arn');
+
+  test("GIVEN a user's gate item WHEN the monitor reads it THEN it is allowed", async () => {
+    expect(await verdict(monitor(), 'dynamodb:GetItem', tableArn(), { 'dynamodb:LeadingKeys': ['gate#alice'] })).toBe(
+      'Allowed',
+    );
+  });
+
+  test("GIVEN a user's token item WHEN the monitor reads it THEN it is denied", async () => {
+    expect(
+      await verdict(monitor(), 'dynamodb:GetItem', tableArn(), { 'dynamodb:LeadingKeys': ['token#alice'] }),
+    ).not.toBe('Allowed');
+  });
+
+  test("GIVEN a user's gate item WHEN the monitor writes it THEN it is denied (it writes only pump items)", async () => {
+    expect(
+      await verdict(monitor(), 'dynamodb:PutItem', tableArn(), { 'dynamodb:LeadingKeys': ['gate#alice'] }),
+    ).not.toBe('Allowed');
+  });
+
+  test("GIVEN another function's event source mapping WHEN the monitor updates it THEN it is denied", async () => {
+    const other = `arn:aws:lambda:${REGION}:${ACCOUNT}:event-source-mapping:11111111-2222-3333-4444-555555555555`;
+    expect(await verdict(monitor(), 'lambda:UpdateEventSourceMapping', other)).not.toBe('Allowed');
   });
 });
