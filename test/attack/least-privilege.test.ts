@@ -77,11 +77,26 @@ function attribute(logicalId: string, name: string): string {
   return String(deploy().resolve({ 'Fn::GetAtt': [logicalId, name] }));
 }
 
+/** The resolved resource policy of the queue with ARN `queueArn`, if it has one. */
+function queuePolicy(queueArn: string): unknown {
+  const { resources, resolve } = deploy();
+  const found = Object.values(resources).find(
+    (r) =>
+      r.Type === 'AWS::SQS::QueuePolicy' &&
+      ((r.Properties?.Queues as unknown[]) ?? []).some((q) => {
+        const url = String(resolve(q));
+        return url.endsWith(`/${queueArn.split(':').pop()}`);
+      }),
+  );
+  return found === undefined ? undefined : resolve(found.Properties?.PolicyDocument);
+}
+
 async function verdict(
   roleId: string,
   action: string,
   resource: string,
   context: Record<string, string | string[]> = {},
+  resourcePolicy?: unknown,
 ): Promise<string> {
   const result = await runSimulation(
     {
@@ -94,6 +109,7 @@ async function verdict(
       identityPolicies: policiesOf(roleId),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
+      ...(resourcePolicy !== undefined && { resourcePolicy: resourcePolicy as never }),
     },
     { simulationMode: 'Strict' },
   );
@@ -148,6 +164,16 @@ describe('a producer granted grantEnqueue and grantReadResults', () => {
     expect(deadLetters.length).toBe(3);
     for (const arn of lanes) expect(await verdict(producer(), 'sqs:SendMessage', arn)).toBe('Allowed');
     for (const arn of deadLetters) expect(await verdict(producer(), 'sqs:SendMessage', arn)).not.toBe('Allowed');
+  });
+
+  test('GIVEN a lane WHEN the producer sends without TLS THEN the queue policy denies it', async () => {
+    const [lane] = queueArns('CriticalQueue');
+    const policy = queuePolicy(String(lane));
+    expect(policy).toBeDefined();
+    expect(await verdict(producer(), 'sqs:SendMessage', String(lane), {}, policy)).toBe('Allowed');
+    expect(
+      await verdict(producer(), 'sqs:SendMessage', String(lane), { 'aws:SecureTransport': 'false' }, policy),
+    ).not.toBe('Allowed');
   });
 
   test('GIVEN the lanes WHEN the producer receives from a lane THEN it is denied', async () => {
