@@ -236,3 +236,28 @@ describe('the monitor', () => {
     expect(await verdict(monitor(), 'lambda:UpdateEventSourceMapping', other)).not.toBe('Allowed');
   });
 });
+
+describe("the dispatcher with completion events on the account's default bus", () => {
+  test('GIVEN completionEvents without a bus WHEN synthesised THEN PutEvents is granted on the default bus only', () => {
+    const stack = new Stack(testApp(), 'SalesDefaultBus', { env: { account: ACCOUNT, region: REGION } });
+    const gate = new OutreachGate(stack, 'Gate', { completionEvents: true });
+    const resources = Template.fromStack(stack).toJSON().Resources as Record<string, TemplateResource>;
+    const resolve = templateResolver(resources, { account: ACCOUNT, region: REGION, stackName: 'SalesDefaultBus' });
+    const roleId = stack.getLogicalId(gate.dispatcher.function.role?.node.defaultChild as never);
+    const putEventsResources: string[] = [];
+    for (const resource of Object.values(resources)) {
+      if (resource.Type !== 'AWS::IAM::Policy') continue;
+      if (!((resource.Properties?.Roles as { Ref: string }[]) ?? []).some((r) => r.Ref === roleId)) continue;
+      const document = resolve(resource.Properties?.PolicyDocument) as {
+        Statement: { Action: string | string[]; Resource: unknown }[];
+      };
+      for (const statement of document.Statement) {
+        const actions = ([] as string[]).concat(statement.Action);
+        if (actions.some((a) => a === 'events:PutEvents' || a === 'events:*' || a === '*')) {
+          putEventsResources.push(...([] as unknown[]).concat(statement.Resource).map(String));
+        }
+      }
+    }
+    expect(putEventsResources).toEqual([`arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`]);
+  });
+});
