@@ -78,7 +78,7 @@ describe('stacks a team may embed the gate in', () => {
     const stack = new Stack(stage, 'Sales');
     new OutreachGate(stack, 'Gate', { outreachUsers: ['alice'] });
     Template.fromStack(stack).hasResourceProperties('AWS::SecretsManager::Secret', {
-      Name: 'outreach-gate/Prod-Sales/alice',
+      Name: 'outreach-gate/Prod-Sales/Gate/alice',
     });
   });
 

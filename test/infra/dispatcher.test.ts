@@ -54,6 +54,7 @@ describe('Dispatcher', () => {
         'GATE_USERS_FILE',
         'POWERTOOLS_METRICS_NAMESPACE',
         'POWERTOOLS_SERVICE_NAME',
+        'POWERTOOLS_TRACE_ENABLED',
       ].sort(),
     );
   });

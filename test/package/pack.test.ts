@@ -82,7 +82,9 @@ describe('the packed package', () => {
   it('GIVEN the tarball THEN it holds compiled JavaScript, declarations and the handler bundles, and no TypeScript source, test, bench or script', () => {
     const source = packed.files.filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'));
     const outsideDist = packed.files.filter(
-      (path) => !path.startsWith('dist/') && !['package.json', 'README.md', 'cli/outreach-gate.js', 'schema/intent.schema.json'].includes(path),
+      (path) =>
+        !path.startsWith('dist/') &&
+        !['package.json', 'README.md', 'cli/outreach-gate.js', 'schema/intent.schema.json'].includes(path),
     );
     const required = [
       'dist/lib/index.js',
