@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import {
+  COMPLETION_EVENTS_FAILED_METRIC,
   CREDENTIAL_METRIC,
   DIMENSION,
   LANES,
@@ -250,6 +251,7 @@ export class Observability extends Construct {
       ),
     );
     this.dashboard.addWidgets(...throttlingBreakdownWidgets());
+    this.dashboard.addWidgets(...credentialAndEventWidgets());
     this.dashboard.addWidgets(
       graph(
         'Cool-down remaining per user (ms)',
@@ -408,6 +410,30 @@ export function throttlingBreakdownWidgets(): cloudwatch.GraphWidget[] {
     graph('Upstream 429s by user', [search('upstream429', 'Sum', DIMENSION.user)], 6, true),
     graph('Deferrals by lane', [search('deferrals', 'Sum', DIMENSION.lane)], 6, true),
     graph('Deferrals by user', [search('deferrals', 'Sum', DIMENSION.user)], 6, true),
+  ];
+}
+
+/**
+ * Users waiting for credentials (by user and cause: `invalid-grant`, `not-set`) and completion events EventBridge
+ * did not accept: the two metrics published apart from {@link METRIC}.
+ */
+export function credentialAndEventWidgets(): cloudwatch.GraphWidget[] {
+  const credentials = new cloudwatch.MathExpression({
+    expression: `SEARCH('{${METRICS_NAMESPACE},${SERVICE_DIMENSION},${DIMENSION.user},${DIMENSION.cause}} MetricName="${CREDENTIAL_METRIC}" ${SERVICE_DIMENSION}="${SERVICE_NAME}"', 'Sum', 60)`,
+    label: 'user / cause',
+    period: MINUTE,
+  });
+  const eventsRefused = new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: COMPLETION_EVENTS_FAILED_METRIC,
+    dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_NAME },
+    statistic: 'Sum',
+    period: MINUTE,
+    label: 'not accepted',
+  });
+  return [
+    graph('Users waiting for credentials (by user and cause)', [credentials], 12, true),
+    graph('Completion events not accepted by EventBridge', [eventsRefused], 12),
   ];
 }
 

@@ -1,6 +1,11 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
-import { METRIC, metricDimensionSets } from '../../lambdas/shared/names';
+import {
+  COMPLETION_EVENTS_FAILED_METRIC,
+  CREDENTIAL_METRIC,
+  METRIC,
+  metricDimensionSets,
+} from '../../lambdas/shared/names';
 import { synthGate } from './synth';
 
 interface Widget {
@@ -143,7 +148,8 @@ describe('Observability', () => {
         }),
       ),
     );
-    expect(Object.values(METRIC).filter((name) => !graphed.has(name))).toEqual([]);
+    const published = [...Object.values(METRIC), CREDENTIAL_METRIC, COMPLETION_EVENTS_FAILED_METRIC];
+    expect(published.filter((name) => !graphed.has(name))).toEqual([]);
   });
 
   it('THEN the dashboard graphs every metric by every dimension set it is published with (429s and deferrals by lane and by user too)', () => {
