@@ -84,9 +84,10 @@ describe('the packed package', () => {
     const outsideDist = packed.files.filter(
       (path) =>
         !path.startsWith('dist/') &&
-        !['package.json', 'README.md', 'cli/outreach-gate.js', 'schema/intent.schema.json'].includes(path),
+        !['package.json', 'README.md', 'LICENSE', 'cli/outreach-gate.js', 'schema/intent.schema.json'].includes(path),
     );
     const required = [
+      'LICENSE',
       'dist/lib/index.js',
       'dist/lib/index.d.ts',
       'dist/lib/client/index.js',
