@@ -2,6 +2,7 @@ import {
   type GateConfig,
   parseGateConfig,
   SETTLE_MARGIN_MS,
+  START_MARGIN_MS,
   secretPrefixProblem,
   userListProblems,
 } from '../lambdas/shared/config';
@@ -348,9 +349,9 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
     );
   }
   const upstreamTimeoutMs = integer('upstreamTimeoutMs', input.upstreamTimeoutMs ?? 10_000, 100);
-  if (upstreamTimeoutMs + SETTLE_MARGIN_MS > dispatcherTimeoutSeconds * 1000) {
+  if (START_MARGIN_MS + upstreamTimeoutMs + SETTLE_MARGIN_MS > dispatcherTimeoutSeconds * 1000) {
     throw new GateSettingsError(
-      `upstreamTimeoutMs (${upstreamTimeoutMs}) plus ${SETTLE_MARGIN_MS} ms to settle must fit in the dispatcher timeout (${dispatcherTimeoutSeconds * 1000} ms): the dispatcher never starts a request it cannot finish`,
+      `upstreamTimeoutMs (${upstreamTimeoutMs}) plus ${START_MARGIN_MS} ms to start and ${SETTLE_MARGIN_MS} ms to settle must fit in the dispatcher timeout (${dispatcherTimeoutSeconds * 1000} ms): the dispatcher never starts a request it cannot finish`,
     );
   }
   const budgetWindowSeconds = input.budgetWindowSeconds ?? 3600;

@@ -7,6 +7,12 @@ import { compileRequestPolicy, RequestPolicyError } from './request-policy';
 export const SETTLE_MARGIN_MS = 2000;
 
 /**
+ * Time an invocation needs before its first upstream request (claiming the record, the token, the admission).
+ * A dispatcher timeout without it would give every record back unstarted, for ever.
+ */
+export const START_MARGIN_MS = 1000;
+
+/**
  * The dispatcher's runtime configuration: every limit the gate enforces comes from here or from what
  * Outreach tells us, never from constants in code. The stack serialises it into {@link ENV.config};
  * the local runner builds the same object from the same settings.

@@ -20,6 +20,10 @@ describe('resolveGateSettings', () => {
     ]).toEqual([270, 270, 45_000]);
   });
 
+  it('GIVEN an upstream timeout that leaves exactly the start and settle margins THEN it is accepted', () => {
+    expect(resolveGateSettings({ upstreamTimeoutMs: 27_000 }).gate.outreach.requestTimeoutMs).toBe(27_000);
+  });
+
   it('GIVEN lane overrides THEN only the named fields change', () => {
     const s = resolveGateSettings({ lanes: { bulk: { maxConcurrency: 8 } } });
     expect([s.lanes.bulk.maxConcurrency, s.lanes.bulk.batchSize, s.reservedConcurrency]).toEqual([8, 10, 14]);
@@ -122,12 +126,17 @@ describe('resolveGateSettings', () => {
     [
       'an upstream timeout as long as the dispatcher',
       { upstreamTimeoutMs: 30_000 },
-      /upstreamTimeoutMs \(30000\) plus 2000 ms to settle must fit in the dispatcher timeout \(30000 ms\)/,
+      /upstreamTimeoutMs \(30000\) plus 1000 ms to start and 2000 ms to settle must fit in the dispatcher timeout \(30000 ms\)/,
     ],
     [
       'an upstream timeout that leaves no time to settle',
       { upstreamTimeoutMs: 28_001 },
-      /upstreamTimeoutMs \(28001\) plus 2000 ms to settle must fit in the dispatcher timeout \(30000 ms\)/,
+      /upstreamTimeoutMs \(28001\) plus 1000 ms to start and 2000 ms to settle must fit in the dispatcher timeout \(30000 ms\)/,
+    ],
+    [
+      'an upstream timeout that leaves time to settle but none to start (every record would be given back)',
+      { upstreamTimeoutMs: 27_001 },
+      /upstreamTimeoutMs \(27001\) plus 1000 ms to start and 2000 ms to settle must fit in the dispatcher timeout \(30000 ms\)/,
     ],
     ['zero failure attempts', { maxFailureAttempts: 0 }, /maxFailureAttempts must be an integer from 1 to 100, got 0/],
     [
