@@ -1,6 +1,6 @@
 import type { RunningSimulator, SimulatorStartOptions } from '../../local/outreach-sim';
 import { compressGateConfig } from '../../local/run';
-import { type Pipeline, type PipelineOptions, startPipeline } from './pipeline';
+import { type Pipeline, type PipelineOptions, sharedPipeline } from './pipeline';
 
 /**
  * The environment the attack tests share: one pipeline per test file, on DynamoDB Local, the SQS emulator and the
@@ -28,31 +28,18 @@ export interface AttackPipeline {
   created(): number;
 }
 
-/** How long the pipeline may take to start: DynamoDB Local, the SQS emulator, the simulator and a synthesis. */
-const START_TIMEOUT_MS = 120_000;
-
 /** Starts the pipeline before the enclosing block's first test and stops it after its last. */
 export function attackPipeline(options: AttackPipelineOptions): AttackPipeline {
-  let running: { pipeline: Pipeline; sim: RunningSimulator } | undefined;
-  const current = () => {
-    if (running === undefined) throw new Error('the attack pipeline is used before it started');
-    return running;
-  };
-  beforeAll(async () => {
-    const pipeline = await startPipeline(pipelineOptions(options));
-    running = { pipeline, sim: pipeline.env.simulator as RunningSimulator };
-  }, START_TIMEOUT_MS);
-  afterAll(async () => {
-    await running?.pipeline.stop();
-  });
+  const shared = sharedPipeline(pipelineOptions(options));
+  const sim = () => shared.pipeline.env.simulator as RunningSimulator;
   return {
     get pipeline() {
-      return current().pipeline;
+      return shared.pipeline;
     },
     get sim() {
-      return current().sim;
+      return sim();
     },
-    created: () => current().sim.stats().total.byStatus['201'] ?? 0,
+    created: () => sim().stats().total.byStatus['201'] ?? 0,
   };
 }
 

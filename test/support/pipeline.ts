@@ -117,6 +117,31 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   }
 }
 
+/** A pipeline shared by the tests of a block, available from its first test on. */
+export interface SharedPipeline {
+  readonly pipeline: Pipeline;
+}
+
+/**
+ * Starts the pipeline before the enclosing block's first test and stops it after its last: one start-up of the
+ * emulators for all of the block's tests. `startTimeoutMs` bounds the start (emulators and a synthesis).
+ */
+export function sharedPipeline(options: PipelineOptions, startTimeoutMs = 120_000): SharedPipeline {
+  let running: Pipeline | undefined;
+  beforeAll(async () => {
+    running = await startPipeline(options);
+  }, startTimeoutMs);
+  afterAll(async () => {
+    await running?.stop();
+  });
+  return {
+    get pipeline() {
+      if (running === undefined) throw new Error('the shared pipeline is used before it started');
+      return running;
+    },
+  };
+}
+
 /** The dispatcher's secret store: the one `wrapDispatcher` names, else the simulator's credentials in memory. */
 function pipelineSecrets(environment: DispatcherEnvironment, options: PipelineOptions): SecretStore {
   if (options.wrapDispatcher?.secrets !== undefined) return options.wrapDispatcher.secrets;
