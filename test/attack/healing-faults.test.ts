@@ -1,9 +1,5 @@
-import { refreshTokenSecretName } from '../../lambdas/shared/config';
-import type { SecretStore } from '../../lambdas/tokens/ports';
-import { localSecretStore, simulatorCredentials } from '../../local/dispatcher';
-import type { RunningSimulator } from '../../local/outreach-sim';
-import { compressGateConfig } from '../../local/run';
-import { type Pipeline, prospectCreate, startPipeline } from '../support/pipeline';
+import { attackPipeline, waitUntil } from '../support/attack-harness';
+import { prospectCreate } from '../support/pipeline';
 
 /**
  * "Waiting is never failing", attacked from the outside on the whole local pipeline: faults that heal well inside
@@ -12,57 +8,18 @@ import { type Pipeline, prospectCreate, startPipeline } from '../support/pipelin
  * count-only budget would spend within seconds. Two users, so a fault of one user can be seen not to hold the other.
  */
 const TIME_SCALE = 20;
-const USERS = ['u1', 'u2'] as const;
-
-/** A secret store whose backing store is chosen once the environment (and so the secret names) exists. */
-class LateSecretStore implements SecretStore {
-  inner: SecretStore | undefined;
-  getSecretString(id: string): Promise<string | undefined> {
-    return (this.inner as SecretStore).getSecretString(id);
-  }
-  putSecretString(id: string, value: string): Promise<void> {
-    return (this.inner as SecretStore).putSecretString(id, value);
-  }
-}
-
-/** Polls until `done` holds, or fails naming what it waited for. */
-async function waitUntil(what: string, done: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('attack: faults that heal inside the failure window are waited out', () => {
-  const secrets = new LateSecretStore();
-  let pipeline: Pipeline;
-  let sim: RunningSimulator;
-  let batch = 0;
-
-  beforeAll(async () => {
-    pipeline = await startPipeline({
-      outreachUsers: [...USERS],
-      budgetWindowSeconds: 3600 / TIME_SCALE,
-      maxFailureAttempts: 2,
-      failureWindowSeconds: 3600,
-      circuitBreakerThreshold: 3,
-      lanes: { standard: { batchSize: 2, maxConcurrency: 4 } },
-      simulator: {
-        users: [...USERS],
-        timeScale: 1 / TIME_SCALE,
-        penalty: { enabled: true, initialWaitSeconds: 10, growthFactor: 1.5, maxWaitSeconds: 210 },
-      },
-      config: (c) => compressGateConfig(c, TIME_SCALE),
-      wrapDispatcher: { secrets },
-    });
-    secrets.inner = localSecretStore(pipeline.env.dispatcherEnvironment, simulatorCredentials([...USERS]));
-    sim = pipeline.env.simulator as RunningSimulator;
-  }, 120_000);
-
-  afterAll(async () => {
-    await pipeline?.stop();
+  const attack = attackPipeline({
+    users: ['u1', 'u2'],
+    timeScale: TIME_SCALE,
+    lanes: { standard: { batchSize: 2, maxConcurrency: 4 } },
+    simulator: { penalty: { enabled: true, initialWaitSeconds: 10, growthFactor: 1.5, maxWaitSeconds: 210 } },
+    maxFailureAttempts: 2,
+    failureWindowSeconds: 3600,
+    circuitBreakerThreshold: 3,
   });
+  let batch = 0;
 
   /** `count` fresh create intents per user, on the standard lane. */
   function intentsFor(user: string, count: number) {
@@ -75,6 +32,7 @@ describe('attack: faults that heal inside the failure window are waited out', ()
 
   /** What the simulator and the dispatcher saw, to compare before and after a step. */
   function tally() {
+    const { pipeline, sim } = attack;
     const total = sim.stats().total;
     return {
       created: total.byStatus['201'] ?? 0,
@@ -88,7 +46,18 @@ describe('attack: faults that heal inside the failure window are waited out', ()
     };
   }
 
+  /** What a step changed: prospects created, created twice and dead-lettered; calls during a cool-down, all told. */
+  function changes(before: ReturnType<typeof tally>, after: ReturnType<typeof tally>) {
+    return {
+      created: after.created - before.created,
+      duplicates: after.duplicates - before.duplicates,
+      deadLettered: after.deadLettered - before.deadLettered,
+      callsDuringCooldown: after.callsDuringCooldown,
+    };
+  }
+
   it('GIVEN u1 is revoked in Outreach while u2 is healthy WHEN both have intents THEN u2 is not held back and u1 waits without failing', async () => {
+    const { pipeline, sim } = attack;
     const before = tally();
     sim.revokeUser('u1');
     const forU1 = intentsFor('u1', 4);
@@ -109,19 +78,16 @@ describe('attack: faults that heal inside the failure window are waited out', ()
   }, 120_000);
 
   it('GIVEN u1 waited on revoked credentials WHEN a new refresh token is put in its secret THEN every u1 intent succeeds once and none is dead-lettered', async () => {
+    const { pipeline, sim } = attack;
     const before = tally();
-    const secretId = refreshTokenSecretName(pipeline.env.dispatcherEnvironment.refreshTokenSecretPrefix, 'u1');
-    await secrets.putSecretString(secretId, sim.authorize('u1'));
+    await pipeline.setRefreshToken('u1', sim.authorize('u1'));
     const ids = Array.from({ length: 4 }, (_, n) => `attack-u1-1-${n}`);
     const results = await pipeline.settle(ids, 120_000);
     const after = tally();
     console.log(`re-authorised: ${JSON.stringify({ statuses: results.map((r) => r.status), before, after })}`);
     expect({
       statuses: results.map((r) => r.status),
-      created: after.created - before.created,
-      duplicates: after.duplicates - before.duplicates,
-      deadLettered: after.deadLettered - before.deadLettered,
-      callsDuringCooldown: after.callsDuringCooldown,
+      ...changes(before, after),
     }).toEqual({
       statuses: ids.map(() => 'succeeded'),
       created: 4,
@@ -134,6 +100,7 @@ describe('attack: faults that heal inside the failure window are waited out', ()
   it.each(['http-date', 'epoch'] as const)(
     'GIVEN Outreach answers 503 + Retry-After (%s) for a few seconds WHEN intents of both users arrive THEN all succeed once and none is dead-lettered',
     async (retryAfter) => {
+      const { pipeline, sim } = attack;
       const before = tally();
       sim.configure({ retryAfter, faults: { maintenance: { durationMs: 4000 } } });
       const intents = [...intentsFor('u1', 3), ...intentsFor('u2', 3)];
@@ -147,10 +114,7 @@ describe('attack: faults that heal inside the failure window are waited out', ()
       console.log(`maintenance ${retryAfter}: ${JSON.stringify({ refused, before, after })}`);
       expect({
         statuses: results.map((r) => r.status),
-        created: after.created - before.created,
-        duplicates: after.duplicates - before.duplicates,
-        deadLettered: after.deadLettered - before.deadLettered,
-        callsDuringCooldown: after.callsDuringCooldown,
+        ...changes(before, after),
         sawTheOutage: refused > 0,
       }).toEqual({
         statuses: intents.map(() => 'succeeded'),
@@ -165,6 +129,7 @@ describe('attack: faults that heal inside the failure window are waited out', ()
   );
 
   it('GIVEN three 429s in a row without any header WHEN intents arrive THEN the cool-down stays bounded, work resumes and every intent succeeds once', async () => {
+    const { pipeline, sim } = attack;
     const before = tally();
     const before429 = sim.stats().total.status429;
     sim.configure({ faults: { bare429Next: 3 } });
@@ -179,10 +144,7 @@ describe('attack: faults that heal inside the failure window are waited out', ()
     expect({
       statuses: results.map((r) => r.status),
       bare429sUsed: sim.stats().config.faults.bare429Next,
-      created: after.created - before.created,
-      duplicates: after.duplicates - before.duplicates,
-      deadLettered: after.deadLettered - before.deadLettered,
-      callsDuringCooldown: after.callsDuringCooldown,
+      ...changes(before, after),
     }).toEqual({
       statuses: intents.map(() => 'succeeded'),
       bare429sUsed: 0,
@@ -194,6 +156,7 @@ describe('attack: faults that heal inside the failure window are waited out', ()
   }, 180_000);
 
   it('GIVEN valid access tokens WHEN the token endpoint is down THEN no intent even waits: all succeed with no deferral', async () => {
+    const { pipeline, sim } = attack;
     // Let any cool-down of the previous step run out before measuring deferrals.
     await waitUntil(
       'no user cooling down',

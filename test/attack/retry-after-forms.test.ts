@@ -1,5 +1,5 @@
-import type { RunningSimulator } from '../../local/outreach-sim';
-import { type Pipeline, prospectCreate, startPipeline } from '../support/pipeline';
+import { attackPipeline } from '../support/attack-harness';
+import { prospectCreate } from '../support/pipeline';
 
 /**
  * Outreach's budget is smaller than the gate was told and it sends no rate-limit headers, so it answers 429 with a
@@ -12,35 +12,25 @@ const WINDOW_SECONDS = 20;
 const FORMS = { 'http-date': 'u1', epoch: 'u2' } as const;
 
 describe('attack: 429 + Retry-After in one-second forms, in penalty mode', () => {
-  let pipeline: Pipeline;
-  let sim: RunningSimulator;
-
-  beforeAll(async () => {
-    pipeline = await startPipeline({
-      outreachUsers: ['u1', 'u2'],
-      budgetPerWindow: 1000,
-      budgetWindowSeconds: WINDOW_SECONDS,
-      clockSkewMs: 1000,
-      maxFailureAttempts: 2,
-      lanes: { bulk: { batchSize: 5, maxConcurrency: 4 } },
-      simulator: {
-        users: ['u1', 'u2'],
-        budget: 4,
-        rateLimitHeaders: false,
-        windowSeconds: WINDOW_SECONDS,
-        penalty: { enabled: true, initialWaitSeconds: 10, growthFactor: 1.5, maxWaitSeconds: 210 },
-      },
-    });
-    sim = pipeline.env.simulator as RunningSimulator;
-  }, 120_000);
-
-  afterAll(async () => {
-    await pipeline?.stop();
+  const attack = attackPipeline({
+    users: ['u1', 'u2'],
+    lanes: { bulk: { batchSize: 5, maxConcurrency: 4 } },
+    budgetPerWindow: 1000,
+    budgetWindowSeconds: WINDOW_SECONDS,
+    clockSkewMs: 1000,
+    maxFailureAttempts: 2,
+    simulator: {
+      budget: 4,
+      rateLimitHeaders: false,
+      windowSeconds: WINDOW_SECONDS,
+      penalty: { enabled: true, initialWaitSeconds: 10, growthFactor: 1.5, maxWaitSeconds: 210 },
+    },
   });
 
   it.each(Object.entries(FORMS))(
     'GIVEN Outreach announces its cool-downs as Retry-After %s WHEN %s has more intents than its budget THEN no call is made during a cool-down and every intent succeeds once',
     async (form, user) => {
+      const { pipeline, sim } = attack;
       sim.configure({ retryAfter: form as keyof typeof FORMS });
       const intents = Array.from({ length: 8 }, (_, n) => ({
         ...prospectCreate(n + (user === 'u1' ? 0 : 100), 'bulk', user),

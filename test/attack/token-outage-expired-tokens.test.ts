@@ -1,6 +1,5 @@
-import type { RunningSimulator } from '../../local/outreach-sim';
-import { compressGateConfig } from '../../local/run';
-import { type Pipeline, prospectCreate, startPipeline } from '../support/pipeline';
+import { attackPipeline } from '../support/attack-harness';
+import { prospectCreate } from '../support/pipeline';
 
 /**
  * The token endpoint down while the access tokens have expired: the dispatcher cannot call Outreach at all, so
@@ -11,26 +10,16 @@ import { type Pipeline, prospectCreate, startPipeline } from '../support/pipelin
 const TIME_SCALE = 20;
 
 describe('attack: the token endpoint down after the access tokens expired', () => {
-  let pipeline: Pipeline;
-  let sim: RunningSimulator;
-
-  beforeAll(async () => {
-    pipeline = await startPipeline({
-      outreachUsers: ['u1'],
-      budgetWindowSeconds: 3600 / TIME_SCALE,
-      maxFailureAttempts: 2,
-      lanes: { standard: { batchSize: 2, maxConcurrency: 4 } },
-      simulator: { users: ['u1'], timeScale: 1 / TIME_SCALE, oauth: { accessTokenLifetimeSeconds: 60 } },
-      config: (c) => compressGateConfig(c, TIME_SCALE),
-    });
-    sim = pipeline.env.simulator as RunningSimulator;
-  }, 120_000);
-
-  afterAll(async () => {
-    await pipeline?.stop();
+  const attack = attackPipeline({
+    users: ['u1'],
+    timeScale: TIME_SCALE,
+    lanes: { standard: { batchSize: 2, maxConcurrency: 4 } },
+    simulator: { oauth: { accessTokenLifetimeSeconds: 60 } },
+    maxFailureAttempts: 2,
   });
 
   it('GIVEN a token minted and expired WHEN the token endpoint answers 503 for 8 s while intents arrive THEN each waits and succeeds once, none dead-lettered', async () => {
+    const { pipeline, sim } = attack;
     const warm = { ...prospectCreate(0, 'standard'), id: 'token-warm' };
     await pipeline.client.enqueue(warm);
     await pipeline.settle([warm.id], 60_000);
@@ -63,6 +52,7 @@ describe('attack: the token endpoint down after the access tokens expired', () =
   }, 240_000);
 
   it('GIVEN the token endpoint stays down WHEN intents with a deadline 6 s ahead wait on it THEN each is dead-lettered as expired once its deadline passes, not held', async () => {
+    const { pipeline, sim } = attack;
     // Let the access token expire (3 s real), then take the token endpoint down for far longer than the test.
     await new Promise((resolve) => setTimeout(resolve, 4000));
     sim.configure({ faults: { tokenOutage: { durationMs: 600_000 } } });

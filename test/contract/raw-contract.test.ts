@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { DEAD_LETTER_ATTRIBUTES } from '../../lambdas/adapters/sqs-lane-queues';
-import { type Pipeline, startPipeline } from '../support/pipeline';
+import { sharedPipeline } from '../support/pipeline';
+import { receiveDeadLetters, sendRawMessage } from '../support/raw-messages';
 import { intentSchemaValidator } from './intent-schema-validator';
 
 /**
@@ -57,52 +56,19 @@ const invalidBody = {
 };
 
 describe('the documented message contract, used without the producer client', () => {
-  let pipeline: Pipeline;
-
-  beforeAll(async () => {
-    pipeline = await startPipeline({ outreachUsers: ['u1'], simulator: { users: ['u1'] } });
-  }, 60_000);
-
-  afterAll(async () => {
-    await pipeline?.stop();
-  });
+  const shared = sharedPipeline({ outreachUsers: ['u1'], simulator: { users: ['u1'] } }, 60_000);
 
   async function sendRaw(queueUrl: string, groupId: string, body: unknown): Promise<void> {
     const text = JSON.stringify(body);
-    await pipeline.env.clients.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: queueUrl,
-        MessageBody: text,
-        MessageGroupId: groupId,
-        MessageDeduplicationId: sha256Hex(text),
-      }),
-    );
-  }
-
-  async function firstDeadLetter(queueUrl: string) {
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      const { Messages = [] } = await pipeline.env.clients.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: 1,
-          MessageAttributeNames: ['All'],
-          WaitTimeSeconds: 1,
-        }),
-      );
-      const [message] = Messages;
-      if (message !== undefined) {
-        return {
-          body: message.Body,
-          reason: message.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue,
-          detail: message.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.detail]?.StringValue,
-        };
-      }
-    }
-    return undefined;
+    await sendRawMessage(shared.pipeline.env.clients.sqs, queueUrl, {
+      body: text,
+      groupId,
+      deduplicationId: sha256Hex(text),
+    });
   }
 
   it("GIVEN bodies that validate against the checked-in JSON Schema WHEN sent raw to each lane THEN the dispatcher performs each and records Outreach's answer", async () => {
+    const { pipeline } = shared;
     const schemaErrors = Object.values(valid).map(({ body }) => validate(body));
     for (const lane of ['critical', 'standard', 'bulk'] as const) {
       await sendRaw(pipeline.env.lanes[lane].queueUrl, valid[lane].groupId, valid[lane].body);
@@ -135,11 +101,16 @@ describe('the documented message contract, used without the producer client', ()
   }, 60_000);
 
   it('GIVEN a body the JSON Schema refuses WHEN sent raw THEN it is dead-lettered with a reason naming the bad field, and never performed', async () => {
+    const { pipeline } = shared;
     const schemaErrors = validate(invalidBody);
     const upstreamBefore = pipeline.env.simulator?.stats().total.requests;
     await sendRaw(pipeline.env.lanes.standard.queueUrl, 'u1:prospect:42', invalidBody);
 
-    const letter = await firstDeadLetter(pipeline.env.lanes.standard.deadLetterQueueUrl);
+    const [letter] = await receiveDeadLetters(
+      pipeline.env.clients.sqs,
+      pipeline.env.lanes.standard.deadLetterQueueUrl,
+      1,
+    );
 
     expect({
       schemaRefuses: schemaErrors.length > 0,

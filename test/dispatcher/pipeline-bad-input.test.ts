@@ -1,41 +1,11 @@
-import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { DEAD_LETTER_ATTRIBUTES } from '../../lambdas/adapters/sqs-lane-queues';
-import { type Pipeline, startPipeline } from '../support/pipeline';
+import { sharedPipeline } from '../support/pipeline';
+import { receiveDeadLetters, sendRawMessage } from '../support/raw-messages';
 
 describe('dispatcher pipeline: bad input reaching a lane', () => {
-  let pipeline: Pipeline;
-
-  beforeAll(async () => {
-    pipeline = await startPipeline({ outreachUsers: ['u1'], simulator: { users: ['u1'] } });
-  }, 60_000);
-
-  afterAll(async () => {
-    await pipeline?.stop();
-  });
-
-  async function deadLetters(expected: number) {
-    const found = new Map<string, { reason?: string; detail?: string }>();
-    const deadline = Date.now() + 30_000;
-    while (found.size < expected && Date.now() < deadline) {
-      const { Messages = [] } = await pipeline.env.clients.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: pipeline.env.lanes.standard.deadLetterQueueUrl,
-          MaxNumberOfMessages: 10,
-          MessageAttributeNames: ['All'],
-          WaitTimeSeconds: 1,
-        }),
-      );
-      for (const m of Messages) {
-        found.set(m.Body ?? '', {
-          reason: m.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue,
-          detail: m.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.detail]?.StringValue,
-        });
-      }
-    }
-    return found;
-  }
+  const shared = sharedPipeline({ outreachUsers: ['u1'], simulator: { users: ['u1'] } }, 60_000);
 
   it('GIVEN messages a producer bypassing the client sent WHEN dispatched THEN each lands in the DLQ with a reason naming the problem, and Outreach is never called', async () => {
+    const { pipeline } = shared;
     const bodies = {
       notJson: '{"id": ',
       badEmail: JSON.stringify({
@@ -68,17 +38,12 @@ describe('dispatcher pipeline: bad input reaching a lane', () => {
         operation: { type: 'prospect.update', prospectId: 1, attributes: { title: 'x' } },
       }),
     };
+    const { sqs } = pipeline.env.clients;
     for (const [name, body] of Object.entries(bodies)) {
-      await pipeline.env.clients.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: pipeline.env.lanes.standard.queueUrl,
-          MessageBody: body,
-          MessageGroupId: name,
-          MessageDeduplicationId: name,
-        }),
-      );
+      await sendRawMessage(sqs, pipeline.env.lanes.standard.queueUrl, { body, groupId: name, deduplicationId: name });
     }
-    const found = await deadLetters(5);
+    const copies = await receiveDeadLetters(sqs, pipeline.env.lanes.standard.deadLetterQueueUrl, 5);
+    const found = new Map(copies.map((copy) => [copy.body, { reason: copy.reason, detail: copy.detail }]));
     const summary = Object.fromEntries(Object.entries(bodies).map(([name, body]) => [name, found.get(body)]));
     expect({ summary, upstreamCalls: pipeline.env.simulator?.stats().total.requests }).toEqual({
       summary: {

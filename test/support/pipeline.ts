@@ -1,7 +1,14 @@
-import type { GateConfig } from '../../lambdas/shared/config';
+import { type DispatcherEnvironment, type GateConfig, refreshTokenSecretName } from '../../lambdas/shared/config';
 import type { IntentResult } from '../../lambdas/shared/intent-record';
+import type { SecretStore } from '../../lambdas/tokens/ports';
 import type { OutreachGateClient } from '../../lib/client';
-import { checkedProducerClient, type LocalDispatcher, localDispatcher } from '../../local/dispatcher';
+import {
+  checkedProducerClient,
+  type LocalDispatcher,
+  localDispatcher,
+  localSecretStore,
+  simulatorCredentials,
+} from '../../local/dispatcher';
 import { type LocalEnvironment, type LocalEnvironmentOptions, startLocalEnvironment } from '../../local/environment';
 import type { DeployedStack } from '../../local/iam/deployed-stack';
 import { type LocalIamCheck, localIamCheck } from '../../local/iam/local-check';
@@ -26,22 +33,32 @@ export interface Pipeline {
   readonly completions: RecordingCompletionEvents;
   readonly runner: EventSourceMappingRunner;
   readonly client: OutreachGateClient;
+  /** Puts `token` in `user`'s refresh-token secret, as an operator re-authorising the user does. */
+  setRefreshToken(user: string, token: string): Promise<void>;
   /** Polls getResult until every id is succeeded or dead-lettered, or the time is up. */
   settle(ids: readonly string[], timeoutMs: number): Promise<IntentResult[]>;
   /** Stops everything, then fails naming every call AWS would have denied, if any was made. */
   stop(): Promise<void>;
 }
 
-/** Starts the pipeline. `config` patches the dispatcher's runtime configuration (e.g. a shorter backoff). */
-export async function startPipeline(
-  options: LocalEnvironmentOptions & {
-    readonly simulator?: SimulatorStartOptions;
-    readonly config?: (config: GateConfig) => GateConfig;
-    readonly wrapDispatcher?: Parameters<typeof localDispatcher>[1];
-    /** Check against this stack instead of the one synthesized from the options (e.g. one lacking a grant). */
-    readonly deployed?: (synthesized: DeployedStack) => DeployedStack;
-  },
-): Promise<Pipeline> {
+/** How to start a pipeline: the local environment's options, and how its dispatcher differs from the deployed one. */
+export type PipelineOptions = LocalEnvironmentOptions & {
+  readonly simulator?: SimulatorStartOptions;
+  /** Patches the dispatcher's runtime configuration (e.g. a shorter backoff). @default - as the settings resolve */
+  readonly config?: (config: GateConfig) => GateConfig;
+  /** Options of the dispatcher, its secret store among them. @default - the simulator's credentials in memory */
+  readonly wrapDispatcher?: Parameters<typeof localDispatcher>[1];
+  /**
+   * The users whose refresh tokens are in the secret store at the start; the others' secrets exist but hold nothing
+   * yet, as after the first deploy. @default - every user
+   */
+  readonly refreshTokenUsers?: readonly string[];
+  /** Check against this stack instead of the one synthesized from the options (e.g. one lacking a grant). */
+  readonly deployed?: (synthesized: DeployedStack) => DeployedStack;
+};
+
+/** Starts the pipeline. */
+export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const env = await startLocalEnvironment({ stopOnSignals: false, ...options });
   try {
     const dispatcherEnvironment = {
@@ -52,9 +69,10 @@ export async function startPipeline(
     const iam = options.deployed ? localIamCheck(env, options.deployed(synthesized.deployed)) : synthesized;
     const metrics = new RecordingGateMetrics();
     const completions = new RecordingCompletionEvents(iam.caller('dispatcher'));
+    const secrets = pipelineSecrets(dispatcherEnvironment, options);
     const dispatcher = localDispatcher(
       { ...env, dispatcherEnvironment },
-      { metrics, ...options.wrapDispatcher, iam, ...(options.completionEvents ? { completions } : {}) },
+      { metrics, secrets, ...options.wrapDispatcher, iam, ...(options.completionEvents ? { completions } : {}) },
     );
     const runner = new EventSourceMappingRunner({
       sqs: dispatcher.sqs,
@@ -74,6 +92,8 @@ export async function startPipeline(
       completions,
       runner,
       client,
+      setRefreshToken: (user, token) =>
+        secrets.putSecretString(refreshTokenSecretName(dispatcherEnvironment.refreshTokenSecretPrefix, user), token),
       async settle(ids, timeoutMs) {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
@@ -95,6 +115,39 @@ export async function startPipeline(
     await env.stop();
     throw error;
   }
+}
+
+/** A pipeline shared by the tests of a block, available from its first test on. */
+export interface SharedPipeline {
+  readonly pipeline: Pipeline;
+}
+
+/**
+ * Starts the pipeline before the enclosing block's first test and stops it after its last: one start-up of the
+ * emulators for all of the block's tests. `startTimeoutMs` bounds the start (emulators and a synthesis).
+ */
+export function sharedPipeline(options: PipelineOptions, startTimeoutMs = 120_000): SharedPipeline {
+  let running: Pipeline | undefined;
+  beforeAll(async () => {
+    running = await startPipeline(options);
+  }, startTimeoutMs);
+  afterAll(async () => {
+    await running?.stop();
+  });
+  return {
+    get pipeline() {
+      if (running === undefined) throw new Error('the shared pipeline is used before it started');
+      return running;
+    },
+  };
+}
+
+/** The dispatcher's secret store: the one `wrapDispatcher` names, else the simulator's credentials in memory. */
+function pipelineSecrets(environment: DispatcherEnvironment, options: PipelineOptions): SecretStore {
+  if (options.wrapDispatcher?.secrets !== undefined) return options.wrapDispatcher.secrets;
+  const credentials =
+    options.wrapDispatcher?.credentials ?? simulatorCredentials(options.refreshTokenUsers ?? environment.config.users);
+  return localSecretStore(environment, credentials);
 }
 
 /** A prospect.create intent for `n`, on `lane`, for `user`. */
