@@ -451,9 +451,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   try {
     if (signal?.aborted) throw new RunAbortedError();
     if (env.simulator) {
-      log(`seeding ${scenario.seedProspects} prospects in the simulator`);
-      await seedProspects(env.simulator, scenario.seedProspects);
-      // The scenario's failures start with the workload, not while its seed data is created.
+      log(`the simulator started with ${scenario.seedProspects} seed prospects`);
+      // The scenario's failures start with the workload, not while the gate is set up.
       if (scenario.simulator.faults !== undefined) env.simulator.configure({ faults: scenario.simulator.faults });
     } else if (scenario.seedProspects > 0) {
       log(

@@ -20,8 +20,8 @@ import {
   startOutreachSimulator,
 } from '../../local/outreach-sim';
 import type { CooldownPoint, StatusCountPoint } from '../../local/report/types';
-import { quantile, seedProspects, statusClass, withoutFailures } from '../../local/run';
-import { gateSettingsInput, type Scenario, SEED_USER, simulatorOptions } from '../../local/scenarios';
+import { quantile, statusClass, withoutFailures } from '../../local/run';
+import { gateSettingsInput, type Scenario, simulatorOptions } from '../../local/scenarios';
 import { scorecardOfOutcomes, successfulRequests } from '../scorecard';
 import type { ContenderResult } from '../types';
 
@@ -184,14 +184,13 @@ export function outreachApi(simulator: RunningSimulator, scenario: Scenario): Fe
 }
 
 /**
- * Starts a fresh simulator configured like the scenario's gate runs and creates its seed prospects (ids 1…n) as
- * {@link SEED_USER}, whose budget is its own, before switching the scenario's faults on.
+ * Starts a fresh simulator configured like the scenario's gate runs, with its seed prospects (ids 1…n), then
+ * switches the scenario's faults on.
  */
 export async function startSeededSimulator(scenario: Scenario): Promise<RunningSimulator> {
-  // Seeding is not part of the workload: the scenario's faults (an error burst, random failures) start after it.
+  // The scenario's faults (an error burst, random failures) start with the workload, as in the gate's run.
   const simulator = await startOutreachSimulator(withoutFailures(simulatorOptions(scenario)));
   try {
-    await seedProspects(simulator, scenario.seedProspects);
     const { faults } = scenario.simulator;
     if (faults !== undefined) simulator.configure({ faults });
     return simulator;

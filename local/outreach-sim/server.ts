@@ -190,6 +190,7 @@ export class OutreachSimulator implements RunningSimulator {
         seedAccounts: this.config.resources.seedAccounts,
         seedSequences: this.config.resources.seedSequences,
         seedMailboxes: this.config.resources.seedMailboxes,
+        seedProspects: this.config.resources.seedProspects,
       }),
       {
         duplicateCreated: (user, type) => this.statsRecorder.each(user, (counters) => counters.duplicate(type)),
