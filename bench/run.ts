@@ -9,8 +9,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildScenario, isScenarioName, SCENARIO_NAMES, type Scenario } from '../local/scenarios';
-import { assembleBench, checkTargets, type ScenarioRuns } from './assemble';
+import { buildScenario, injectsFaults, isScenarioName, SCENARIO_NAMES, type Scenario } from '../local/scenarios';
+import { assembleBench, type ScenarioRuns } from './assemble';
 import { runBottleneck } from './contenders/bottleneck';
 import { runBottleneckCluster } from './contenders/bottleneck-cluster';
 import { runGate } from './contenders/gate';
@@ -27,6 +27,7 @@ export const BENCH_SCENARIOS = [
   'unknown-limits',
   'flaky-upstream',
   'many-users',
+  'bulk-enrol',
 ] as const;
 
 /** How much `--quick` scales every scenario down (a k-th of the intents and budget, k times faster). */
@@ -160,6 +161,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchOutput> 
       idealMs,
       penalty: scenario.simulator.penalty?.enabled ?? false,
       rateLimitHeaders: scenario.simulator.rateLimitHeaders ?? true,
+      injectedFaults: injectsFaults(scenario),
+      summary: scenario.summary,
+      limitPerHour: (scenario.settings.budgetPerWindow * 3600) / scenario.settings.windowSimulatedSeconds,
       results,
       errors,
     });
@@ -173,7 +177,6 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchOutput> 
     },
     runs,
   );
-  const targets = checkTargets(runs);
   const command = `npm run bench --${options.quick ? ' --quick' : ''}${options.scenarios.length === 1 ? ` --scenario ${options.scenarios[0]}` : ''}`;
   await mkdir(options.outDir, { recursive: true });
   const jsonPath = join(options.outDir, 'bench.json');
@@ -182,13 +185,13 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchOutput> 
   await writeFile(jsonPath, `${JSON.stringify(bench, null, 2)}\n`);
   await writeFile(
     markdownPath,
-    renderMarkdown(bench, runs, targets, {
+    renderMarkdown(bench, runs, {
       prices: US_EAST_1_PRICES,
       command,
       wallSeconds: (Date.now() - started) / 1000,
     }),
   );
-  await writeFile(htmlPath, await renderHtml(bench, runs, users, targets));
+  await writeFile(htmlPath, await renderHtml(bench, runs, users));
   log(`wrote ${jsonPath}, ${markdownPath} and ${htmlPath} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return { bench, jsonPath, markdownPath, htmlPath };
 }

@@ -123,6 +123,8 @@ export interface RunFigures {
   readonly max429PerUserWindow: number;
   /** 429s per user per window of the run (windows counted from the first enqueue). */
   readonly status429ByUserWindow: Readonly<Record<string, number[]>>;
+  /** Calls Outreach saw while a 429 penalty was in force (see {@link callsDuringCooldown}); null without penalty mode. */
+  readonly callsDuringCooldown: number | null;
   /** Intents the lanes refused (never enqueued). */
   readonly enqueueFailures: number;
   /** Intents still open when the wait ended (counted as lost). */
@@ -141,9 +143,33 @@ export interface RunFigures {
   readonly completionEvents: Readonly<Record<string, number>>;
 }
 
+/**
+ * What became of one intent of the workload, as the scorecard reads it: its producer, lane and operation, when it
+ * was due and when it settled (its completion event), in wall ms.
+ */
+export interface IntentSettlement {
+  readonly id: string;
+  readonly producer: string;
+  readonly lane: Lane;
+  /** The operation's type (`sequenceState.create`, `prospect.update`…). */
+  readonly operation: string;
+  /** Wall ms its producer was due to enqueue it. */
+  readonly dueAt: number;
+  /** Wall ms it settled (its completion event was published), or null when that was not seen. */
+  readonly settledAt: number | null;
+  /** `open`: neither succeeded nor dead-lettered (lost, or never enqueued). */
+  readonly status: 'open' | 'succeeded' | 'failed';
+}
+
 /** What {@link runScenario} resolves to. */
 export interface RunResult {
   readonly observations: RunObservations;
+  /** Every intent of the workload, in workload order, with its producer and when it settled. */
+  readonly settlements: readonly IntentSettlement[];
+  /** Epoch ms of the first enqueue (simulated time 0). */
+  readonly startedAtMs: number;
+  /** Epoch ms the run stopped waiting for intents to settle. */
+  readonly endedAtMs: number;
   /** 0 when every invariant holds, else 1. */
   readonly exitCode: number;
   readonly figures: RunFigures;
@@ -669,6 +695,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     }
     const firstSettled = metrics.events.find((event) => event.name === 'succeeded' || event.name === 'deadLettered');
     const byUserWindow = status429ByWindow(collected.lastStats, scenario, startedAt);
+    const settlements: IntentSettlement[] = scenario.workload.map(({ atMs, producer, intent }) => ({
+      id: intent.id,
+      producer,
+      lane: intent.lane,
+      operation: intent.operation.type,
+      dueAt: startedAt + atMs / timeScale,
+      settledAt: completions.settledAt.get(intent.id) ?? null,
+      status: succeeded.has(intent.id) ? 'succeeded' : deadLettered.has(intent.id) ? 'failed' : 'open',
+    }));
     const exitCode = observations.invariants.every((invariant) => invariant.holds) ? 0 : 1;
     if (lostIds.length > 0) log(`lost intents (first 10): ${lostIds.slice(0, 10).join(', ')}`);
 
@@ -681,6 +716,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       peakRssBytes: collected.peakRssBytes,
       max429PerUserWindow: Math.max(0, ...Object.values(byUserWindow).flat()),
       status429ByUserWindow: byUserWindow,
+      callsDuringCooldown: callsDuringCooldown(collected.lastStats, scenario.settings.users, startedAt),
       enqueueFailures: enqueueFailures.length,
       unsettledAtDeadline,
       deferrals: Object.fromEntries(
@@ -692,7 +728,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       iam: observations.iam as IamCounts,
       completionEvents: completions.countsByDetailType(),
     };
-    return { observations, exitCode, figures, ...(report ? { report } : {}) };
+    return {
+      observations,
+      settlements,
+      startedAtMs: startedAt,
+      endedAtMs: settledAt,
+      exitCode,
+      figures,
+      ...(report ? { report } : {}),
+    };
   } catch (error) {
     await stopAll();
     if (signal?.aborted) throw new RunAbortedError();
@@ -756,10 +800,13 @@ function progressOf(
   };
 }
 
-/** 429s per user in each window of the run, counting windows of the configured length from the first enqueue. */
-function status429ByWindow(
+/**
+ * 429s per user in each window of the run, counting windows of the configured length from the first enqueue
+ * (`startedAt`, epoch ms): index 0 is the first window. Pure.
+ */
+export function status429ByWindow(
   stats: SimulatorStats | undefined,
-  scenario: Scenario,
+  scenario: Pick<Scenario, 'settings' | 'timeScale'>,
   startedAt: number,
 ): Record<string, number[]> {
   const windowWallMs = (scenario.settings.windowSimulatedSeconds * 1000) / scenario.timeScale;
@@ -775,6 +822,23 @@ function status429ByWindow(
     out[user] = Array.from(counts, (n) => n ?? 0);
   }
   return out;
+}
+
+/**
+ * Calls the users made while a 429 penalty was in force, from `startedAt` (epoch ms) on: in penalty mode the
+ * simulator refuses each such call and records it as a `penalty` cool-down that extends the wait. Null when
+ * penalty mode is off (the simulator then has no penalty to be in force) or there are no stats. Counted from the
+ * simulator's cool-down records, of which it keeps the first 10,000. Pure.
+ */
+export function callsDuringCooldown(
+  stats: SimulatorStats | undefined,
+  users: readonly string[],
+  startedAt: number,
+): number | null {
+  if (stats === undefined || !stats.config.penalty.enabled) return null;
+  return users
+    .flatMap((user) => stats.users[user]?.cooldowns ?? [])
+    .filter((cooldown) => cooldown.reason === 'penalty' && cooldown.at >= startedAt).length;
 }
 
 /** The IAM check's ledger as the report shows it: calls by principal and action, and the first 20 denials. */

@@ -160,6 +160,12 @@ export function meanLatencyMs(scenario: Pick<Scenario, 'simulator'>): number {
   return (faults.latencyMs ?? 0) + (faults.latencyJitterMs ?? 0) / 2;
 }
 
+/** Whether the scenario's simulator injects failures (errors, slow answers, resets, outages) beyond its latency. */
+export function injectsFaults(scenario: Pick<Scenario, 'simulator'>): boolean {
+  const { latencyMs: _latency, latencyJitterMs: _jitter, ...failures } = scenario.simulator.faults ?? {};
+  return Object.values(failures).some((value) => value !== undefined && value !== null && value !== 0);
+}
+
 // ---------------------------------------------------------------- workload generators
 
 interface Generator {
