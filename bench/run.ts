@@ -30,6 +30,20 @@ export const BENCH_SCENARIOS = [
   'bulk-enrol',
 ] as const;
 
+/**
+ * Scenarios where Outreach's limit holds every direct contender to a few requests per wall second (bulk-enrol: a
+ * two-hour workload of single requests at an hour per 15 wall minutes): their three direct contenders run side by
+ * side without competing for the machine, and wait for their intents at most `maxIdeal` times the ideal, so that
+ * a contender held to a share of the budget (bottleneck: a third per service) is stopped with its unfinished
+ * intents counted rather than holding the benchmark for hours.
+ */
+export const LIGHT_DIRECT_SCENARIOS: Readonly<Record<string, { readonly maxIdeal: number }>> = {
+  'bulk-enrol': { maxIdeal: 1.25 },
+};
+
+/** How long a direct contender waits for its intents, in ideals, unless the scenario says otherwise. */
+const DIRECT_MAX_IDEAL = 4;
+
 /** How much `--quick` scales every scenario down (a k-th of the intents and budget, k times faster). */
 export const QUICK_FACTOR = 8;
 
@@ -100,8 +114,9 @@ async function runContender(
   idealMs: number,
   log: (line: string) => void,
 ): Promise<ContenderResult> {
-  // The direct contenders wait at most four times the ideal (in wall time) plus 20 s for their intents to settle.
-  const maxWallMs = (4 * idealMs) / scenario.timeScale + 20_000;
+  // The direct contenders wait at most a few times the ideal (in wall time) plus 20 s for their intents to settle.
+  const maxIdeal = LIGHT_DIRECT_SCENARIOS[scenario.name]?.maxIdeal ?? DIRECT_MAX_IDEAL;
+  const maxWallMs = (maxIdeal * idealMs) / scenario.timeScale + 20_000;
   switch (contender) {
     case 'naive':
       return runNaive(scenario, { maxWallMs, log });
@@ -145,14 +160,19 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchOutput> 
     };
     // The two direct contenders are light (HTTP to their own simulators) and run side by side; the gate runs
     // alone, so its emulators have the machine to themselves.
+    // Bottleneck's clustering runs Lua in a Redis of its own for every job: alone, so Redis has a core, unless
+    // Outreach's limit keeps every direct contender light.
+    const together = LIGHT_DIRECT_SCENARIOS[name] !== undefined;
     const direct = await Promise.allSettled([
       runContender('naive', scenario, idealMs, log),
       runContender('bottleneck', scenario, idealMs, log),
+      ...(together ? [runContender('bottleneck-cluster', scenario, idealMs, log)] : []),
     ]);
-    record('naive', direct[0]);
-    record('bottleneck', direct[1]);
-    // Bottleneck's clustering runs Lua in a Redis of its own for every job: alone, so Redis has a core.
-    const [cluster] = await Promise.allSettled([runContender('bottleneck-cluster', scenario, idealMs, log)]);
+    record('naive', direct[0] as PromiseSettledResult<ContenderResult>);
+    record('bottleneck', direct[1] as PromiseSettledResult<ContenderResult>);
+    const [cluster] = together
+      ? [direct[2]]
+      : await Promise.allSettled([runContender('bottleneck-cluster', scenario, idealMs, log)]);
     record('bottleneck-cluster', cluster as PromiseSettledResult<ContenderResult>);
     const [gate] = await Promise.allSettled([runContender('gate', scenario, idealMs, log)]);
     record('gate', gate as PromiseSettledResult<ContenderResult>);
