@@ -62,7 +62,7 @@ export class BenchUsageError extends Error {
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--scenario NAME] [--out DIR]
-  --quick          scale every scenario down by ${QUICK_FACTOR} (all scenarios in about three minutes)
+  --quick          scale every scenario down by ${QUICK_FACTOR} (a k-th of the intents and budget, k times faster)
   --scenario NAME  run one scenario (${SCENARIO_NAMES.join(', ')}); default: ${BENCH_SCENARIOS.join(', ')}
   --out DIR        where bench.json, bench.md and bench.html go (default ./bench-out)`;
 
