@@ -23,6 +23,9 @@ const minutes = (ms: number | null) => (ms === null ? '–' : `${(ms / 60_000).t
 const secondsText = (ms: number | null) => (ms === null ? '–' : `${(ms / 1000).toFixed(0)} s`);
 const mark = (met: boolean | null) => (met === null ? '–' : met ? '✓' : '✗');
 const count = (value: number | null) => (value === null ? '–' : String(value));
+/** A list price in dollars, cents always shown ($0.50), smaller prices in full ($0.0000133334). */
+const usd = (value: number) =>
+  `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 12 })}`;
 
 /** One contender's cell of the targets table: met or missed with the figure, or why it was not checked. */
 const targetCellText = (cell: TargetCell | undefined): string =>
@@ -168,9 +171,9 @@ export function renderMarkdown(
     '',
     `\`USD / M intents\` prices the gate's measured SQS requests (sends, receives including empty ones, deletes,`,
     'visibility changes), Lambda invocations and handler time at the dispatcher memory (arm64), and DynamoDB reads',
-    `and writes, at ${prices.region} list prices checked on ${prices.checkedOn}: SQS FIFO $${prices.sqsFifoPerMillionRequests} per million`,
-    `requests, Lambda arm64 $${prices.lambdaArmPerGbSecond} per GB-second and $${prices.lambdaPerMillionRequests} per million requests,`,
-    `DynamoDB on-demand $${prices.dynamodbPerMillionWriteUnits} per million write and $${prices.dynamodbPerMillionReadUnits} per million read`,
+    `and writes, at ${prices.region} list prices checked on ${prices.checkedOn}: SQS FIFO ${usd(prices.sqsFifoPerMillionRequests)} per million`,
+    `requests, Lambda arm64 ${usd(prices.lambdaArmPerGbSecond)} per GB-second and ${usd(prices.lambdaPerMillionRequests)} per million requests,`,
+    `DynamoDB on-demand ${usd(prices.dynamodbPerMillionWriteUnits)} per million write and ${usd(prices.dynamodbPerMillionReadUnits)} per million read`,
     `request units (\`bench/pricing.ts\`; ${prices.sources.join('; ')}). The other contenders have no infrastructure`,
     "of their own: their cost is their callers' compute.",
     '',

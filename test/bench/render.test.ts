@@ -115,4 +115,24 @@ describe('renderMarkdown', () => {
     ]);
     expect(markdown).toContain('| smoke | calls during a cool-down | = 0 |  |  |  | – no penalty mode |');
   });
+
+  test('GIVEN the list prices WHEN rendered THEN the cost section states each one', () => {
+    const markdown = render([
+      result('gate', {
+        retryRatio: 0,
+        producerFinishMs: {},
+        producerSpreadStdevMs: null,
+        producerSpreadRangeMs: null,
+        longestWaitMs: null,
+        timeToClearMs: 600_000,
+      }),
+    ]).replace(/\n/g, ' ');
+    expect(
+      [
+        'SQS FIFO $0.50 per million requests',
+        'Lambda arm64 $0.0000133334 per GB-second and $0.20 per million requests',
+        'DynamoDB on-demand $0.625 per million write and $0.125 per million read request units',
+      ].filter((text) => !markdown.includes(text)),
+    ).toEqual([]);
+  });
 });
