@@ -190,7 +190,6 @@ export function checkTargets(scenarios: Readonly<Record<string, BenchScenarioEnt
       bound: 0,
       digits: 0,
       value: (entry) => entry.callsDuringCooldown,
-      unmeasured: scenario.penalty ? 'not measured' : 'no penalty mode',
     });
     named(name, {
       metric: 'most in flight ÷ in-flight cap',

@@ -48,7 +48,10 @@ export interface ContenderResult {
   readonly max429PerUserWindow: number;
   /** 429s per user in each window of the run, windows counted from the first enqueue (index 0 is the first). */
   readonly status429ByUserWindow: Readonly<Record<string, readonly number[]>>;
-  /** Calls Outreach saw while a 429 penalty was in force (each one extends it); null without penalty mode. */
+  /**
+   * Calls Outreach saw while a cool-down a 429 announced was in force (each is refused; in penalty mode each
+   * lengthens it); null when the Outreach used keeps no such count.
+   */
   readonly callsDuringCooldown: number | null;
   /**
    * The workload's bulk-lane enrolments (`sequenceState.create`): how many succeeded and when the last of them
@@ -103,7 +106,7 @@ export interface BenchContenderEntry {
   readonly max429PerUserWindow: number;
   /** Most 429s one user got within one window after the first (when limits unknown at first are learnt). */
   readonly max429PerUserWindowAfterFirst: number;
-  /** Calls Outreach saw while a 429 penalty was in force; null without penalty mode. */
+  /** Calls Outreach saw while a cool-down a 429 announced was in force; null when not counted. */
   readonly callsDuringCooldown: number | null;
   /** Bulk-lane enrolments that succeeded; null when the workload has none. */
   readonly bulkEnrolmentsSucceeded: number | null;

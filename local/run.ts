@@ -123,7 +123,7 @@ export interface RunFigures {
   readonly max429PerUserWindow: number;
   /** 429s per user per window of the run (windows counted from the first enqueue). */
   readonly status429ByUserWindow: Readonly<Record<string, number[]>>;
-  /** Calls Outreach saw while a 429 penalty was in force (see {@link callsDuringCooldown}); null without penalty mode. */
+  /** Calls Outreach saw while a 429's cool-down was in force (see {@link callsDuringCooldown}); null without its stats. */
   readonly callsDuringCooldown: number | null;
   /** Intents the lanes refused (never enqueued). */
   readonly enqueueFailures: number;
@@ -716,7 +716,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       peakRssBytes: collected.peakRssBytes,
       max429PerUserWindow: Math.max(0, ...Object.values(byUserWindow).flat()),
       status429ByUserWindow: byUserWindow,
-      callsDuringCooldown: callsDuringCooldown(collected.lastStats, scenario.settings.users, startedAt),
+      callsDuringCooldown: callsDuringCooldown(collected.lastStats, scenario.settings.users),
       enqueueFailures: enqueueFailures.length,
       unsettledAtDeadline,
       deferrals: Object.fromEntries(
@@ -825,20 +825,13 @@ export function status429ByWindow(
 }
 
 /**
- * Calls the users made while a 429 penalty was in force, from `startedAt` (epoch ms) on: in penalty mode the
- * simulator refuses each such call and records it as a `penalty` cool-down that extends the wait. Null when
- * penalty mode is off (the simulator then has no penalty to be in force) or there are no stats. Counted from the
- * simulator's cool-down records, of which it keeps the first 10,000. Pure.
+ * Calls the users made while a cool-down a 429 announced was still in force, as Outreach counted them: each one is
+ * refused, and in penalty mode lengthens the wait. Null when there are no stats (an Outreach that is not the
+ * simulator). The simulator is fresh for every run and the workload's users call nothing before it. Pure.
  */
-export function callsDuringCooldown(
-  stats: SimulatorStats | undefined,
-  users: readonly string[],
-  startedAt: number,
-): number | null {
-  if (stats === undefined || !stats.config.penalty.enabled) return null;
-  return users
-    .flatMap((user) => stats.users[user]?.cooldowns ?? [])
-    .filter((cooldown) => cooldown.reason === 'penalty' && cooldown.at >= startedAt).length;
+export function callsDuringCooldown(stats: SimulatorStats | undefined, users: readonly string[]): number | null {
+  if (stats === undefined) return null;
+  return users.reduce((sum, user) => sum + (stats.users[user]?.callsDuringCooldown ?? 0), 0);
 }
 
 /** The IAM check's ledger as the report shows it: calls by principal and action, and the first 20 denials. */

@@ -270,7 +270,7 @@ export function upstreamFigures(stats: SimulatorStats, scenario: Scenario, start
     status429: users.reduce((sum, user) => sum + user.status429, 0),
     max429PerUserWindow: Math.max(0, ...Object.values(status429ByUserWindow).flat()),
     status429ByUserWindow,
-    callsDuringCooldown: callsDuringCooldown(stats, scenario.settings.users, startedAt),
+    callsDuringCooldown: callsDuringCooldown(stats, scenario.settings.users),
     firstRetryAfterMs: retryAfters[0] ?? null,
     maxRetryAfterMs: retryAfters.length > 0 ? Math.max(...retryAfters) : null,
     maxInFlight: Math.max(0, ...users.map((user) => user.peakInFlight)),

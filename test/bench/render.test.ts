@@ -102,7 +102,7 @@ describe('renderMarkdown', () => {
     expect(markdown).toContain('| smoke | lost | = 0 | ✗ 3 |  |  | ✓ 0 |');
   });
 
-  test('GIVEN a scenario without penalty mode WHEN rendered THEN calls during a cool-down say why they were not measured', () => {
+  test('GIVEN calls the Outreach in use did not count WHEN rendered THEN calls during a cool-down show – not measured', () => {
     const markdown = render([
       result('gate', {
         retryRatio: 0,
@@ -113,7 +113,7 @@ describe('renderMarkdown', () => {
         timeToClearMs: 600_000,
       }),
     ]);
-    expect(markdown).toContain('| smoke | calls during a cool-down | = 0 |  |  |  | – no penalty mode |');
+    expect(markdown).toContain('| smoke | calls during a cool-down | = 0 |  |  |  | – not measured |');
   });
 
   test('GIVEN the list prices WHEN rendered THEN the cost section states each one', () => {

@@ -19,7 +19,7 @@ function entry(patch: Partial<BenchContenderEntry> = {}): BenchContenderEntry {
     status429: 0,
     max429PerUserWindow: 0,
     max429PerUserWindowAfterFirst: 0,
-    callsDuringCooldown: null,
+    callsDuringCooldown: 0,
     bulkEnrolmentsSucceeded: null,
     enrolmentsPerHourPerLimit: null,
     firstRetryAfterMs: null,
@@ -215,12 +215,12 @@ describe('checkTargets', () => {
     });
   });
 
-  it('GIVEN a scenario without penalty mode WHEN calls during a cool-down are checked THEN they are not measured, with the reason', () => {
-    const rows = checkTargets({ 'many-users': scenario({ gate: entry() }) });
+  it('GIVEN an Outreach that did not count calls during a cool-down WHEN checked THEN they are not measured', () => {
+    const rows = checkTargets({ 'many-users': scenario({ gate: entry({ callsDuringCooldown: null }) }) });
     expect(row(rows, 'many-users', 'calls during a cool-down')?.contenders.gate).toEqual({
       met: null,
       value: null,
-      measured: 'no penalty mode',
+      measured: 'not measured',
     });
   });
 
@@ -250,8 +250,8 @@ describe('checkTargets', () => {
 describe('gateTally', () => {
   it('GIVEN the gate lost one intent in many-users WHEN tallied THEN that is its one miss; targets of scenarios not run and unmeasured ones are not checked', () => {
     const rows = checkTargets({ 'many-users': scenario({ gate: entry({ lost: 1 }) }) });
-    // Met: clearance, DynamoDB, created twice, in flight, 429s per window. Not checked: calls during a cool-down
-    // (no penalty mode), IAM (no ledger) and the six targets of scenarios not run.
-    expect(gateTally(rows)).toEqual({ met: 5, missed: 1, unchecked: 8 });
+    // Met: clearance, DynamoDB, created twice, calls during a cool-down, in flight, 429s per window. Not checked:
+    // IAM (no ledger) and the six targets of scenarios not run.
+    expect(gateTally(rows)).toEqual({ met: 6, missed: 1, unchecked: 7 });
   });
 });
