@@ -7,13 +7,42 @@
 import { type ChartDefinition, chartDefinitions, renderSvg } from '../local/report/charts';
 import { escapeHtml, timeUnitFor } from '../local/report/format';
 import type { RunObservations } from '../local/report/types';
-import type { ScenarioRuns, TargetCheck } from './assemble';
+import type { ScenarioRuns } from './assemble';
 import type { PriceTable } from './pricing';
-import { type BenchContenderEntry, type BenchJson, CONTENDERS, type ContenderResult } from './types';
+import { gateTally } from './targets';
+import {
+  type BenchContenderEntry,
+  type BenchJson,
+  CONTENDERS,
+  type ContenderResult,
+  type TargetCell,
+  type TargetRow,
+} from './types';
 
 const minutes = (ms: number | null) => (ms === null ? '–' : `${(ms / 60_000).toFixed(1)} min`);
 const secondsText = (ms: number | null) => (ms === null ? '–' : `${(ms / 1000).toFixed(0)} s`);
 const mark = (met: boolean | null) => (met === null ? '–' : met ? '✓' : '✗');
+const count = (value: number | null) => (value === null ? '–' : String(value));
+/** A list price in dollars, cents always shown ($0.50), smaller prices in full ($0.0000133334). */
+const usd = (value: number) =>
+  `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 12 })}`;
+
+/** One contender's cell of the targets table: met or missed with the figure, or why it was not checked. */
+const targetCellText = (cell: TargetCell | undefined): string =>
+  cell === undefined ? '' : cell.met === null ? `– ${cell.measured}` : `${mark(cell.met)} ${cell.measured}`;
+
+/** The targets table's rows: scenario, metric, target and one cell per contender ('not run' for a scenario not run). */
+function targetRows(rows: readonly TargetRow[]): string[][] {
+  return rows.map((row) => {
+    const none = Object.keys(row.contenders).length === 0;
+    return [
+      row.scenario,
+      row.metric,
+      row.target,
+      ...CONTENDERS.map((contender) => (none ? 'not run' : targetCellText(row.contenders[contender]))),
+    ];
+  });
+}
 
 /** A lane's wait p50 / p99, or – when none of its intents succeeded. */
 const laneWaitText = (entry: BenchContenderEntry, lane: string): string => {
@@ -32,7 +61,17 @@ const COLUMNS: ReadonlyArray<readonly [string, (entry: BenchContenderEntry) => s
   ['Retry-After first → max', (e) => `${secondsText(e.firstRetryAfterMs)} → ${secondsText(e.maxRetryAfterMs)}`],
   ['in flight (cap)', (e) => `${e.maxInFlight} (${e.inFlightCap})`],
   ['critical wait p50 / p99', (e) => `${secondsText(e.criticalWaitP50Ms)} / ${secondsText(e.criticalWaitP99Ms)}`],
+  ['standard wait p50 / p99', (e) => laneWaitText(e, 'standard')],
   ['bulk wait p50 / p99', (e) => laneWaitText(e, 'bulk')],
+  [
+    '429s / user / window (max, after the first)',
+    (e) => `${e.max429PerUserWindow}, ${e.max429PerUserWindowAfterFirst}`,
+  ],
+  ['calls during a cool-down', (e) => count(e.callsDuringCooldown)],
+  [
+    'bulk enrolments / h ÷ limit',
+    (e) => (e.enrolmentsPerHourPerLimit === null ? '–' : e.enrolmentsPerHourPerLimit.toFixed(2)),
+  ],
   ['calls / intent', (e) => e.upstreamCallsPerIntent.toFixed(2)],
   ['DynamoDB / intent', (e) => e.dynamodbRequestsPerIntent.toFixed(2)],
   ['USD / M intents', (e) => e.usdPerMillionIntents.toFixed(2)],
@@ -61,9 +100,10 @@ function markdownTable(headings: readonly string[], rows: readonly (readonly str
 export function renderMarkdown(
   bench: BenchJson,
   runs: readonly ScenarioRuns[],
-  targets: readonly TargetCheck[],
   context: { readonly prices: PriceTable; readonly command: string; readonly wallSeconds: number },
 ): string {
+  const { prices } = context;
+  const tally = gateTally(bench.targets);
   const out: string[] = [
     '# Benchmark: the gate against what teams use today',
     '',
@@ -77,16 +117,29 @@ export function renderMarkdown(
     "services sharing one `bottleneck` limiter per user (whole budget and cap) through Bottleneck's clustering mode",
     'on a local Redis. **gate**: the local pipeline (SQS',
     'lanes, the real dispatcher, DynamoDB shared state). Times are simulated; `× ideal` divides the clearance by',
-    "the fastest legal schedule for the simulator's refill mode.",
+    "the fastest legal schedule of one request per intent for the simulator's refill mode (in bulk-enrol, where",
+    'bulk actions can carry many enrolments per request, the gate may beat it: a ratio below 1).',
     '',
     "Each scenario's scorecard (after the rate_throttle_client study) sets speed beside fairness: the retry ratio",
     '(429s per successful request), the spread of completion between producers (standard deviation and range of',
-    'the times at which each producer’s last intent settled; the local runner does not tell which producer an',
-    'intent of the gate came from, so it shows –), the longest single wait (enqueue to settled) and the time to clear.',
+    "the times at which each producer's last intent settled), the longest single wait (due to settled) and the time",
+    'to clear. `calls during a cool-down` counts the calls Outreach saw while a cool-down a 429 announced was in',
+    'force (each is refused; in penalty mode each lengthens it). `bulk enrolments / h ÷ limit` is the bulk-lane enrolments that',
+    'succeeded per simulated hour, from the first enqueue to the last of them settled, divided by Outreach’s',
+    'requests per hour: 1 is what one request per enrolment can reach at best.',
+    '',
+    `Targets: the gate met ${tally.met}, missed ${tally.missed}, ${tally.unchecked} not checked (see [Targets](#targets)).`,
     '',
   ];
   for (const [name, scenario] of Object.entries(bench.scenarios)) {
-    out.push(`## ${name}`, '', `Ideal clearance: ${minutes(scenario.idealMs)}.`, '');
+    const summary = runs.find((run) => run.name === name)?.summary;
+    out.push(
+      `## ${name}`,
+      '',
+      ...(summary ? [`${summary}.`, ''] : []),
+      `Ideal clearance: ${minutes(scenario.idealMs)}.`,
+      '',
+    );
     const rows = CONTENDERS.flatMap((contender) => {
       const entry = scenario.contenders[contender];
       return entry ? [[contender, ...COLUMNS.map(([, show]) => show(entry))]] : [];
@@ -108,19 +161,21 @@ export function renderMarkdown(
   out.push(
     '## Targets',
     '',
-    markdownTable(
-      ['target', 'scenario', 'met', 'measured'],
-      targets.map((check) => [check.target, check.scenario, mark(check.met), check.measured]),
-      false,
-    ),
+    'Every target is checked for every contender side by side: ✓ met, ✗ missed, with the measured figure; – not',
+    'measured (why); an empty cell where the target does not apply (DynamoDB and IAM: only the gate has AWS',
+    'resources); "not run" when the scenario was not run.',
+    '',
+    markdownTable(['scenario', 'metric', 'target', ...CONTENDERS], targetRows(bench.targets), false),
     '',
     '## Cost',
     '',
     `\`USD / M intents\` prices the gate's measured SQS requests (sends, receives including empty ones, deletes,`,
     'visibility changes), Lambda invocations and handler time at the dispatcher memory (arm64), and DynamoDB reads',
-    `and writes, at ${context.prices.region} list prices checked on ${context.prices.checkedOn} (\`bench/pricing.ts\`:`,
-    `${context.prices.sources.join('; ')}). The other contenders have no infrastructure of their own: their cost is`,
-    "their callers' compute.",
+    `and writes, at ${prices.region} list prices checked on ${prices.checkedOn}: SQS FIFO ${usd(prices.sqsFifoPerMillionRequests)} per million`,
+    `requests, Lambda arm64 ${usd(prices.lambdaArmPerGbSecond)} per GB-second and ${usd(prices.lambdaPerMillionRequests)} per million requests,`,
+    `DynamoDB on-demand ${usd(prices.dynamodbPerMillionWriteUnits)} per million write and ${usd(prices.dynamodbPerMillionReadUnits)} per million read`,
+    `request units (\`bench/pricing.ts\`; ${prices.sources.join('; ')}). The other contenders have no infrastructure`,
+    "of their own: their cost is their callers' compute.",
     '',
     '## See also',
     '',
@@ -223,7 +278,6 @@ export async function renderHtml(
   bench: BenchJson,
   runs: readonly ScenarioRuns[],
   users: Readonly<Record<string, readonly string[]>>,
-  targets: readonly TargetCheck[],
 ): Promise<string> {
   const sections: string[] = [];
   for (const scenario of runs) {
@@ -257,11 +311,8 @@ export async function renderHtml(
       `<h2>${escapeHtml(scenario.name)}</h2><p class="meta">ideal clearance ${escapeHtml(minutes(scenario.idealMs))}; every time axis is simulated time since the first enqueue, the same for every panel</p><div class="panels">${panels.join('\n')}</div>`,
     );
   }
-  const targetRows = targets
-    .map(
-      (check) =>
-        `<tr><td>${escapeHtml(check.target)}</td><td>${escapeHtml(check.scenario)}</td><td>${mark(check.met)}</td><td>${escapeHtml(check.measured)}</td></tr>`,
-    )
+  const targetHtml = targetRows(bench.targets)
+    .map((cells) => `<tr>${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`)
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -271,8 +322,8 @@ export async function renderHtml(
 <p class="meta">${bench.quick ? 'Quick run' : 'Full run'} on ${escapeHtml(bench.machine)}, ${escapeHtml(bench.date)}. Per scenario, per contender: what Outreach answered each second, by status, and the cool-downs (Retry-After) it announced.</p>
 ${sections.join('\n')}
 <h2>Targets</h2>
-<table><thead><tr><th>target</th><th>scenario</th><th>met</th><th>measured</th></tr></thead><tbody>
-${targetRows}
+<table><thead><tr>${['scenario', 'metric', 'target', ...CONTENDERS].map((heading) => `<th>${escapeHtml(heading)}</th>`).join('')}</tr></thead><tbody>
+${targetHtml}
 </tbody></table>
 </main></body></html>
 `;

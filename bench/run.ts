@@ -9,8 +9,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildScenario, isScenarioName, SCENARIO_NAMES, type Scenario } from '../local/scenarios';
-import { assembleBench, checkTargets, type ScenarioRuns } from './assemble';
+import { buildScenario, injectsFaults, isScenarioName, SCENARIO_NAMES, type Scenario } from '../local/scenarios';
+import { assembleBench, type ScenarioRuns } from './assemble';
 import { runBottleneck } from './contenders/bottleneck';
 import { runBottleneckCluster } from './contenders/bottleneck-cluster';
 import { runGate } from './contenders/gate';
@@ -27,7 +27,22 @@ export const BENCH_SCENARIOS = [
   'unknown-limits',
   'flaky-upstream',
   'many-users',
+  'bulk-enrol',
 ] as const;
+
+/**
+ * Scenarios where Outreach's limit holds every direct contender to a few requests per wall second (bulk-enrol: a
+ * two-hour workload of single requests at an hour per 15 wall minutes): their three direct contenders run side by
+ * side without competing for the machine, and wait for their intents at most `maxIdeal` times the ideal, so that
+ * a contender held to a share of the budget (bottleneck: a third per service) is stopped with its unfinished
+ * intents counted rather than holding the benchmark for hours.
+ */
+export const LIGHT_DIRECT_SCENARIOS: Readonly<Record<string, { readonly maxIdeal: number }>> = {
+  'bulk-enrol': { maxIdeal: 1.25 },
+};
+
+/** How long a direct contender waits for its intents, in ideals, unless the scenario says otherwise. */
+const DIRECT_MAX_IDEAL = 4;
 
 /** How much `--quick` scales every scenario down (a k-th of the intents and budget, k times faster). */
 export const QUICK_FACTOR = 8;
@@ -47,7 +62,7 @@ export class BenchUsageError extends Error {
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--scenario NAME] [--out DIR]
-  --quick          scale every scenario down by ${QUICK_FACTOR} (all scenarios in about three minutes)
+  --quick          scale every scenario down by ${QUICK_FACTOR} (a k-th of the intents and budget, k times faster)
   --scenario NAME  run one scenario (${SCENARIO_NAMES.join(', ')}); default: ${BENCH_SCENARIOS.join(', ')}
   --out DIR        where bench.json, bench.md and bench.html go (default ./bench-out)`;
 
@@ -99,8 +114,9 @@ async function runContender(
   idealMs: number,
   log: (line: string) => void,
 ): Promise<ContenderResult> {
-  // The direct contenders wait at most four times the ideal (in wall time) plus 20 s for their intents to settle.
-  const maxWallMs = (4 * idealMs) / scenario.timeScale + 20_000;
+  // The direct contenders wait at most a few times the ideal (in wall time) plus 20 s for their intents to settle.
+  const maxIdeal = LIGHT_DIRECT_SCENARIOS[scenario.name]?.maxIdeal ?? DIRECT_MAX_IDEAL;
+  const maxWallMs = (maxIdeal * idealMs) / scenario.timeScale + 20_000;
   switch (contender) {
     case 'naive':
       return runNaive(scenario, { maxWallMs, log });
@@ -144,14 +160,19 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchOutput> 
     };
     // The two direct contenders are light (HTTP to their own simulators) and run side by side; the gate runs
     // alone, so its emulators have the machine to themselves.
+    // Bottleneck's clustering runs Lua in a Redis of its own for every job: alone, so Redis has a core, unless
+    // Outreach's limit keeps every direct contender light.
+    const together = LIGHT_DIRECT_SCENARIOS[name] !== undefined;
     const direct = await Promise.allSettled([
       runContender('naive', scenario, idealMs, log),
       runContender('bottleneck', scenario, idealMs, log),
+      ...(together ? [runContender('bottleneck-cluster', scenario, idealMs, log)] : []),
     ]);
-    record('naive', direct[0]);
-    record('bottleneck', direct[1]);
-    // Bottleneck's clustering runs Lua in a Redis of its own for every job: alone, so Redis has a core.
-    const [cluster] = await Promise.allSettled([runContender('bottleneck-cluster', scenario, idealMs, log)]);
+    record('naive', direct[0] as PromiseSettledResult<ContenderResult>);
+    record('bottleneck', direct[1] as PromiseSettledResult<ContenderResult>);
+    const [cluster] = together
+      ? [direct[2]]
+      : await Promise.allSettled([runContender('bottleneck-cluster', scenario, idealMs, log)]);
     record('bottleneck-cluster', cluster as PromiseSettledResult<ContenderResult>);
     const [gate] = await Promise.allSettled([runContender('gate', scenario, idealMs, log)]);
     record('gate', gate as PromiseSettledResult<ContenderResult>);
@@ -160,6 +181,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchOutput> 
       idealMs,
       penalty: scenario.simulator.penalty?.enabled ?? false,
       rateLimitHeaders: scenario.simulator.rateLimitHeaders ?? true,
+      injectedFaults: injectsFaults(scenario),
+      summary: scenario.summary,
+      limitPerHour: (scenario.settings.budgetPerWindow * 3600) / scenario.settings.windowSimulatedSeconds,
       results,
       errors,
     });
@@ -173,7 +197,6 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchOutput> 
     },
     runs,
   );
-  const targets = checkTargets(runs);
   const command = `npm run bench --${options.quick ? ' --quick' : ''}${options.scenarios.length === 1 ? ` --scenario ${options.scenarios[0]}` : ''}`;
   await mkdir(options.outDir, { recursive: true });
   const jsonPath = join(options.outDir, 'bench.json');
@@ -182,13 +205,13 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchOutput> 
   await writeFile(jsonPath, `${JSON.stringify(bench, null, 2)}\n`);
   await writeFile(
     markdownPath,
-    renderMarkdown(bench, runs, targets, {
+    renderMarkdown(bench, runs, {
       prices: US_EAST_1_PRICES,
       command,
       wallSeconds: (Date.now() - started) / 1000,
     }),
   );
-  await writeFile(htmlPath, await renderHtml(bench, runs, users, targets));
+  await writeFile(htmlPath, await renderHtml(bench, runs, users));
   log(`wrote ${jsonPath}, ${markdownPath} and ${htmlPath} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return { bench, jsonPath, markdownPath, htmlPath };
 }

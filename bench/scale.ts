@@ -56,8 +56,8 @@ function renumbered(item: ScheduledIntent, ids: ReadonlyMap<number, number>): Sc
 /**
  * `scenario` scaled down by `factor` (a whole number ≥ 1): every `factor`-th intent of each producer's lane and
  * user (the first one included), the budget divided by `factor`, the time scale multiplied by it, and the seed prospects the
- * kept intents use renumbered 1…n so that seeding fits the smaller budget. Pure.
- * @throws ScaleError when the factor is not a whole number ≥ 1 or the seeding would not fit one window's budget.
+ * kept intents use renumbered 1…n so that only those are created. Pure.
+ * @throws ScaleError when the factor is not a whole number ≥ 1.
  */
 export function scaleScenario(scenario: Scenario, factor: number): Scenario {
   if (!Number.isInteger(factor) || factor < 1) throw new ScaleError(`factor must be a whole number ≥ 1, got ${factor}`);
@@ -72,11 +72,6 @@ export function scaleScenario(scenario: Scenario, factor: number): Scenario {
   const used = [...new Set(kept.flatMap(seededIdsOf))].sort((a, b) => a - b);
   const ids = new Map(used.map((old, index) => [old, index + 1]));
   const budgetPerWindow = Math.max(1, Math.round(scenario.settings.budgetPerWindow / factor));
-  if (used.length > budgetPerWindow) {
-    throw new ScaleError(
-      `scenario ${scenario.name} scaled by ${factor} needs ${used.length} seed prospects, more than one window's budget (${budgetPerWindow}); use a smaller factor`,
-    );
-  }
   return {
     ...scenario,
     timeScale: scenario.timeScale * factor,

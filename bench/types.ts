@@ -46,6 +46,18 @@ export interface ContenderResult {
   readonly status429: number;
   /** Most 429s one user got within one rate-limit window. */
   readonly max429PerUserWindow: number;
+  /** 429s per user in each window of the run, windows counted from the first enqueue (index 0 is the first). */
+  readonly status429ByUserWindow: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Calls Outreach saw while a cool-down a 429 announced was in force (each is refused; in penalty mode each
+   * lengthens it); null when the Outreach used keeps no such count.
+   */
+  readonly callsDuringCooldown: number | null;
+  /**
+   * The workload's bulk-lane enrolments (`sequenceState.create`): how many succeeded and when the last of them
+   * settled, simulated ms since the first enqueue; null when the workload has none.
+   */
+  readonly bulkEnrolments: { readonly succeeded: number; readonly lastSettledMs: number | null } | null;
   /** Retry-After of the first 429 Outreach sent, simulated ms; null when it sent none. */
   readonly firstRetryAfterMs: number | null;
   /** Longest Retry-After Outreach sent, simulated ms; null when it sent none. */
@@ -90,6 +102,19 @@ export interface BenchContenderEntry {
   readonly lost: number;
   readonly duplicatesCreated: number;
   readonly status429: number;
+  /** Most 429s one user got within one window. */
+  readonly max429PerUserWindow: number;
+  /** Most 429s one user got within one window after the first (when limits unknown at first are learnt). */
+  readonly max429PerUserWindowAfterFirst: number;
+  /** Calls Outreach saw while a cool-down a 429 announced was in force; null when not counted. */
+  readonly callsDuringCooldown: number | null;
+  /** Bulk-lane enrolments that succeeded; null when the workload has none. */
+  readonly bulkEnrolmentsSucceeded: number | null;
+  /**
+   * Bulk enrolments per simulated hour (succeeded ÷ hours from the first enqueue until the last of them settled)
+   * divided by Outreach's requests per hour; null when the workload has none or none succeeded.
+   */
+  readonly enrolmentsPerHourPerLimit: number | null;
   readonly firstRetryAfterMs: number | null;
   readonly maxRetryAfterMs: number | null;
   readonly maxInFlight: number;
@@ -127,9 +152,35 @@ export interface BenchContenderEntry {
 
 /** One scenario of `bench.json`. */
 export interface BenchScenarioEntry {
-  /** Simulated ms the fastest legal schedule takes for the simulator's refill mode. */
+  /** Simulated ms the fastest legal schedule of single requests takes for the simulator's refill mode. */
   readonly idealMs: number;
+  /** Outreach's requests per hour per user in the scenario. */
+  readonly limitPerHour: number;
+  /** Penalty mode: requests during a cool-down extend it. */
+  readonly penalty: boolean;
+  /** Whether Outreach sends X-RateLimit-* headers. */
+  readonly rateLimitHeaders: boolean;
+  /** Whether the simulator injects failures (5xx, slow answers, resets…) beyond its latency. */
+  readonly injectedFaults: boolean;
   readonly contenders: Partial<Record<ContenderName, BenchContenderEntry>>;
+}
+
+/** One contender's figure for one target: met or missed (null: not checked), the value and the value in words. */
+export interface TargetCell {
+  readonly met: boolean | null;
+  readonly value: number | null;
+  readonly measured: string;
+}
+
+/** One target on one scenario, checked for every contender side by side. */
+export interface TargetRow {
+  readonly scenario: string;
+  /** What is measured, in words. */
+  readonly metric: string;
+  /** The bound, in words (`≤ 1.03`). */
+  readonly target: string;
+  /** Per contender; a contender without a cell was not run or the target does not apply to it. */
+  readonly contenders: Partial<Record<ContenderName, TargetCell>>;
 }
 
 /** `bench.json`. */
@@ -140,4 +191,6 @@ export interface BenchJson {
   readonly date: string;
   readonly quick: boolean;
   readonly scenarios: Readonly<Record<string, BenchScenarioEntry>>;
+  /** Every target, per contender, checked on the scenarios run. */
+  readonly targets: readonly TargetRow[];
 }

@@ -13,8 +13,13 @@ export function localDefaultEventBusArn(scope: IamCaller['scope']): string {
  */
 export class RecordingCompletionEvents implements CompletionEvents {
   readonly events: CompletionEvent[] = [];
+  /** Wall ms each intent's completion event was published, by intent id: when it settled. */
+  readonly settledAt = new Map<string, number>();
 
-  constructor(private readonly caller?: IamCaller) {}
+  constructor(
+    private readonly caller?: IamCaller,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   async publish(event: CompletionEvent): Promise<void> {
     if (this.caller) {
@@ -23,6 +28,7 @@ export class RecordingCompletionEvents implements CompletionEvents {
       ]);
     }
     this.events.push(event);
+    if (!this.settledAt.has(event.detail.id)) this.settledAt.set(event.detail.id, this.clock());
   }
 
   /** How many events were published, by detail-type. */

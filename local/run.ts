@@ -123,6 +123,8 @@ export interface RunFigures {
   readonly max429PerUserWindow: number;
   /** 429s per user per window of the run (windows counted from the first enqueue). */
   readonly status429ByUserWindow: Readonly<Record<string, number[]>>;
+  /** Calls Outreach saw while a 429's cool-down was in force (see {@link callsDuringCooldown}); null without its stats. */
+  readonly callsDuringCooldown: number | null;
   /** Intents the lanes refused (never enqueued). */
   readonly enqueueFailures: number;
   /** Intents still open when the wait ended (counted as lost). */
@@ -141,9 +143,33 @@ export interface RunFigures {
   readonly completionEvents: Readonly<Record<string, number>>;
 }
 
+/**
+ * What became of one intent of the workload, as the scorecard reads it: its producer, lane and operation, when it
+ * was due and when it settled (its completion event), in wall ms.
+ */
+export interface IntentSettlement {
+  readonly id: string;
+  readonly producer: string;
+  readonly lane: Lane;
+  /** The operation's type (`sequenceState.create`, `prospect.update`…). */
+  readonly operation: string;
+  /** Wall ms its producer was due to enqueue it. */
+  readonly dueAt: number;
+  /** Wall ms it settled (its completion event was published), or null when that was not seen. */
+  readonly settledAt: number | null;
+  /** `open`: neither succeeded nor dead-lettered (lost, or never enqueued). */
+  readonly status: 'open' | 'succeeded' | 'failed';
+}
+
 /** What {@link runScenario} resolves to. */
 export interface RunResult {
   readonly observations: RunObservations;
+  /** Every intent of the workload, in workload order, with its producer and when it settled. */
+  readonly settlements: readonly IntentSettlement[];
+  /** Epoch ms of the first enqueue (simulated time 0). */
+  readonly startedAtMs: number;
+  /** Epoch ms the run stopped waiting for intents to settle. */
+  readonly endedAtMs: number;
   /** 0 when every invariant holds, else 1. */
   readonly exitCode: number;
   readonly figures: RunFigures;
@@ -451,9 +477,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   try {
     if (signal?.aborted) throw new RunAbortedError();
     if (env.simulator) {
-      log(`seeding ${scenario.seedProspects} prospects in the simulator`);
-      await seedProspects(env.simulator, scenario.seedProspects);
-      // The scenario's failures start with the workload, not while its seed data is created.
+      log(`the simulator started with ${scenario.seedProspects} seed prospects`);
+      // The scenario's failures start with the workload, not while the gate is set up.
       if (scenario.simulator.faults !== undefined) env.simulator.configure({ faults: scenario.simulator.faults });
     } else if (scenario.seedProspects > 0) {
       log(
@@ -670,6 +695,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     }
     const firstSettled = metrics.events.find((event) => event.name === 'succeeded' || event.name === 'deadLettered');
     const byUserWindow = status429ByWindow(collected.lastStats, scenario, startedAt);
+    const settlements: IntentSettlement[] = scenario.workload.map(({ atMs, producer, intent }) => ({
+      id: intent.id,
+      producer,
+      lane: intent.lane,
+      operation: intent.operation.type,
+      dueAt: startedAt + atMs / timeScale,
+      settledAt: completions.settledAt.get(intent.id) ?? null,
+      status: succeeded.has(intent.id) ? 'succeeded' : deadLettered.has(intent.id) ? 'failed' : 'open',
+    }));
     const exitCode = observations.invariants.every((invariant) => invariant.holds) ? 0 : 1;
     if (lostIds.length > 0) log(`lost intents (first 10): ${lostIds.slice(0, 10).join(', ')}`);
 
@@ -682,6 +716,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       peakRssBytes: collected.peakRssBytes,
       max429PerUserWindow: Math.max(0, ...Object.values(byUserWindow).flat()),
       status429ByUserWindow: byUserWindow,
+      callsDuringCooldown: callsDuringCooldown(collected.lastStats, scenario.settings.users),
       enqueueFailures: enqueueFailures.length,
       unsettledAtDeadline,
       deferrals: Object.fromEntries(
@@ -693,7 +728,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       iam: observations.iam as IamCounts,
       completionEvents: completions.countsByDetailType(),
     };
-    return { observations, exitCode, figures, ...(report ? { report } : {}) };
+    return {
+      observations,
+      settlements,
+      startedAtMs: startedAt,
+      endedAtMs: settledAt,
+      exitCode,
+      figures,
+      ...(report ? { report } : {}),
+    };
   } catch (error) {
     await stopAll();
     if (signal?.aborted) throw new RunAbortedError();
@@ -757,10 +800,13 @@ function progressOf(
   };
 }
 
-/** 429s per user in each window of the run, counting windows of the configured length from the first enqueue. */
-function status429ByWindow(
+/**
+ * 429s per user in each window of the run, counting windows of the configured length from the first enqueue
+ * (`startedAt`, epoch ms): index 0 is the first window. Pure.
+ */
+export function status429ByWindow(
   stats: SimulatorStats | undefined,
-  scenario: Scenario,
+  scenario: Pick<Scenario, 'settings' | 'timeScale'>,
   startedAt: number,
 ): Record<string, number[]> {
   const windowWallMs = (scenario.settings.windowSimulatedSeconds * 1000) / scenario.timeScale;
@@ -776,6 +822,16 @@ function status429ByWindow(
     out[user] = Array.from(counts, (n) => n ?? 0);
   }
   return out;
+}
+
+/**
+ * Calls the users made while a cool-down a 429 announced was still in force, as Outreach counted them: each one is
+ * refused, and in penalty mode lengthens the wait. Null when there are no stats (an Outreach that is not the
+ * simulator). The simulator is fresh for every run and the workload's users call nothing before it. Pure.
+ */
+export function callsDuringCooldown(stats: SimulatorStats | undefined, users: readonly string[]): number | null {
+  if (stats === undefined) return null;
+  return users.reduce((sum, user) => sum + (stats.users[user]?.callsDuringCooldown ?? 0), 0);
 }
 
 /** The IAM check's ledger as the report shows it: calls by principal and action, and the first 20 denials. */

@@ -122,6 +122,7 @@ export async function runWithBottleneck(
         items.map(async (item) => {
           const outcome: IntentOutcome = {
             lane: item.intent.lane,
+            operation: item.intent.operation.type,
             producer: item.producer,
             dueAt: startedAt + item.atMs / scenario.timeScale,
             settledAt: null,

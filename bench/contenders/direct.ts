@@ -20,9 +20,10 @@ import {
   startOutreachSimulator,
 } from '../../local/outreach-sim';
 import type { CooldownPoint, StatusCountPoint } from '../../local/report/types';
-import { quantile, seedProspects, statusClass, withoutFailures } from '../../local/run';
-import { gateSettingsInput, type Scenario, SEED_USER, simulatorOptions } from '../../local/scenarios';
+import { callsDuringCooldown, quantile, status429ByWindow, statusClass, withoutFailures } from '../../local/run';
+import { gateSettingsInput, type Scenario, simulatorOptions } from '../../local/scenarios';
 import { scorecardOfOutcomes, successfulRequests } from '../scorecard';
+import { bulkEnrolments } from '../targets';
 import type { ContenderResult } from '../types';
 
 /** The OAuth client of the simulator's development credentials. */
@@ -184,14 +185,13 @@ export function outreachApi(simulator: RunningSimulator, scenario: Scenario): Fe
 }
 
 /**
- * Starts a fresh simulator configured like the scenario's gate runs and creates its seed prospects (ids 1…n) as
- * {@link SEED_USER}, whose budget is its own, before switching the scenario's faults on.
+ * Starts a fresh simulator configured like the scenario's gate runs, with its seed prospects (ids 1…n), then
+ * switches the scenario's faults on.
  */
 export async function startSeededSimulator(scenario: Scenario): Promise<RunningSimulator> {
-  // Seeding is not part of the workload: the scenario's faults (an error burst, random failures) start after it.
+  // The scenario's faults (an error burst, random failures) start with the workload, as in the gate's run.
   const simulator = await startOutreachSimulator(withoutFailures(simulatorOptions(scenario)));
   try {
-    await seedProspects(simulator, scenario.seedProspects);
     const { faults } = scenario.simulator;
     if (faults !== undefined) simulator.configure({ faults });
     return simulator;
@@ -204,6 +204,8 @@ export async function startSeededSimulator(scenario: Scenario): Promise<RunningS
 /** What happened to one intent of a direct run. */
 export interface IntentOutcome {
   readonly lane: string;
+  /** The operation's type (`sequenceState.create`…). */
+  readonly operation: string;
   /** The producer (service) that enqueued it. */
   readonly producer: string;
   /** Wall ms the intent was due (its producer enqueued it). */
@@ -221,6 +223,8 @@ export interface UpstreamFigures {
   readonly successfulRequests: number;
   readonly status429: number;
   readonly max429PerUserWindow: number;
+  readonly status429ByUserWindow: Record<string, number[]>;
+  readonly callsDuringCooldown: number | null;
   readonly firstRetryAfterMs: number | null;
   readonly maxRetryAfterMs: number | null;
   readonly maxInFlight: number;
@@ -236,13 +240,10 @@ export interface UpstreamFigures {
  */
 export function upstreamFigures(stats: SimulatorStats, scenario: Scenario, startedAt: number): UpstreamFigures {
   const { timeScale } = scenario;
-  const windowWallMs = (scenario.settings.windowSimulatedSeconds * 1000) / timeScale;
   const users = scenario.settings.users.flatMap((user) => (stats.users[user] ? [stats.users[user]] : []));
   const simulated = (epochMs: number) => Math.max(0, (epochMs - startedAt) * timeScale);
   const perSecond = new Map<string, StatusCountPoint>();
-  let max429PerUserWindow = 0;
   for (const user of users) {
-    const perWindow = new Map<number, number>();
     for (const entry of user.timeline) {
       const wallMs = entry.second * 1000;
       if (wallMs < startedAt - 1000) continue;
@@ -253,14 +254,9 @@ export function upstreamFigures(stats: SimulatorStats, scenario: Scenario, start
         point.count += count;
         perSecond.set(key, point);
       }
-      const n429 = entry.byStatus['429'] ?? 0;
-      if (n429 > 0) {
-        const window = Math.max(0, Math.floor((wallMs - startedAt) / windowWallMs));
-        perWindow.set(window, (perWindow.get(window) ?? 0) + n429);
-      }
     }
-    max429PerUserWindow = Math.max(max429PerUserWindow, ...perWindow.values());
   }
+  const status429ByUserWindow = status429ByWindow(stats, scenario, startedAt);
   const announced = users
     .flatMap((user) => user.cooldowns)
     .filter((cooldown) => cooldown.at >= startedAt)
@@ -272,7 +268,9 @@ export function upstreamFigures(stats: SimulatorStats, scenario: Scenario, start
     upstreamCalls: users.reduce((sum, user) => sum + user.requests, 0),
     successfulRequests: users.reduce((sum, user) => sum + successfulRequests(user.byStatus), 0),
     status429: users.reduce((sum, user) => sum + user.status429, 0),
-    max429PerUserWindow,
+    max429PerUserWindow: Math.max(0, ...Object.values(status429ByUserWindow).flat()),
+    status429ByUserWindow,
+    callsDuringCooldown: callsDuringCooldown(stats, scenario.settings.users),
     firstRetryAfterMs: retryAfters[0] ?? null,
     maxRetryAfterMs: retryAfters.length > 0 ? Math.max(...retryAfters) : null,
     maxInFlight: Math.max(0, ...users.map((user) => user.peakInFlight)),
@@ -335,6 +333,9 @@ export function directResult(
     upstreamCalls: upstream.upstreamCalls,
     status429: upstream.status429,
     max429PerUserWindow: upstream.max429PerUserWindow,
+    status429ByUserWindow: upstream.status429ByUserWindow,
+    callsDuringCooldown: upstream.callsDuringCooldown,
+    bulkEnrolments: bulkEnrolments(outcomes, { startedAt, timeScale }),
     firstRetryAfterMs: upstream.firstRetryAfterMs,
     maxRetryAfterMs: upstream.maxRetryAfterMs,
     maxInFlight: upstream.maxInFlight,

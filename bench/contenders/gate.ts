@@ -9,7 +9,8 @@ import { resolveGateSettings } from '../../lib/settings';
 import { type RunOptions, type RunResult, runScenario } from '../../local/run';
 import { EventSourceMappingRunner } from '../../local/runner/event-source-mapping';
 import { gateSettingsInput, type Scenario } from '../../local/scenarios';
-import { longestWait, retryRatio, successfulRequests } from '../scorecard';
+import { scorecardOfOutcomes, successfulRequests } from '../scorecard';
+import { bulkEnrolments } from '../targets';
 import type { AwsUsage, ContenderResult } from '../types';
 
 /** SQS operations AWS bills per request (for FIFO queues). */
@@ -134,7 +135,8 @@ export function gateUsage(
 
 /** The gate's result from `runScenario`'s answer. Pure. */
 export function gateResult(result: RunResult, usage: AwsUsage, wallMs: number): ContenderResult {
-  const { observations: obs, figures } = result;
+  const { observations: obs, figures, settlements } = result;
+  const run = { startedAt: result.startedAtMs, endedAt: result.endedAtMs, timeScale: obs.timeScale };
   return {
     contender: 'gate',
     intents: obs.intents.enqueued + figures.enqueueFailures,
@@ -146,6 +148,9 @@ export function gateResult(result: RunResult, usage: AwsUsage, wallMs: number): 
     upstreamCalls: obs.upstream.calls,
     status429: obs.upstream.status429,
     max429PerUserWindow: figures.max429PerUserWindow,
+    status429ByUserWindow: figures.status429ByUserWindow,
+    callsDuringCooldown: figures.callsDuringCooldown,
+    bulkEnrolments: bulkEnrolments(settlements, run),
     firstRetryAfterMs: obs.upstream.firstRetryAfterMs,
     maxRetryAfterMs: obs.upstream.maxRetryAfterMs,
     maxInFlight: obs.upstream.maxInFlight,
@@ -171,15 +176,13 @@ export function gateResult(result: RunResult, usage: AwsUsage, wallMs: number): 
       denied: figures.iam.denied,
     },
     timeouts: figures.timeouts.count,
-    // The local runner reports waits per lane but not which producer each intent came from: no spread.
-    scorecard: {
-      retryRatio: retryRatio(obs.upstream.status429, successfulRequests(obs.upstream.byStatus)),
-      producerFinishMs: null,
-      producerSpreadStdevMs: null,
-      producerSpreadRangeMs: null,
-      longestWaitMs: longestWait(Object.values(obs.series.laneWaitsMs).flat()),
-      timeToClearMs: obs.clearance.actualMs,
-    },
+    // Each intent's producer and due time come from the workload, its settling from its completion event.
+    scorecard: scorecardOfOutcomes(settlements, {
+      ...run,
+      status429: obs.upstream.status429,
+      successfulRequests: successfulRequests(obs.upstream.byStatus),
+      clearanceMs: obs.clearance.actualMs,
+    }),
   };
 }
 

@@ -65,6 +65,7 @@ export async function runNaive(scenario: Scenario, options: DirectRunOptions): P
       const mine = items.map((item) => {
         const outcome: IntentOutcome = {
           lane: item.intent.lane,
+          operation: item.intent.operation.type,
           producer: item.producer,
           dueAt: startedAt + item.atMs / scenario.timeScale,
           settledAt: null,

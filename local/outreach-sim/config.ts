@@ -64,6 +64,11 @@ export interface ResourcesConfig {
   seedSequences: number;
   /** Mailboxes created at start-up and on reset (ids 1…n). Default 2. */
   seedMailboxes: number;
+  /**
+   * Prospects created at start-up and on reset (ids 1…n, e-mail `seed-<n>@example.com`, first name `Seed<n>`),
+   * so a workload can enrol or update thousands of existing prospects without spending any user's budget. Default 0.
+   */
+  seedProspects: number;
   /** `page[size]` when the client sends none. Default 50. */
   defaultPageSize: number;
   /** Largest accepted `page[size]`. Default 1000. */
@@ -220,6 +225,7 @@ export function defaultConfig(): SimulatorConfig {
       seedAccounts: 3,
       seedSequences: 3,
       seedMailboxes: 2,
+      seedProspects: 0,
       defaultPageSize: 50,
       maxPageSize: 1000,
       duplicateSequenceState: 'create',
@@ -291,6 +297,7 @@ export const configPatchSchema = z.strictObject({
       seedAccounts: z.number().int().min(0).optional(),
       seedSequences: z.number().int().min(0).optional(),
       seedMailboxes: z.number().int().min(0).optional(),
+      seedProspects: z.number().int().min(0).optional(),
       defaultPageSize: z.number().int().positive().optional(),
       maxPageSize: z.number().int().positive().optional(),
       duplicateSequenceState: z.enum(['create', 'reject']).optional(),

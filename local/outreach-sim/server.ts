@@ -190,6 +190,7 @@ export class OutreachSimulator implements RunningSimulator {
         seedAccounts: this.config.resources.seedAccounts,
         seedSequences: this.config.resources.seedSequences,
         seedMailboxes: this.config.resources.seedMailboxes,
+        seedProspects: this.config.resources.seedProspects,
       }),
       {
         duplicateCreated: (user, type) => this.statsRecorder.each(user, (counters) => counters.duplicate(type)),
@@ -558,6 +559,11 @@ export class OutreachSimulator implements RunningSimulator {
     const budget = this.budget(name);
     const cooldown = this.cooldown(name);
     const penalty = this.penaltySettings();
+    if (cooldown.isCoolingDown(now)) {
+      this.statsRecorder.each(name, (counters) => {
+        counters.callsDuringCooldown += 1;
+      });
+    }
     if (penalty.enabled && cooldown.isCoolingDown(now)) {
       if (this.config.rejectedRequestsConsumeBudget) budget.forceCharge(now, settings);
       const announcement = cooldown.onStrike(now, penalty);

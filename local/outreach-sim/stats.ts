@@ -68,6 +68,11 @@ export interface RequestCounters {
   duplicatesRefused: number;
   /** Bulk actions sent without ids or filter, which Outreach applies to every record. */
   unfilteredBulkActions: number;
+  /**
+   * API requests that arrived while their user was being told to wait (a cool-down a 429 announced had not ended):
+   * each one is refused, and in penalty mode lengthens the wait.
+   */
+  callsDuringCooldown: number;
   /** Per-second activity, oldest first (at most one day kept). */
   timeline: TimelineEntry[];
 }
@@ -121,6 +126,7 @@ export class CounterSet {
   duplicatesByType: Record<string, number> = {};
   duplicatesRefused = 0;
   unfilteredBulkActions = 0;
+  callsDuringCooldown = 0;
   private readonly timeline: TimelineEntry[] = [];
 
   private entryFor(now: number): TimelineEntry {
@@ -181,6 +187,7 @@ export class CounterSet {
       duplicatesByType: { ...this.duplicatesByType },
       duplicatesRefused: this.duplicatesRefused,
       unfilteredBulkActions: this.unfilteredBulkActions,
+      callsDuringCooldown: this.callsDuringCooldown,
       timeline: this.timeline.map((entry) => ({ ...entry, byStatus: { ...entry.byStatus } })),
     };
   }

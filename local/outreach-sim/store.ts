@@ -21,6 +21,7 @@ export interface StoreSettings {
   seedAccounts: number;
   seedSequences: number;
   seedMailboxes: number;
+  seedProspects: number;
 }
 
 /** Events the store reports for statistics. */
@@ -101,7 +102,7 @@ export class ResourceStore {
     private readonly events: StoreEvents,
   ) {}
 
-  /** Empties the store and creates the seed accounts, sequences and mailboxes. */
+  /** Empties the store and creates the seed accounts, sequences, mailboxes and prospects. */
   reset(now: number): void {
     this.tables.clear();
     this.nextIds.clear();
@@ -116,6 +117,9 @@ export class ResourceStore {
     }
     for (let i = 1; i <= settings.seedMailboxes; i += 1) {
       this.insert('mailbox', { email: `mailbox${i}@example.com` }, {}, now);
+    }
+    for (let i = 1; i <= settings.seedProspects; i += 1) {
+      this.insert('prospect', { emails: [`seed-${i}@example.com`], firstName: `Seed${i}` }, {}, now);
     }
   }
 

@@ -1,4 +1,4 @@
-import { AssembleError, assembleBench, checkTargets, contenderEntry, type ScenarioRuns } from '../../bench/assemble';
+import { AssembleError, assembleBench, contenderEntry, type ScenarioRuns } from '../../bench/assemble';
 import type { PriceTable } from '../../bench/pricing';
 import type { ContenderName, ContenderResult } from '../../bench/types';
 
@@ -25,6 +25,9 @@ function result(contender: ContenderName, patch: Partial<ContenderResult> = {}):
     upstreamCalls: 110,
     status429: 1,
     max429PerUserWindow: 1,
+    status429ByUserWindow: { u1: [1] },
+    callsDuringCooldown: null,
+    bulkEnrolments: null,
     firstRetryAfterMs: 10_000,
     maxRetryAfterMs: 10_000,
     maxInFlight: 8,
@@ -51,21 +54,25 @@ const scenario = (name: string, results: ContenderResult[], patch: Partial<Scena
   idealMs: 3_000_000,
   penalty: false,
   rateLimitHeaders: true,
+  injectedFaults: false,
+  limitPerHour: 10_000,
   results,
   ...patch,
 });
 
+const IDEAL = { idealMs: 3_000_000, limitPerHour: 10_000 };
+
 describe('contenderEntry', () => {
   it('GIVEN a clearance of 60 min and an ideal of 50 min WHEN assembled THEN clearanceRatio is 1.2', () => {
-    expect(contenderEntry(result('gate'), 3_000_000, PRICES).clearanceRatio).toBe(1.2);
+    expect(contenderEntry(result('gate'), IDEAL, PRICES).clearanceRatio).toBe(1.2);
   });
 
   it('GIVEN 110 upstream calls for 100 intents WHEN assembled THEN upstreamCallsPerIntent is 1.1', () => {
-    expect(contenderEntry(result('naive'), 3_000_000, PRICES).upstreamCallsPerIntent).toBe(1.1);
+    expect(contenderEntry(result('naive'), IDEAL, PRICES).upstreamCallsPerIntent).toBe(1.1);
   });
 
   it('GIVEN no critical intent succeeded WHEN assembled THEN the critical waits are null', () => {
-    const entry = contenderEntry(result('naive', { waitsMs: {} }), 3_000_000, PRICES);
+    const entry = contenderEntry(result('naive', { waitsMs: {} }), IDEAL, PRICES);
     expect([entry.criticalWaitP50Ms, entry.criticalWaitP99Ms]).toEqual([null, null]);
   });
 
@@ -79,7 +86,7 @@ describe('contenderEntry', () => {
       dynamodbWrites: 0,
     };
     // 300 requests at $1 per million for 100 intents: $3 per million intents.
-    expect(contenderEntry(result('gate', { aws }), 3_000_000, PRICES).usdPerMillionIntents).toBe(3);
+    expect(contenderEntry(result('gate', { aws }), IDEAL, PRICES).usdPerMillionIntents).toBe(3);
   });
 
   it('GIVEN a scorecard WHEN assembled THEN its fields are in the row, the ratio to 4 digits and durations to the ms', () => {
@@ -91,7 +98,7 @@ describe('contenderEntry', () => {
       longestWaitMs: 1_999.9,
       timeToClearMs: 2_000.6,
     };
-    expect(contenderEntry(result('bottleneck-cluster', { scorecard }), 3_000_000, PRICES)).toMatchObject({
+    expect(contenderEntry(result('bottleneck-cluster', { scorecard }), IDEAL, PRICES)).toMatchObject({
       retryRatio: 0.3333,
       producerFinishMs: { a: 1_000, b: 2_001 },
       producerSpreadStdevMs: 501,
@@ -110,7 +117,7 @@ describe('contenderEntry', () => {
       longestWaitMs: null,
       timeToClearMs: 10,
     };
-    expect(contenderEntry(result('gate', { scorecard }), 3_000_000, PRICES)).toMatchObject({
+    expect(contenderEntry(result('gate', { scorecard }), IDEAL, PRICES)).toMatchObject({
       retryRatio: null,
       producerFinishMs: null,
       producerSpreadStdevMs: null,
@@ -124,14 +131,40 @@ describe('contenderEntry', () => {
       bulk: { p50: 600_000.4, p99: 1_800_000.6, count: 95 },
       standard: { p50: 1.2, p99: 9.8, count: 3 },
     };
-    expect(contenderEntry(result('naive', { waitsMs }), 3_000_000, PRICES).laneWaitsMs).toEqual({
+    expect(contenderEntry(result('naive', { waitsMs }), IDEAL, PRICES).laneWaitsMs).toEqual({
       bulk: { p50: 600_000, p99: 1_800_001, count: 95 },
       standard: { p50: 1, p99: 10, count: 3 },
     });
   });
 
+  it('GIVEN 20,000 bulk enrolments settled within 12 simulated minutes at 10,000 requests an hour WHEN assembled THEN the figure is 10', () => {
+    const bulkEnrolments = { succeeded: 20_000, lastSettledMs: 720_000 };
+    expect(contenderEntry(result('gate', { bulkEnrolments }), IDEAL, PRICES)).toMatchObject({
+      bulkEnrolmentsSucceeded: 20_000,
+      enrolmentsPerHourPerLimit: 10,
+    });
+  });
+
+  it('GIVEN a workload without bulk enrolments WHEN assembled THEN the enrolment figures are null', () => {
+    expect(contenderEntry(result('naive'), IDEAL, PRICES)).toMatchObject({
+      bulkEnrolmentsSucceeded: null,
+      enrolmentsPerHourPerLimit: null,
+    });
+  });
+
+  it('GIVEN 429s in the first window only WHEN assembled THEN none are counted after the first window', () => {
+    const status429ByUserWindow = { u1: [5, 0, 1], u2: [7] };
+    expect(contenderEntry(result('gate', { status429ByUserWindow }), IDEAL, PRICES)).toMatchObject({
+      max429PerUserWindowAfterFirst: 1,
+    });
+  });
+
+  it('GIVEN calls during a cool-down WHEN assembled THEN the row carries them', () => {
+    expect(contenderEntry(result('naive', { callsDuringCooldown: 12 }), IDEAL, PRICES).callsDuringCooldown).toBe(12);
+  });
+
   it('GIVEN no ideal WHEN assembled THEN an AssembleError names idealMs', () => {
-    expect(() => contenderEntry(result('gate'), 0, PRICES)).toThrow(/idealMs must be above 0/);
+    expect(() => contenderEntry(result('gate'), { ...IDEAL, idealMs: 0 }, PRICES)).toThrow(/idealMs must be above 0/);
   });
 });
 
@@ -165,6 +198,11 @@ describe('assembleBench', () => {
           'succeeded',
           'upstreamCallsPerIntent',
           'usdPerMillionIntents',
+          'max429PerUserWindow',
+          'max429PerUserWindowAfterFirst',
+          'callsDuringCooldown',
+          'bulkEnrolmentsSucceeded',
+          'enrolmentsPerHourPerLimit',
           'retryRatio',
           'producerSpreadStdevMs',
           'producerSpreadRangeMs',
@@ -178,78 +216,29 @@ describe('assembleBench', () => {
 
   it('GIVEN the run metadata WHEN assembled THEN bench.json carries it with the ideal per scenario', () => {
     const bench = assembleBench(meta, [scenario('seed-002', [result('gate')])], PRICES);
-    expect(bench).toMatchObject({ ...meta, scenarios: { 'seed-002': { idealMs: 3_000_000 } } });
+    expect(bench).toMatchObject({
+      ...meta,
+      scenarios: {
+        'seed-002': {
+          idealMs: 3_000_000,
+          limitPerHour: 10_000,
+          penalty: false,
+          rateLimitHeaders: true,
+          injectedFaults: false,
+        },
+      },
+    });
+  });
+
+  it('GIVEN runs WHEN assembled THEN bench.json carries the targets checked on its own rows', () => {
+    const bench = assembleBench(meta, [scenario('many-users', [result('gate', { lost: 2 })])], PRICES);
+    const lost = bench.targets.find((row) => row.scenario === 'many-users' && row.metric === 'lost');
+    expect(lost?.contenders.gate).toEqual({ met: false, value: 2, measured: '2' });
   });
 
   it('GIVEN a contender reported twice in one scenario WHEN assembled THEN an AssembleError names it', () => {
     expect(() => assembleBench(meta, [scenario('seed-002', [result('gate'), result('gate')])], PRICES)).toThrow(
       AssembleError,
     );
-  });
-});
-
-describe('checkTargets', () => {
-  const find = (checks: ReturnType<typeof checkTargets>, target: string, name: string) =>
-    checks.find((check) => check.target.startsWith(target) && check.scenario === name);
-
-  it('GIVEN penalty mode where the gate holds its first Retry-After and naive escalates WHEN checked THEN it is met', () => {
-    const checks = checkTargets([
-      scenario('seed-002', [result('gate'), result('naive', { maxRetryAfterMs: 210_000 })], { penalty: true }),
-    ]);
-    expect(find(checks, 'penalty mode', 'seed-002')?.met).toBe(true);
-  });
-
-  it('GIVEN naive taking 2.5 times the gate in seed-002 WHEN checked THEN the ratio target is met', () => {
-    const checks = checkTargets([scenario('seed-002', [result('gate'), result('naive', { clearanceMs: 9_000_000 })])]);
-    expect(find(checks, 'naive clearance ÷ gate clearance', 'seed-002')).toMatchObject({ met: true });
-  });
-
-  it('GIVEN two 429s in one window for the gate WHEN checked THEN the 429 target is missed with the count', () => {
-    const checks = checkTargets([scenario('many-users', [result('gate', { max429PerUserWindow: 2 })])]);
-    expect(find(checks, 'gate 429s', 'many-users')).toMatchObject({
-      met: false,
-      measured: expect.stringContaining('2'),
-    });
-  });
-
-  it('GIVEN a scenario without rate-limit headers WHEN checked THEN the 429-per-window target is not applied', () => {
-    const checks = checkTargets([scenario('unknown-limits', [result('gate')], { rateLimitHeaders: false })]);
-    expect(find(checks, 'gate 429s', 'unknown-limits')).toBeUndefined();
-  });
-
-  it('GIVEN critical p99 of 2 s against a bulk median of 10 min WHEN checked THEN the urgency target is met', () => {
-    const checks = checkTargets([scenario('bulk-and-urgent', [result('gate')])]);
-    expect(find(checks, 'gate critical p99', 'bulk-and-urgent')?.met).toBe(true);
-  });
-
-  it('GIVEN the gate made calls as both principals and none was denied WHEN checked THEN the IAM target is met', () => {
-    const iam = { calls: 30, byPrincipal: { dispatcher: 20, producer: 10 }, denied: 0 };
-    const checks = checkTargets([scenario('many-users', [result('gate', { iam })])]);
-    expect(find(checks, 'gate AWS calls denied by IAM', 'many-users')).toMatchObject({
-      met: true,
-      measured: '0 denied of 30 checked (dispatcher 20, producer 10)',
-    });
-  });
-
-  it('GIVEN one gate call AWS would deny WHEN checked THEN the IAM target is missed', () => {
-    const iam = { calls: 30, byPrincipal: { dispatcher: 20, producer: 10 }, denied: 1 };
-    const checks = checkTargets([scenario('many-users', [result('gate', { iam })])]);
-    expect(find(checks, 'gate AWS calls denied by IAM', 'many-users')?.met).toBe(false);
-  });
-
-  it('GIVEN no producer call was checked WHEN checked THEN the IAM target is missed', () => {
-    const iam = { calls: 20, byPrincipal: { dispatcher: 20 }, denied: 0 };
-    const checks = checkTargets([scenario('many-users', [result('gate', { iam })])]);
-    expect(find(checks, 'gate AWS calls denied by IAM', 'many-users')?.met).toBe(false);
-  });
-
-  it('GIVEN seed-002 was not run WHEN checked THEN its targets are listed as not checked', () => {
-    const checks = checkTargets([scenario('many-users', [result('gate')])]);
-    expect(find(checks, 'gate clearanceRatio', 'seed-002')).toEqual({
-      target: 'gate clearanceRatio ≤ 1.05',
-      scenario: 'seed-002',
-      met: null,
-      measured: 'not run',
-    });
   });
 });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBenchArgs, runBenchmark } from '../../bench/run';
 import { type BenchJson, CONTENDERS } from '../../bench/types';
+import { buildScenario } from '../../local/scenarios';
 
 const FIELDS = [
   'clearanceMs',
@@ -16,6 +17,11 @@ const FIELDS = [
   'lost',
   'duplicatesCreated',
   'status429',
+  'max429PerUserWindow',
+  'max429PerUserWindowAfterFirst',
+  'callsDuringCooldown',
+  'bulkEnrolmentsSucceeded',
+  'enrolmentsPerHourPerLimit',
   'firstRetryAfterMs',
   'maxRetryAfterMs',
   'maxInFlight',
@@ -68,6 +74,21 @@ describe('npm run bench -- --quick --scenario smoke', () => {
       dispatcherChecked: (iam?.byPrincipal.dispatcher ?? 0) > 0,
       producerChecked: (iam?.byPrincipal.producer ?? 0) > 0,
     }).toEqual({ denied: 0, dispatcherChecked: true, producerChecked: true });
+  });
+
+  it("GIVEN the run WHEN bench.json is read THEN the gate's scorecard has every producer's completion and a spread", () => {
+    const gate = bench.scenarios.smoke?.contenders.gate;
+    const producers = [...new Set(buildScenario('smoke').workload.map((item) => item.producer))].sort();
+    expect({
+      producers: Object.keys(gate?.producerFinishMs ?? {}).sort(),
+      stdev: typeof gate?.producerSpreadStdevMs,
+      range: typeof gate?.producerSpreadRangeMs,
+    }).toEqual({ producers, stdev: 'number', range: 'number' });
+  });
+
+  it('GIVEN the run WHEN bench.json is read THEN every contender has a cell for lost in the targets', () => {
+    const lost = bench.targets.find((row) => row.scenario === 'smoke' && row.metric === 'lost');
+    expect(Object.keys(lost?.contenders ?? {})).toEqual([...CONTENDERS]);
   });
 
   it.each(['bench.md', 'bench.html'])('GIVEN the run WHEN the output directory is listed THEN %s exists', (file) => {

@@ -15,6 +15,9 @@ const result = (contender: ContenderName, scorecard: ContenderResult['scorecard'
   upstreamCalls: 12,
   status429: 2,
   max429PerUserWindow: 1,
+  status429ByUserWindow: { u1: [1] },
+  callsDuringCooldown: null,
+  bulkEnrolments: null,
   firstRetryAfterMs: null,
   maxRetryAfterMs: null,
   maxInFlight: 2,
@@ -28,9 +31,19 @@ const result = (contender: ContenderName, scorecard: ContenderResult['scorecard'
 });
 
 function render(results: ContenderResult[]): string {
-  const runs: ScenarioRuns[] = [{ name: 'smoke', idealMs: 600_000, penalty: false, rateLimitHeaders: true, results }];
+  const runs: ScenarioRuns[] = [
+    {
+      name: 'smoke',
+      idealMs: 600_000,
+      penalty: false,
+      rateLimitHeaders: true,
+      injectedFaults: false,
+      limitPerHour: 40,
+      results,
+    },
+  ];
   const bench = assembleBench({ machine: 'test', date: '2026-01-01T00:00:00.000Z', quick: true }, runs);
-  return renderMarkdown(bench, runs, [], { prices: US_EAST_1_PRICES, command: 'npm run bench', wallSeconds: 1 });
+  return renderMarkdown(bench, runs, { prices: US_EAST_1_PRICES, command: 'npm run bench', wallSeconds: 1 });
 }
 
 describe('renderMarkdown', () => {
@@ -74,5 +87,52 @@ describe('renderMarkdown', () => {
       }),
     ]);
     expect(markdown).toMatch(/\| naive \|.*\| 60 s \/ 120 s \|/);
+  });
+
+  test('GIVEN a target met by the gate and missed by naive WHEN rendered THEN the targets table shows both side by side with the figure', () => {
+    const card = {
+      retryRatio: 0,
+      producerFinishMs: {},
+      producerSpreadStdevMs: null,
+      producerSpreadRangeMs: null,
+      longestWaitMs: null,
+      timeToClearMs: 600_000,
+    };
+    const markdown = render([{ ...result('naive', card), lost: 3 }, result('gate', card)]);
+    expect(markdown).toContain('| smoke | lost | = 0 | ✗ 3 |  |  | ✓ 0 |');
+  });
+
+  test('GIVEN calls the Outreach in use did not count WHEN rendered THEN calls during a cool-down show – not measured', () => {
+    const markdown = render([
+      result('gate', {
+        retryRatio: 0,
+        producerFinishMs: {},
+        producerSpreadStdevMs: null,
+        producerSpreadRangeMs: null,
+        longestWaitMs: null,
+        timeToClearMs: 600_000,
+      }),
+    ]);
+    expect(markdown).toContain('| smoke | calls during a cool-down | = 0 |  |  |  | – not measured |');
+  });
+
+  test('GIVEN the list prices WHEN rendered THEN the cost section states each one', () => {
+    const markdown = render([
+      result('gate', {
+        retryRatio: 0,
+        producerFinishMs: {},
+        producerSpreadStdevMs: null,
+        producerSpreadRangeMs: null,
+        longestWaitMs: null,
+        timeToClearMs: 600_000,
+      }),
+    ]).replace(/\n/g, ' ');
+    expect(
+      [
+        'SQS FIFO $0.50 per million requests',
+        'Lambda arm64 $0.0000133334 per GB-second and $0.20 per million requests',
+        'DynamoDB on-demand $0.625 per million write and $0.125 per million read request units',
+      ].filter((text) => !markdown.includes(text)),
+    ).toEqual([]);
   });
 });

@@ -51,9 +51,15 @@ describe('scaleScenario', () => {
     );
   });
 
-  it('GIVEN a factor so large that seeding exceeds the budget WHEN scaled THEN a ScaleError says so', () => {
-    expect(() => scaleScenario(buildScenario('many-users'), 400)).toThrow(
-      /seed prospects, more than one window's budget/,
+  it('GIVEN bulk-enrol WHEN scaled by 8 THEN 2,500 bulk enrolments remain, each of a different seed prospect 1…n', () => {
+    const scaled = scaleScenario(buildScenario('bulk-enrol'), 8);
+    const enrolled = scaled.workload.flatMap(({ intent }) =>
+      intent.lane === 'bulk' && intent.operation.type === 'sequenceState.create' ? [intent.operation.prospectId] : [],
     );
+    expect({
+      bulkEnrolments: enrolled.length,
+      distinct: new Set(enrolled).size,
+      withinSeeds: enrolled.every((id) => id >= 1 && id <= scaled.seedProspects),
+    }).toEqual({ bulkEnrolments: 2500, distinct: 2500, withinSeeds: true });
   });
 });

@@ -27,6 +27,24 @@ describe('resources', () => {
     expect((await api(sim, token, 'GET', '/accounts')).json.data).toHaveLength(3);
   });
 
+  test('GIVEN seedProspects WHEN the simulator starts THEN prospects 1…n exist with their seed e-mails, no budget spent', async () => {
+    const seeded = await startSim({ users: ['u1'], now: clock.now, resources: { seedProspects: 3 } });
+    try {
+      const seededToken = await accessToken(seeded);
+      const listed = await api(seeded, seededToken, 'GET', '/prospects');
+      expect(
+        listed.json.data.map((p: { id: number; attributes: { emails: string[] } }) => [p.id, p.attributes.emails]),
+      ).toEqual([
+        [1, ['seed-1@example.com']],
+        [2, ['seed-2@example.com']],
+        [3, ['seed-3@example.com']],
+      ]);
+      expect(seeded.stats().users.u1?.requests).toBe(1);
+    } finally {
+      await seeded.stop();
+    }
+  });
+
   test('GIVEN a prospect WHEN read back and patched THEN the update is visible', async () => {
     const id = await createProspect('patch@example.com');
     const patched = await api(sim, token, 'PATCH', `/prospects/${id}`, {

@@ -78,6 +78,41 @@ describe('scenarios', () => {
     }).toEqual({ distinct: true, seeded: true });
   });
 
+  it('GIVEN bulk-enrol WHEN built THEN one user has 20,000 bulk enrolments of distinct seeded prospects into sequence 1 from mailbox 1, beside a trickle', () => {
+    const scenario = buildScenario('bulk-enrol');
+    const bulk = scenario.workload.flatMap(({ intent }) =>
+      intent.lane === 'bulk' && intent.operation.type === 'sequenceState.create' ? [intent.operation] : [],
+    );
+    const kinds = new Set(scenario.workload.map(({ intent }) => `${intent.lane}:${intent.operation.type}`));
+    expect({
+      users: scenario.settings.users,
+      bulk: bulk.length,
+      distinctProspects: new Set(bulk.map((op) => op.prospectId)).size,
+      seeded: bulk.every((op) => op.prospectId >= 1 && op.prospectId <= scenario.seedProspects),
+      sequenceAndMailbox: [...new Set(bulk.map((op) => `${op.sequenceId}/${op.mailboxId}`))],
+      kinds: [...kinds].sort(),
+      budgetPerWindow: scenario.settings.budgetPerWindow,
+    }).toEqual({
+      users: ['u1'],
+      bulk: 20_000,
+      distinctProspects: 20_000,
+      seeded: true,
+      sequenceAndMailbox: ['1/1'],
+      kinds: [
+        'bulk:sequenceState.create',
+        'critical:sequenceState.create',
+        'standard:prospect.update',
+        'standard:prospect.upsert',
+      ],
+      budgetPerWindow: 10_000,
+    });
+  });
+
+  it('GIVEN a scenario WHEN its simulator options are read THEN the simulator creates its seed prospects', () => {
+    const scenario = buildScenario('bulk-enrol');
+    expect(simulatorOptions(scenario).resources?.seedProspects).toBe(scenario.seedProspects);
+  });
+
   it('GIVEN users and a time scale WHEN building THEN the workload spreads over those users and the window is compressed', () => {
     const scenario = buildScenario('many-users', { users: ['a', 'b'], timeScale: 60 });
     expect({
