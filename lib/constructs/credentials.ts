@@ -137,7 +137,8 @@ export class Credentials extends Construct {
         ],
       }),
     );
-    if (Construct.isConstruct(grantee.grantPrincipal)) {
+    // A prefix known only at deployment (a nested stack's name) cannot name the finding: it stays unacknowledged.
+    if (Construct.isConstruct(grantee.grantPrincipal) && !Token.isUnresolved(secrets)) {
       Validations.of(grantee.grantPrincipal).acknowledge({
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secrets}]`,
         reason:
