@@ -213,7 +213,7 @@ export class Observability extends Construct {
               `${users.length} users: the dashboard's per-user graphs would hold ${users.length * SERIES_PER_USER_GRAPH} metrics, above CloudWatch's ${CLOUDWATCH_METRICS_PER_GRAPH} per graph; a gate serves at most ${CLOUDWATCH_METRICS_PER_GRAPH / SERIES_PER_USER_GRAPH} users`,
             ],
     });
-    const byLane = (metric: (lane: Lane) => cloudwatch.IMetric) => LANES.map((lane) => metric(lane));
+    const byLane = (of: (lane: Lane) => cloudwatch.IMetric) => LANES.map((lane) => of(lane));
     const perUser = (name: keyof typeof METRIC, statistic: string, suffix = '') =>
       users.map((user) => metric(name, user, statistic, MINUTE, `${user}${suffix}`));
 
