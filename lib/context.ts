@@ -38,6 +38,7 @@ export const CONTEXT_KEYS = {
   upstream429AlarmThreshold: 'upstream429AlarmThreshold',
   requestPolicy: 'requestPolicy',
   alarmEmail: 'alarmEmail',
+  metricsNamespace: 'metricsNamespace',
   tableDeletionProtection: 'tableDeletionProtection',
   tableRemovalPolicy: 'tableRemovalPolicy',
   // The monitor
@@ -178,6 +179,7 @@ export function stackPropsFromContext(node: Node): OutreachGateStackProps {
     upstream429AlarmThreshold: num(read, CONTEXT_KEYS.upstream429AlarmThreshold),
     requestPolicy: list(read, CONTEXT_KEYS.requestPolicy),
     alarmEmail: str(read, CONTEXT_KEYS.alarmEmail),
+    metricsNamespace: str(read, CONTEXT_KEYS.metricsNamespace),
     tableDeletionProtection: bool(read, CONTEXT_KEYS.tableDeletionProtection),
     tableRemovalPolicy: removal(read, CONTEXT_KEYS.tableRemovalPolicy),
     // The monitor

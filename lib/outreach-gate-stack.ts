@@ -79,6 +79,10 @@ export class OutreachGateStack extends Stack {
       value: this.credentials.refreshTokenSecretPrefix,
       description: "Store each Outreach user's refresh token in the secret named <prefix>/<user>",
     });
+    new CfnOutput(this, 'MetricsNamespace', {
+      value: this.gate.metricsNamespace,
+      description: "The CloudWatch namespace of the gate's metrics: its alarms and dashboard read it, and only it",
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.alarmTopic.topicArn });
     this.node.addValidation({ validate: () => deploymentLimitViolations(this.measureDeployment(), this.stackName) });
   }

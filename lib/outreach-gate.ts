@@ -13,6 +13,7 @@ import { GateTable } from './constructs/gate-table';
 import { Lanes } from './constructs/lanes';
 import { Monitor } from './constructs/monitor';
 import { Observability } from './constructs/observability';
+import { gateMetricsNamespace } from './metrics-namespace';
 import { type GateSettings, GateSettingsError, type GateSettingsInput, resolveGateSettings } from './settings';
 
 /** Properties of {@link OutreachGate}: the gate's settings, where alarms go, and how the table is kept. */
@@ -52,6 +53,14 @@ export interface OutreachGateProps extends Omit<GateSettingsInput, 'reservedConc
    * @default - the account's default bus when `completionEvents` is true, else no events
    */
   readonly completionEventBus?: events.IEventBus;
+  /**
+   * The CloudWatch namespace the gate's dispatcher and monitor publish their metrics to, and the only one its
+   * alarms and dashboard read: unique to the gate, so two gates in one account and region never share a figure.
+   * 1 to 255 characters: letters, digits, spaces and `. - _ / # :`, not starting with `AWS/` or `:`.
+   * @default - `OutreachGate/<stack name>`, followed by the gate's construct path below its stack unless the gate
+   *   is the stack's own (`OutreachGateStack`'s); cut to 255 characters with a hash when longer
+   */
+  readonly metricsNamespace?: string;
 }
 
 /**
@@ -74,6 +83,8 @@ export class OutreachGate extends Construct {
   public readonly monitor: Monitor;
   /** The alarm topic, the alarms and the dashboard. */
   public readonly observability: Observability;
+  /** The CloudWatch namespace of the gate's metrics (the `metricsNamespace` prop, or its default). */
+  public readonly metricsNamespace: string;
 
   constructor(scope: Construct, id: string, props: OutreachGateProps = {}) {
     super(scope, id);
@@ -81,10 +92,12 @@ export class OutreachGate extends Construct {
     if (reservation !== undefined && reservation !== false && typeof reservation !== 'number') {
       throw new GateSettingsError(`reservedConcurrency must be a number or false, got ${JSON.stringify(reservation)}`);
     }
+    const { metricsNamespace, ...settingsInput } = props;
     this.settings = resolveGateSettings({
-      ...props,
+      ...settingsInput,
       reservedConcurrency: reservation === false ? undefined : reservation,
     });
+    this.metricsNamespace = gateMetricsNamespace(this, metricsNamespace);
     this.lanes = new Lanes(this, 'Lanes', { lanes: this.settings.lanes });
     this.gateTable = new GateTable(this, 'GateTable', {
       deletionProtection: props.tableDeletionProtection,
@@ -100,11 +113,13 @@ export class OutreachGate extends Construct {
       table: this.gateTable,
       credentials: this.credentials,
       completionEventBus: props.completionEventBus,
+      metricsNamespace: this.metricsNamespace,
     });
     this.monitor = new Monitor(this, 'Monitor', {
       settings: this.settings,
       table: this.gateTable,
       eventSources: this.dispatcher.eventSources,
+      metricsNamespace: this.metricsNamespace,
     });
     this.credentials.configure(this.monitor.function);
     this.observability = new Observability(this, 'Observability', {
@@ -115,6 +130,7 @@ export class OutreachGate extends Construct {
       monitor: this.monitor.function,
       alarmEmail: props.alarmEmail,
       runbookUrl: props.runbookUrl,
+      metricsNamespace: this.metricsNamespace,
     });
     if (reservation === false) {
       for (const fn of [this.dispatcher.function, this.monitor.function]) {

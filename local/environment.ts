@@ -23,7 +23,7 @@ import {
   readDispatcherEnvironment,
   usersFileText,
 } from '../lambdas/shared/config';
-import { ENV } from '../lambdas/shared/names';
+import { ENV, METRICS_NAMESPACE_PREFIX } from '../lambdas/shared/names';
 import { type GateSettings, type GateSettingsInput, resolveGateSettings } from '../lib/settings';
 import {
   createGateTable,
@@ -106,6 +106,9 @@ export class LocalEnvironmentError extends Error {
 
 /** Account id of the placeholder ARNs (the one the emulators use). */
 const LOCAL_ACCOUNT = '000000000000';
+
+/** The CloudWatch namespace the local dispatcher is given (a local run records its metrics in memory). */
+export const LOCAL_METRICS_NAMESPACE = `${METRICS_NAMESPACE_PREFIX}/local`;
 
 /** Prefix of the local refresh-token secrets' names, unless the settings name one. */
 export const LOCAL_SECRET_PREFIX = 'outreach-gate-local/refresh-token';
@@ -239,6 +242,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
         config: settings.gate,
         appSecretArn: localSecretArn('app'),
         refreshTokenSecretPrefix: gateInput.refreshTokenSecretPrefix,
+        metricsNamespace: LOCAL_METRICS_NAMESPACE,
       },
       usersFile,
       dynamodb.endpoint,
@@ -312,6 +316,7 @@ function environmentVariables(
     [ENV.appSecretArn]: environment.appSecretArn,
     [ENV.refreshTokenSecretPrefix]: environment.refreshTokenSecretPrefix,
     [ENV.usersFile]: usersFile,
+    [ENV.metricsNamespace]: environment.metricsNamespace,
     AWS_REGION: DYNAMODB_LOCAL_CLIENT_CONFIG.region,
     AWS_ACCESS_KEY_ID: DYNAMODB_LOCAL_CLIENT_CONFIG.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: DYNAMODB_LOCAL_CLIENT_CONFIG.credentials.secretAccessKey,

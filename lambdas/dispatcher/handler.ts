@@ -12,21 +12,23 @@ import { PowertoolsGateMetrics } from '../adapters/powertools-metrics';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-store';
 import { awsClientConfig, awsClientTimeouts } from '../shared/aws-client-timeouts';
 import { dispatcherEnvironment } from '../shared/config';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../shared/names';
+import { SERVICE_NAME } from '../shared/names';
 import type { SqsBatchHandler } from './batch';
 import { wireDispatcher } from './wiring';
 
 const logger = new Logger({ serviceName: SERVICE_NAME });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 /** Off unless the stack's `tracing` setting turns it on (`POWERTOOLS_TRACE_ENABLED`); then every call is traced. */
 const tracer = new Tracer({ serviceName: SERVICE_NAME });
 
 let handle: SqsBatchHandler | undefined;
+/** Created at cold start with the gate's namespace, once the environment has been read and checked. */
+let metrics: Metrics | undefined;
 
 /** Built once per cold start: the environment is read and checked here, and fails fast if it is wrong. */
 function dispatcherHandler(): SqsBatchHandler {
   if (handle) return handle;
   const environment = dispatcherEnvironment();
+  metrics = new Metrics({ namespace: environment.metricsNamespace, serviceName: SERVICE_NAME });
   // A lease lives as long as the function may run (lib/settings), so its TTL is the function timeout.
   const aws = awsClientConfig(awsClientTimeouts(environment.config.leases.ttlMs / 1000));
   handle = wireDispatcher({
@@ -72,6 +74,6 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
   } finally {
     invocation?.close();
     if (segment !== undefined) tracer.setSegment(segment);
-    metrics.publishStoredMetrics();
+    metrics?.publishStoredMetrics();
   }
 }

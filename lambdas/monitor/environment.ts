@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EnvironmentError, type GateConfig, readGateConfig } from '../shared/config';
+import { EnvironmentError, type GateConfig, readGateConfig, readMetricsNamespace } from '../shared/config';
 import { ENV, LANES, type Lane } from '../shared/names';
 
 /** What the monitor reads from its environment at cold start. */
@@ -9,6 +9,8 @@ export interface MonitorEnvironment {
   /** The dispatcher's event source mapping ids per lane. */
   readonly mappings: Readonly<Record<Lane, readonly string[]>>;
   readonly pauseAfterMs: number;
+  /** The gate's CloudWatch namespace, where the monitor publishes its gauges. */
+  readonly metricsNamespace: string;
 }
 
 const mappingsSchema = z.strictObject(
@@ -48,5 +50,6 @@ export function readMonitorEnvironment(env: NodeJS.ProcessEnv = process.env): Mo
     config: readGateConfig(env),
     mappings: mappings.data,
     pauseAfterMs,
+    metricsNamespace: readMetricsNamespace(env),
   };
 }

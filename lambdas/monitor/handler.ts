@@ -7,20 +7,22 @@ import type { Context } from 'aws-lambda';
 import { LambdaEventSourceSwitch } from '../adapters/lambda-event-source-switch';
 import { PowertoolsMonitorMetrics } from '../adapters/powertools-monitor-metrics';
 import { awsClientConfig } from '../shared/aws-client-timeouts';
-import { METRICS_NAMESPACE, MONITOR_SERVICE_NAME } from '../shared/names';
+import { MONITOR_SERVICE_NAME } from '../shared/names';
 import { readMonitorEnvironment } from './environment';
 import { type MonitorParts, type MonitorTick, monitorTick } from './monitor';
 import { wireMonitor } from './wiring';
 
 const logger = new Logger({ serviceName: MONITOR_SERVICE_NAME });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: MONITOR_SERVICE_NAME });
 
 let parts: MonitorParts | undefined;
+/** Created at cold start with the gate's namespace, once the environment has been read and checked. */
+let metrics: Metrics | undefined;
 
 /** Built once per cold start: the environment is read and checked here, and fails fast if it is wrong. */
 function monitorParts(): MonitorParts {
   if (parts !== undefined) return parts;
   const environment = readMonitorEnvironment();
+  metrics = new Metrics({ namespace: environment.metricsNamespace, serviceName: MONITOR_SERVICE_NAME });
   // The defaults fit the monitor's 30 s timeout (lib/constructs/monitor.ts): a stalled call still leaves time.
   const aws = awsClientConfig();
   parts = wireMonitor({
@@ -39,6 +41,6 @@ export async function handler(_event: unknown, context: Context): Promise<Monito
   try {
     return await monitorTick(monitorParts(), Date.now());
   } finally {
-    metrics.publishStoredMetrics();
+    metrics?.publishStoredMetrics();
   }
 }

@@ -8,7 +8,8 @@ import type { LaneSwitch, MonitorLogger, MonitorMetrics } from './ports';
 
 /** The clients and sinks a monitor is built on: AWS's in Lambda, emulators' locally. */
 export interface MonitorWiring {
-  readonly environment: MonitorEnvironment;
+  /** What the monitor reads at cold start; its metrics namespace is the metrics sink's business. */
+  readonly environment: Omit<MonitorEnvironment, 'metricsNamespace'>;
   readonly documents: DynamoDBDocumentClient;
   readonly lanesSwitch: LaneSwitch;
   readonly metrics: MonitorMetrics;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { metricsNamespaceProblem } from './metrics-namespace';
 import { ENV, LANES, type Lane } from './names';
 import { compileRequestPolicy, RequestPolicyError } from './request-policy';
 
@@ -180,6 +181,8 @@ export interface DispatcherEnvironment {
   readonly refreshTokenSecretPrefix: string;
   /** EventBridge bus (name or ARN) for completion events; undefined when they are off. */
   readonly completionEventBus?: string;
+  /** The gate's CloudWatch namespace, where its metrics are published. */
+  readonly metricsNamespace: string;
 }
 
 /** Raised at cold start when the environment is missing or malformed; the message names the variable. */
@@ -339,7 +342,21 @@ export function readDispatcherEnvironment(env: NodeJS.ProcessEnv = process.env):
     appSecretArn: requireVar(env, ENV.appSecretArn),
     refreshTokenSecretPrefix: secretPrefix(requireVar(env, ENV.refreshTokenSecretPrefix)),
     ...(env[ENV.completionEventBus]?.trim() ? { completionEventBus: env[ENV.completionEventBus]?.trim() } : {}),
+    metricsNamespace: readMetricsNamespace(env),
   };
+}
+
+/**
+ * The gate's CloudWatch namespace ({@link ENV.metricsNamespace}), required: without it Powertools would publish
+ * every metric to a default namespace no alarm reads. Throws {@link EnvironmentError} naming what is wrong.
+ */
+export function readMetricsNamespace(env: NodeJS.ProcessEnv = process.env): string {
+  const value = requireVar(env, ENV.metricsNamespace);
+  const problem = metricsNamespaceProblem(value);
+  if (problem !== undefined) {
+    throw new EnvironmentError(`environment variable ${ENV.metricsNamespace} is invalid: ${problem}`);
+  }
+  return value;
 }
 
 function secretPrefix(value: string): string {

@@ -37,8 +37,12 @@ export const tokenKey = (user: string): string => `${ITEM_PREFIX.token}${user}`;
 /** The key of the item recording that the monitor paused one lane's event source mappings. */
 export const pumpKey = (lane: Lane): string => `${ITEM_PREFIX.pump}${lane}`;
 
-/** CloudWatch namespace of the dispatcher's custom metrics (EMF). */
-export const METRICS_NAMESPACE = 'OutreachGate';
+/**
+ * First part of every gate's CloudWatch namespace: a gate publishes its custom metrics (EMF) to
+ * `OutreachGate/<stack name>[/<the gate's path below its stack>]` unless its `metricsNamespace` names another, so
+ * two gates in one account and region never share a figure.
+ */
+export const METRICS_NAMESPACE_PREFIX = 'OutreachGate';
 
 /** Powertools service name used by the dispatcher's logger and metrics. */
 export const SERVICE_NAME = 'outreach-gate-dispatcher';
@@ -137,6 +141,8 @@ export const ENV = {
   eventSourceMappings: 'GATE_EVENT_SOURCE_MAPPINGS',
   /** Monitor: pause a lane when every user it serves cools down longer than this many milliseconds. */
   pauseAfterMs: 'PUMP_PAUSE_AFTER_MS',
+  /** Dispatcher and monitor: the gate's CloudWatch namespace, required at cold start (Powertools' own variable). */
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
 
 /** The dimension Powertools Metrics adds to every metric, holding {@link SERVICE_NAME}. */

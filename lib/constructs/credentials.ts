@@ -13,6 +13,7 @@ import {
   usersFileText,
 } from '../../lambdas/shared/config';
 import { ENV } from '../../lambdas/shared/names';
+import { gatePathBelowStack } from '../gate-path';
 
 /** Properties of {@link Credentials}. */
 export interface CredentialsProps {
@@ -37,14 +38,6 @@ export const USERS_FILE_PATH = '/opt/outreach-gate/users.json';
 export function defaultRefreshTokenSecretPrefix(stackName: string, gatePath: readonly string[] = []): string {
   const parts = gatePath.filter((id) => id !== 'Default').map((id) => id.replace(/[^A-Za-z0-9_+=.@-]/g, '-'));
   return ['outreach-gate', stackName, ...parts].join('/');
-}
-
-/** The ids from `scope`'s stack down to the construct that holds `scope` (the gate). */
-function gatePathBelowStack(scope: Construct): string[] {
-  const stack = Stack.of(scope);
-  const gate = scope.node.scope;
-  if (gate === undefined || gate === stack) return [];
-  return gate.node.scopes.slice(gate.node.scopes.indexOf(stack) + 1).map((construct) => construct.node.id);
 }
 
 /**
@@ -74,7 +67,10 @@ export class Credentials extends Construct {
     if (problems.length > 0) throw new Error(`users: ${problems.join('; ')}`);
     const prefix =
       props.refreshTokenSecretPrefix ??
-      defaultRefreshTokenSecretPrefix(Stack.of(this).stackName, gatePathBelowStack(this));
+      defaultRefreshTokenSecretPrefix(
+        Stack.of(this).stackName,
+        this.node.scope === undefined ? [] : gatePathBelowStack(this.node.scope),
+      );
     // A nested stack's name is known only at deployment (CloudFormation's names fit the rule then).
     const prefixProblem = Token.isUnresolved(prefix) ? undefined : secretPrefixProblem(prefix);
     if (prefixProblem !== undefined) throw new Error(prefixProblem);
@@ -141,7 +137,8 @@ export class Credentials extends Construct {
         ],
       }),
     );
-    if (Construct.isConstruct(grantee.grantPrincipal)) {
+    // A prefix known only at deployment (a nested stack's name) cannot name the finding: it stays unacknowledged.
+    if (Construct.isConstruct(grantee.grantPrincipal) && !Token.isUnresolved(secrets)) {
       Validations.of(grantee.grantPrincipal).acknowledge({
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secrets}]`,
         reason:

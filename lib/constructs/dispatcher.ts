@@ -8,8 +8,9 @@ import * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { environmentConfigText } from '../../lambdas/shared/config';
-import { ENV, LANES, type Lane, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/names';
+import { ENV, LANES, type Lane, SERVICE_NAME } from '../../lambdas/shared/names';
 import { prebuiltHandlerCode } from '../handler-code';
+import { gateMetricsNamespace } from '../metrics-namespace';
 import { assertDispatcherWiring, type GateSettings } from '../settings';
 import type { Credentials } from './credentials';
 import type { GateTable } from './gate-table';
@@ -36,6 +37,11 @@ export interface DispatcherProps {
    * @default - the account's default bus when `settings.completionEvents` is on, else no events
    */
   readonly completionEventBus?: events.IEventBus;
+  /**
+   * The CloudWatch namespace the dispatcher publishes its metrics to (`POWERTOOLS_METRICS_NAMESPACE`).
+   * @default - the default namespace of the gate holding this construct: `OutreachGate/<stack>[/<path>]`
+   */
+  readonly metricsNamespace?: string;
 }
 
 /** Path of the dispatcher's handler module. */
@@ -113,7 +119,7 @@ export class Dispatcher extends Construct {
         [ENV.appSecretArn]: credentials.appSecret.secretArn,
         ...(bus === undefined ? {} : { [ENV.completionEventBus]: bus.eventBusArn }),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        [ENV.metricsNamespace]: gateMetricsNamespace(scope, props.metricsNamespace),
         POWERTOOLS_TRACE_ENABLED: String(settings.tracing),
         NODE_OPTIONS: '--enable-source-maps',
       },

@@ -9,15 +9,9 @@ import * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { environmentConfigText } from '../../lambdas/shared/config';
-import {
-  ENV,
-  ITEM_PREFIX,
-  LANES,
-  type Lane,
-  METRICS_NAMESPACE,
-  MONITOR_SERVICE_NAME,
-} from '../../lambdas/shared/names';
+import { ENV, ITEM_PREFIX, LANES, type Lane, MONITOR_SERVICE_NAME } from '../../lambdas/shared/names';
 import { prebuiltHandlerCode } from '../handler-code';
+import { gateMetricsNamespace } from '../metrics-namespace';
 import type { GateSettings } from '../settings';
 import type { GateTable } from './gate-table';
 
@@ -39,6 +33,11 @@ export interface MonitorProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * The CloudWatch namespace the monitor publishes its gauges to (`POWERTOOLS_METRICS_NAMESPACE`).
+   * @default - the default namespace of the gate holding this construct: `OutreachGate/<stack>[/<path>]`
+   */
+  readonly metricsNamespace?: string;
 }
 
 /** The monitor's handler source, bundled by esbuild. */
@@ -122,7 +121,7 @@ export class Monitor extends Construct {
         [ENV.eventSourceMappings]: stack.toJsonString(mappings),
         [ENV.pauseAfterMs]: String(settings.pumpPauseAfterSeconds * 1000),
         POWERTOOLS_SERVICE_NAME: MONITOR_SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        [ENV.metricsNamespace]: gateMetricsNamespace(scope, props.metricsNamespace),
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: { minify: true, sourceMap: true, target: 'node24', format: lambdaNodejs.OutputFormat.CJS },

@@ -14,12 +14,12 @@ import {
   type Lane,
   METRIC,
   METRIC_DIMENSION,
-  METRICS_NAMESPACE,
   metricDimensionSets,
   metricService,
   SERVICE_DIMENSION,
   SERVICE_NAME,
 } from '../../lambdas/shared/names';
+import { gateMetricsNamespace } from '../metrics-namespace';
 import type { GateSettings } from '../settings';
 import { capitalise, type Lanes } from './lanes';
 import { RUNBOOK, type RunbookEntry } from './runbook';
@@ -41,6 +41,12 @@ export interface ObservabilityProps {
   readonly dispatcherLogGroup: logs.ILogGroup;
   /** The monitor function, whose gauges the per-user graphs and the cool-down alarms read. */
   readonly monitor: lambda.IFunction;
+  /**
+   * The CloudWatch namespace the gate's dispatcher and monitor publish to: every graph and alarm on the gate's own
+   * metrics reads this namespace, and no other.
+   * @default - the default namespace of the gate holding this construct: `OutreachGate/<stack>[/<path>]`
+   */
+  readonly metricsNamespace?: string;
   /**
    * An email address subscribed to the alarm topic.
    * @default - no subscription; subscribe to the topic yourself
@@ -82,10 +88,22 @@ export class Observability extends Construct {
   public readonly alarms: readonly cloudwatch.Alarm[];
   /** The dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
+  /** The CloudWatch namespace of the gate's own metrics, which every graph and alarm on them reads. */
+  public readonly metricsNamespace: string;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
     const { settings, lanes, dispatcher, monitor } = props;
+    const namespace = gateMetricsNamespace(scope, props.metricsNamespace);
+    this.metricsNamespace = namespace;
+    /** One of the gate's metrics, in its namespace. */
+    const metric = (
+      name: keyof typeof METRIC,
+      dimensionValue: string | undefined,
+      statistic: string,
+      period: Duration,
+      label?: string,
+    ) => gateMetric(namespace, name, dimensionValue, statistic, period, label);
     if (props.alarmEmail !== undefined && !EMAIL.test(props.alarmEmail)) {
       throw new Error(`alarmEmail must be an email address, got "${props.alarmEmail}"`);
     }
@@ -168,11 +186,11 @@ export class Observability extends Construct {
       RUNBOOK.upstream429s,
       `Outreach answered 429 ${settings.upstream429AlarmThreshold} times or more in five minutes: another client shares a user's budget, or the configured limits are above Outreach's.`,
       {
-        metric: gateMetric('upstream429', undefined, 'Sum', Duration.minutes(5)),
+        metric: metric('upstream429', undefined, 'Sum', Duration.minutes(5)),
         threshold: settings.upstream429AlarmThreshold,
       },
     );
-    userAlarms(alarm, cooldownMinutes);
+    userAlarms(alarm, cooldownMinutes, namespace);
     alarm(
       'MonitorErrorsAlarm',
       RUNBOOK.monitorErrors,
@@ -195,9 +213,9 @@ export class Observability extends Construct {
               `${users.length} users: the dashboard's per-user graphs would hold ${users.length * SERIES_PER_USER_GRAPH} metrics, above CloudWatch's ${CLOUDWATCH_METRICS_PER_GRAPH} per graph; a gate serves at most ${CLOUDWATCH_METRICS_PER_GRAPH / SERIES_PER_USER_GRAPH} users`,
             ],
     });
-    const byLane = (metric: (lane: Lane) => cloudwatch.IMetric) => LANES.map((lane) => metric(lane));
+    const byLane = (of: (lane: Lane) => cloudwatch.IMetric) => LANES.map((lane) => of(lane));
     const perUser = (name: keyof typeof METRIC, statistic: string, suffix = '') =>
-      users.map((user) => gateMetric(name, user, statistic, MINUTE, `${user}${suffix}`));
+      users.map((user) => metric(name, user, statistic, MINUTE, `${user}${suffix}`));
 
     this.dashboard.addWidgets(
       new cloudwatch.TextWidget({
@@ -225,33 +243,33 @@ export class Observability extends Construct {
       graph(
         'Queue wait per lane (ms, p50 and p99)',
         [
-          ...byLane((l) => gateMetric('queueWait', l, 'p50', MINUTE, `${l} p50`)),
-          ...byLane((l) => gateMetric('queueWait', l, 'p99', MINUTE, `${l} p99`)),
+          ...byLane((l) => metric('queueWait', l, 'p50', MINUTE, `${l} p50`)),
+          ...byLane((l) => metric('queueWait', l, 'p99', MINUTE, `${l} p99`)),
         ],
         6,
       ),
       graph(
         'Settled intents per lane',
         [
-          ...byLane((l) => gateMetric('succeeded', l, 'Sum', MINUTE, `${l} succeeded`)),
-          ...byLane((l) => gateMetric('deadLettered', l, 'Sum', MINUTE, `${l} dead-lettered`)),
-          ...byLane((l) => gateMetric('failures', l, 'Sum', MINUTE, `${l} failed attempts`)),
+          ...byLane((l) => metric('succeeded', l, 'Sum', MINUTE, `${l} succeeded`)),
+          ...byLane((l) => metric('deadLettered', l, 'Sum', MINUTE, `${l} dead-lettered`)),
+          ...byLane((l) => metric('failures', l, 'Sum', MINUTE, `${l} failed attempts`)),
         ],
         6,
       ),
     );
     this.dashboard.addWidgets(
-      graph('Upstream responses by status', [search('upstreamCalls', 'Sum')], 6, true),
-      graph('Upstream 429s', [gateMetric('upstream429', undefined, 'Sum', MINUTE, '429')], 6),
-      graph('Deferrals by reason (waiting, not failing)', [search('deferrals', 'Sum')], 6, true),
+      graph('Upstream responses by status', [search(namespace, 'upstreamCalls', 'Sum')], 6, true),
+      graph('Upstream 429s', [metric('upstream429', undefined, 'Sum', MINUTE, '429')], 6),
+      graph('Deferrals by reason (waiting, not failing)', [search(namespace, 'deferrals', 'Sum')], 6, true),
       graph(
         'Upstream latency (ms)',
-        ['p50', 'p95', 'p99'].map((p) => gateMetric('upstreamLatency', undefined, p, MINUTE, p)),
+        ['p50', 'p95', 'p99'].map((p) => metric('upstreamLatency', undefined, p, MINUTE, p)),
         6,
       ),
     );
-    this.dashboard.addWidgets(...throttlingBreakdownWidgets());
-    this.dashboard.addWidgets(...credentialAndEventWidgets());
+    this.dashboard.addWidgets(...throttlingBreakdownWidgets(namespace));
+    this.dashboard.addWidgets(...credentialAndEventWidgets(namespace));
     this.dashboard.addWidgets(
       graph(
         'Cool-down remaining per user (ms)',
@@ -276,7 +294,7 @@ export class Observability extends Construct {
       graph('Token mints per user', perUser('tokenMints', 'Sum'), 8),
       graph(
         'Lanes paused by the monitor (1 = paused)',
-        byLane((l) => gateMetric('lanePaused', l, 'Maximum', MINUTE, l)),
+        byLane((l) => metric('lanePaused', l, 'Maximum', MINUTE, l)),
         8,
       ),
     );
@@ -328,7 +346,7 @@ type AlarmFactory = (
  * user (a multi-time-series alarm: each user is a contributor, named in the alarm's state), so their number does
  * not grow with the users — two alarms for 1 user or 200, and a user added later is watched without a redeploy.
  */
-function userAlarms(alarm: AlarmFactory, cooldownMinutes: number): void {
+function userAlarms(alarm: AlarmFactory, cooldownMinutes: number, namespace: string): void {
   alarm(
     'CooldownAlarm',
     RUNBOOK.longCooldown,
@@ -336,7 +354,7 @@ function userAlarms(alarm: AlarmFactory, cooldownMinutes: number): void {
     {
       metric: metricsInsights(
         'CooldownByUser',
-        `SELECT MIN(${METRIC.gateCooldownRemaining}) FROM "${METRICS_NAMESPACE}" WHERE ${SERVICE_DIMENSION} = '${metricService('gateCooldownRemaining')}' GROUP BY ${DIMENSION.user}`,
+        `SELECT MIN(${METRIC.gateCooldownRemaining}) ${insightsFrom(namespace)} WHERE ${SERVICE_DIMENSION} = '${metricService('gateCooldownRemaining')}' GROUP BY ${DIMENSION.user}`,
         MINUTE,
       ),
       threshold: 0,
@@ -352,12 +370,28 @@ function userAlarms(alarm: AlarmFactory, cooldownMinutes: number): void {
     {
       metric: metricsInsights(
         'CredentialsByUser',
-        `SELECT MAX(${CREDENTIAL_METRIC}) FROM "${METRICS_NAMESPACE}" WHERE ${SERVICE_DIMENSION} = '${SERVICE_NAME}' GROUP BY ${DIMENSION.user}, ${DIMENSION.cause}`,
+        `SELECT MAX(${CREDENTIAL_METRIC}) ${insightsFrom(namespace)} WHERE ${SERVICE_DIMENSION} = '${SERVICE_NAME}' GROUP BY ${DIMENSION.user}, ${DIMENSION.cause}`,
         Duration.minutes(5),
       ),
       threshold: 1,
     },
   );
+}
+
+/**
+ * A Metrics Insights query's `FROM` clause on `namespace`, in double quotes: a gate's namespace holds `/` and may
+ * hold other characters that Metrics Insights reads only between quotes (CloudWatch allows no `"` in a namespace).
+ */
+export function insightsFrom(namespace: string): string {
+  return `FROM "${namespace}"`;
+}
+
+/**
+ * A SEARCH expression's metric schema: `namespace` in double quotes (a gate's holds `/`, and SEARCH wants quotes
+ * around a name with any character but letters and digits), then the dimension names.
+ */
+export function searchSchema(namespace: string, ...dimensions: readonly string[]): string {
+  return `{${[`"${namespace}"`, ...dimensions].join(',')}}`;
 }
 
 /** A CloudWatch Metrics Insights query as an alarm's metric (an expression with no metrics of its own). */
@@ -375,8 +409,9 @@ export const DEAD_LETTER_QUERY = [
   'sort intents desc',
 ];
 
-/** One of the gate's custom metrics, with exactly the dimensions it is published with. */
+/** One of the gate's custom metrics in the gate's `namespace`, with exactly the dimensions it is published with. */
 export function gateMetric(
+  namespace: string,
   name: keyof typeof METRIC,
   dimensionValue: string | undefined,
   statistic: string,
@@ -388,7 +423,7 @@ export function gateMetric(
     throw new Error(`metric ${METRIC[name]} is published with ${dimension ?? 'no'} dimension; got ${dimensionValue}`);
   }
   return new cloudwatch.Metric({
-    namespace: METRICS_NAMESPACE,
+    namespace,
     metricName: METRIC[name],
     dimensionsMap: {
       [SERVICE_DIMENSION]: metricService(name),
@@ -404,12 +439,12 @@ export function gateMetric(
  * "Why is bulk slow?": 429s and deferrals by lane and by user, each a search over every value published, so a
  * user added after deployment shows up without a redeploy.
  */
-export function throttlingBreakdownWidgets(): cloudwatch.GraphWidget[] {
+export function throttlingBreakdownWidgets(namespace: string): cloudwatch.GraphWidget[] {
   return [
-    graph('Upstream 429s by lane', [search('upstream429', 'Sum', DIMENSION.lane)], 6, true),
-    graph('Upstream 429s by user', [search('upstream429', 'Sum', DIMENSION.user)], 6, true),
-    graph('Deferrals by lane', [search('deferrals', 'Sum', DIMENSION.lane)], 6, true),
-    graph('Deferrals by user', [search('deferrals', 'Sum', DIMENSION.user)], 6, true),
+    graph('Upstream 429s by lane', [search(namespace, 'upstream429', 'Sum', DIMENSION.lane)], 6, true),
+    graph('Upstream 429s by user', [search(namespace, 'upstream429', 'Sum', DIMENSION.user)], 6, true),
+    graph('Deferrals by lane', [search(namespace, 'deferrals', 'Sum', DIMENSION.lane)], 6, true),
+    graph('Deferrals by user', [search(namespace, 'deferrals', 'Sum', DIMENSION.user)], 6, true),
   ];
 }
 
@@ -417,14 +452,14 @@ export function throttlingBreakdownWidgets(): cloudwatch.GraphWidget[] {
  * Users waiting for credentials (by user and cause: `invalid-grant`, `not-set`) and completion events EventBridge
  * did not accept: the two metrics published apart from {@link METRIC}.
  */
-export function credentialAndEventWidgets(): cloudwatch.GraphWidget[] {
+export function credentialAndEventWidgets(namespace: string): cloudwatch.GraphWidget[] {
   const credentials = new cloudwatch.MathExpression({
-    expression: `SEARCH('{${METRICS_NAMESPACE},${SERVICE_DIMENSION},${DIMENSION.user},${DIMENSION.cause}} MetricName="${CREDENTIAL_METRIC}" ${SERVICE_DIMENSION}="${SERVICE_NAME}"', 'Sum', 60)`,
+    expression: `SEARCH('${searchSchema(namespace, SERVICE_DIMENSION, DIMENSION.user, DIMENSION.cause)} MetricName="${CREDENTIAL_METRIC}" ${SERVICE_DIMENSION}="${SERVICE_NAME}"', 'Sum', 60)`,
     label: 'user / cause',
     period: MINUTE,
   });
   const eventsRefused = new cloudwatch.Metric({
-    namespace: METRICS_NAMESPACE,
+    namespace,
     metricName: COMPLETION_EVENTS_FAILED_METRIC,
     dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_NAME },
     statistic: 'Sum',
@@ -442,6 +477,7 @@ export function credentialAndEventWidgets(): cloudwatch.GraphWidget[] {
  * (a reason or status added after deployment shows up without a redeploy), as a CloudWatch SEARCH expression.
  */
 export function search(
+  namespace: string,
   name: keyof typeof METRIC,
   statistic: string,
   dimension: string | null = METRIC_DIMENSION[name],
@@ -451,7 +487,7 @@ export function search(
     throw new Error(`metric ${METRIC[name]} is not published by ${dimension}`);
   }
   return new cloudwatch.MathExpression({
-    expression: `SEARCH('{${METRICS_NAMESPACE},${SERVICE_DIMENSION},${dimension}} MetricName="${METRIC[name]}" ${SERVICE_DIMENSION}="${metricService(name)}"', '${statistic}', 60)`,
+    expression: `SEARCH('${searchSchema(namespace, SERVICE_DIMENSION, dimension)} MetricName="${METRIC[name]}" ${SERVICE_DIMENSION}="${metricService(name)}"', '${statistic}', 60)`,
     label: `${dimension === DIMENSION.reason ? 'reason' : dimension}`,
     period: MINUTE,
   });

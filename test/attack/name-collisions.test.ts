@@ -1,11 +1,17 @@
 /**
  * Attacks on "embeddable in any stack": several gates in one stack, one app or one account must not share a
  * physical name (CloudFormation refuses the second) nor read each other's metrics (one gate's alarms would fire
- * for the other's users).
+ * for the other's users): each gate publishes to and reads its own CloudWatch namespace.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { OutreachGate } from '../../lib/outreach-gate';
+import {
+  customNamespaces,
+  expressionNamespaces,
+  namespaceReferences,
+  publishedNamespaces,
+} from '../infra/metric-namespaces';
 import { testApp } from '../infra/synth';
 
 /** Every physical name of `type` set in `template` (resources whose name CloudFormation does not generate). */
@@ -22,12 +28,54 @@ describe('two OutreachGates in one stack', () => {
     new OutreachGate(stack, 'GateB', { outreachUsers: ['alice'] });
     return Template.fromStack(stack);
   }
+  const template = twoGates();
+
+  /** What each alarm of the gate whose resources' logical ids start with `gate` watches: its metric or its query. */
+  function watchedBy(gate: string): string[] {
+    return Object.entries(template.findResources('AWS::CloudWatch::Alarm'))
+      .filter(([id]) => id.startsWith(gate))
+      .map(([, alarm]) => {
+        const { Namespace, MetricName, Dimensions, Statistic, Metrics } = alarm.Properties;
+        const queries = (Metrics as Array<{ Expression?: string }> | undefined)?.map((m) => m.Expression);
+        return JSON.stringify({ Namespace, MetricName, Dimensions, Statistic, queries });
+      });
+  }
 
   test('GIVEN two gates with the same user in one stack WHEN synthesised THEN their refresh-token secrets have different names', () => {
-    const names = physicalNames(twoGates(), 'AWS::SecretsManager::Secret', 'Name').map((n) => JSON.stringify(n));
+    const names = physicalNames(template, 'AWS::SecretsManager::Secret', 'Name').map((n) => JSON.stringify(n));
     // THEN no two secrets share a name (Secrets Manager names are unique per account and region).
     expect(names.length).toBe(2);
     expect(new Set(names).size).toBe(names.length);
+  });
+
+  test("GIVEN two gates with the same user in one stack WHEN synthesised THEN each gate's alarms read only its own namespace, and no alarm of one watches what an alarm of the other watches", () => {
+    const references = namespaceReferences(template).filter((r) => r.kind.startsWith('alarm'));
+    const of = (gate: string) => customNamespaces(references.filter((r) => r.resource.startsWith(gate)));
+    const [a, b] = [watchedBy('GateA'), watchedBy('GateB')];
+    expect({
+      a: of('GateA'),
+      b: of('GateB'),
+      alarms: [a.length, b.length],
+      shared: a.filter((watched) => b.includes(watched)),
+    }).toEqual({
+      a: ['OutreachGate/Sales/GateA'],
+      b: ['OutreachGate/Sales/GateB'],
+      alarms: [12, 12],
+      shared: [],
+    });
+  });
+
+  test('GIVEN two gates in one stack WHEN synthesised THEN each publishes to the namespace its own alarms read', () => {
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
+    const published = (gate: string) =>
+      functions
+        .filter(([id]) => id.startsWith(gate))
+        .map(([, fn]) => fn.Properties.Environment?.Variables?.POWERTOOLS_METRICS_NAMESPACE)
+        .filter((namespace) => namespace !== undefined);
+    expect([published('GateA'), published('GateB')]).toEqual([
+      ['OutreachGate/Sales/GateA', 'OutreachGate/Sales/GateA'],
+      ['OutreachGate/Sales/GateB', 'OutreachGate/Sales/GateB'],
+    ]);
   });
 });
 
@@ -40,9 +88,66 @@ describe('two gate stacks in one app (one account and region)', () => {
     new OutreachGate(production, 'Gate', { outreachUsers: ['alice', 'bob'] });
     return [Template.fromStack(staging), Template.fromStack(production)];
   }
+  const [stagingTemplate, productionTemplate] = twoStacks();
+
+  /** The namespaces the alarm whose logical id holds `alarmId` reads, in each stack. */
+  function alarmNamespaces(alarmId: string): { staging: string[]; production: string[] } {
+    const namespacesOf = (template: Template) => {
+      const alarms = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([id]) =>
+        id.includes(alarmId),
+      );
+      return alarms.flatMap(([, alarm]) => {
+        const { Namespace, Metrics } = alarm.Properties as { Namespace?: string; Metrics?: { Expression: string }[] };
+        return [
+          ...(Namespace === undefined ? [] : [Namespace]),
+          ...(Metrics ?? []).flatMap((m) => expressionNamespaces(m.Expression)),
+        ];
+      });
+    };
+    return { staging: namespacesOf(stagingTemplate), production: namespacesOf(productionTemplate) };
+  }
+
+  test("GIVEN a staging and a production stack WHEN synthesised THEN each stack's cool-down alarm queries only its own gate's gauges", () => {
+    expect(alarmNamespaces('CooldownAlarm')).toEqual({
+      staging: ['OutreachGate/SalesStaging/Gate'],
+      production: ['OutreachGate/SalesProduction/Gate'],
+    });
+  });
+
+  test("GIVEN a staging and a production stack WHEN synthesised THEN each stack's credential alarm queries only its own gate's credential metric", () => {
+    expect(alarmNamespaces('CredentialsAlarm')).toEqual({
+      staging: ['OutreachGate/SalesStaging/Gate'],
+      production: ['OutreachGate/SalesProduction/Gate'],
+    });
+  });
+
+  test("GIVEN a staging and a production stack WHEN synthesised THEN each stack's 429 alarm counts only its own gate's 429s", () => {
+    expect(alarmNamespaces('Upstream429Alarm')).toEqual({
+      staging: ['OutreachGate/SalesStaging/Gate'],
+      production: ['OutreachGate/SalesProduction/Gate'],
+    });
+  });
+
+  test("GIVEN a synthesised gate WHEN every metric its alarms, dashboard graphs, SEARCH and Metrics Insights expressions read is listed THEN each custom one is in the gate's namespace, which its dispatcher and monitor publish to", () => {
+    const references = namespaceReferences(stagingTemplate);
+    expect({
+      custom: customNamespaces(references),
+      kinds: [...new Set(references.filter((r) => !r.namespace.startsWith('AWS/')).map((r) => r.kind))].sort(),
+      aws: [...new Set(references.map((r) => r.namespace).filter((n) => n.startsWith('AWS/')))].sort(),
+      published: publishedNamespaces(stagingTemplate),
+    }).toEqual({
+      custom: ['OutreachGate/SalesStaging/Gate'],
+      kinds: ['alarm metric', 'alarm query', 'dashboard metric', 'dashboard search'],
+      aws: ['AWS/Lambda', 'AWS/SQS'],
+      published: {
+        'outreach-gate-dispatcher': 'OutreachGate/SalesStaging/Gate',
+        'outreach-gate-monitor': 'OutreachGate/SalesStaging/Gate',
+      },
+    });
+  });
 
   test('GIVEN two stacks each with a gate WHEN synthesised THEN no secret name is shared', () => {
-    const [staging, production] = twoStacks();
+    const [staging, production] = [stagingTemplate, productionTemplate];
     const a = physicalNames(staging, 'AWS::SecretsManager::Secret', 'Name').map((n) => JSON.stringify(n));
     const b = physicalNames(production, 'AWS::SecretsManager::Secret', 'Name').map((n) => JSON.stringify(n));
     expect(a.length).toBe(2);
@@ -50,7 +155,7 @@ describe('two gate stacks in one app (one account and region)', () => {
   });
 
   test('GIVEN two stacks each with a gate WHEN synthesised THEN nothing else is given a fixed physical name', () => {
-    for (const template of twoStacks()) {
+    for (const template of [stagingTemplate, productionTemplate]) {
       for (const [type, property] of [
         ['AWS::SQS::Queue', 'QueueName'],
         ['AWS::Lambda::Function', 'FunctionName'],

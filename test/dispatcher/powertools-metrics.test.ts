@@ -1,6 +1,9 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PowertoolsGateMetrics } from '../../lambdas/adapters/powertools-metrics';
-import { METRIC, METRICS_NAMESPACE, metricDimensionSets, SERVICE_NAME } from '../../lambdas/shared/names';
+import { METRIC, metricDimensionSets, SERVICE_NAME } from '../../lambdas/shared/names';
+
+/** A gate's namespace, as its stack sets it in the functions' environment. */
+const NAMESPACE = 'OutreachGate/Sales';
 
 /** The EMF records Powertools writes while `act` runs: each metric name with the dimension sets it carries. */
 function publishedWhile(act: (metrics: PowertoolsGateMetrics) => void): { name: string; dimensions: string[] }[] {
@@ -10,7 +13,7 @@ function publishedWhile(act: (metrics: PowertoolsGateMetrics) => void): { name: 
     return true;
   });
   try {
-    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+    const metrics = new Metrics({ namespace: NAMESPACE, serviceName: SERVICE_NAME });
     act(new PowertoolsGateMetrics(metrics));
     metrics.publishStoredMetrics();
   } finally {

@@ -8,6 +8,9 @@ import {
 } from '../../lambdas/shared/names';
 import { synthGate } from './synth';
 
+/** The namespace of the gate of an OutreachGateStack named `Gate`: the prefix and the stack's name, no path. */
+const NAMESPACE = 'OutreachGate/Gate';
+
 interface Widget {
   readonly type: string;
   readonly properties: {
@@ -59,7 +62,7 @@ describe('Observability', () => {
   it('THEN upstream 429s alarm on the custom metric the dispatcher publishes', () => {
     expect(byMetric('Upstream429')).toEqual([
       expect.objectContaining({
-        Namespace: 'OutreachGate',
+        Namespace: NAMESPACE,
         Dimensions: [{ Name: 'service', Value: 'outreach-gate-dispatcher' }],
         Threshold: 5,
       }),
@@ -81,7 +84,7 @@ describe('Observability', () => {
         })),
     ).toEqual([
       {
-        query: `SELECT MIN(GateCooldownRemaining) FROM "OutreachGate" WHERE service = 'outreach-gate-monitor' GROUP BY User`,
+        query: `SELECT MIN(GateCooldownRemaining) FROM "${NAMESPACE}" WHERE service = 'outreach-gate-monitor' GROUP BY User`,
         rule: ['GreaterThanThreshold', 0, 60, 15, 15],
       },
     ]);
@@ -94,7 +97,7 @@ describe('Observability', () => {
         .map(({ query, alarm: a }) => ({ query, threshold: a.Threshold, description: a.AlarmDescription })),
     ).toEqual([
       {
-        query: `SELECT MAX(CredentialsPaused) FROM "OutreachGate" WHERE service = 'outreach-gate-dispatcher' GROUP BY User, Cause`,
+        query: `SELECT MAX(CredentialsPaused) FROM "${NAMESPACE}" WHERE service = 'outreach-gate-dispatcher' GROUP BY User, Cause`,
         threshold: 1,
         description: expect.stringMatching(
           /invalid-grant.*not-set.*store the new refresh token in the secret <prefix>\/<user>.* Runbook: README\.md#alarm-user-credentials$/s,
@@ -142,7 +145,7 @@ describe('Observability', () => {
       dashboardWidgets(template).flatMap((w) =>
         (w.properties.metrics ?? []).flatMap((m) => {
           const head = m[0];
-          if (head === 'OutreachGate') return [String(m[1])];
+          if (head === NAMESPACE) return [String(m[1])];
           const expression = (head as { expression?: string }).expression ?? '';
           return [...expression.matchAll(/MetricName="(\w+)"/g)].map((match) => match[1]);
         }),
@@ -156,7 +159,7 @@ describe('Observability', () => {
     const graphed = new Set(
       dashboardWidgets(template).flatMap((w) =>
         (w.properties.metrics ?? []).flatMap((m) => {
-          if (m[0] === 'OutreachGate') {
+          if (m[0] === NAMESPACE) {
             const dimensions = m
               .slice(2)
               .filter((part) => typeof part === 'string')
@@ -165,7 +168,7 @@ describe('Observability', () => {
             return [`${m[1]}/${dimensions[0] ?? '-'}`];
           }
           const expression = (m[0] as { expression?: string }).expression ?? '';
-          return [...expression.matchAll(/\{OutreachGate,service,(\w+)\} MetricName="(\w+)"/g)].map(
+          return [...expression.matchAll(/\{"OutreachGate\/Gate",service,(\w+)\} MetricName="(\w+)"/g)].map(
             (match) => `${match[2]}/${match[1]}`,
           );
         }),
@@ -196,8 +199,8 @@ describe('Observability', () => {
     );
     expect(expressions).toEqual(
       expect.arrayContaining([
-        `SEARCH('{OutreachGate,service,Reason} MetricName="Deferrals" service="outreach-gate-dispatcher"', 'Sum', 60)`,
-        `SEARCH('{OutreachGate,service,Status} MetricName="UpstreamCalls" service="outreach-gate-dispatcher"', 'Sum', 60)`,
+        `SEARCH('{"${NAMESPACE}",service,Reason} MetricName="Deferrals" service="outreach-gate-dispatcher"', 'Sum', 60)`,
+        `SEARCH('{"${NAMESPACE}",service,Status} MetricName="UpstreamCalls" service="outreach-gate-dispatcher"', 'Sum', 60)`,
       ]),
     );
   });

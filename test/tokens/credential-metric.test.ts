@@ -1,7 +1,10 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PowertoolsGateMetrics } from '../../lambdas/adapters/powertools-metrics';
-import { CREDENTIAL_METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/names';
+import { CREDENTIAL_METRIC, SERVICE_NAME } from '../../lambdas/shared/names';
 import { RecordingGateMetrics } from '../../local/recording-metrics';
+
+/** A gate's namespace, as its stack sets it in the functions' environment. */
+const NAMESPACE = 'OutreachGate/Sales';
 
 /** Every EMF record written to stdout while `act` runs, parsed. */
 function emfRecordsOf(act: () => void): Array<Record<string, unknown>> {
@@ -23,7 +26,7 @@ function emfRecordsOf(act: () => void): Array<Record<string, unknown>> {
 
 describe('the credential-health metric', () => {
   it('GIVEN a user paused for a refused refresh token WHEN published through Powertools THEN one EMF record carries the metric with the user and the cause as dimensions', () => {
-    const metrics = new PowertoolsGateMetrics(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }));
+    const metrics = new PowertoolsGateMetrics(new Metrics({ namespace: NAMESPACE, serviceName: SERVICE_NAME }));
 
     const records = emfRecordsOf(() => metrics.credentialsPaused('alice', 'invalid-grant'));
 
@@ -45,7 +48,7 @@ describe('the credential-health metric', () => {
       }),
     ).toEqual([
       {
-        namespace: 'OutreachGate',
+        namespace: NAMESPACE,
         dimensions: ['Cause', 'User', 'service'],
         metrics: ['CredentialsPaused'],
         user: 'alice',
