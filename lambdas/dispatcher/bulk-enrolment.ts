@@ -85,6 +85,7 @@ export class BulkEnrolmentRunner {
     if (entries.length === 0) return;
     const batchId = await this.post(batch, entries, remainingMs);
     if (batchId === undefined) return;
+    this.deps.logger.info('bulk enrolment posted', { user: batch.user, batchId, members: entries.length });
     const items = await this.follow(batch, batchId, entries.length, remainingMs);
     if (items === undefined) {
       this.deps.logger.warn('stopped following a bulk enrolment; its members come back after their park', {
@@ -95,6 +96,7 @@ export class BulkEnrolmentRunner {
       return;
     }
     await this.settle(entries, items);
+    this.deps.logger.info('bulk enrolment settled', { user: batch.user, batchId, members: entries.length });
   }
 
   /** The bulk action's POST, through one admission; the batch id when Outreach accepted it. */
@@ -324,6 +326,11 @@ export class BulkEnrolmentRunner {
     reason: string,
   ): Promise<void> {
     const now = this.deps.clock();
+    this.deps.logger.info('bulk enrolment members put back', {
+      reason,
+      members: entries.length,
+      inMs: visibleAt - now,
+    });
     const seconds = Math.min(MAX_DEFERRAL_SECONDS, Math.max(0, Math.ceil((visibleAt - now) / 1000)));
     await Promise.all(
       entries.map(async ({ member, intent }) => {

@@ -144,6 +144,11 @@ export class Coalescer {
     await this.hide(records.filter((record) => coalesced.has(record.messageId)));
     for (const id of coalesced) claimed.delete(id);
     if (coalesced.size > 0) this.deps.metrics.coalesced?.('bulk', coalesced.size);
+    this.deps.logger.info('enrolments gathered into bulk enrolments', {
+      gathered: coalesced.size,
+      single: claimed.size,
+      tookMs: this.deps.clock() - now,
+    });
     return { coalesced, claimed, joined };
   }
 
