@@ -5,7 +5,14 @@ import type { GateConfig } from '../shared/config';
 import type { Intent } from '../shared/intent';
 import type { IntentError } from '../shared/intent-record';
 import { classifyReply } from './classify';
-import { type BatchItemView, batchItemsOf, coalesceOwner, pollDelayMs, settlementOf } from './coalesce-rules';
+import {
+  type BatchItemView,
+  batchItemsOf,
+  coalesceOwner,
+  itemsComplete,
+  pollDelayMs,
+  settlementOf,
+} from './coalesce-rules';
 import { type DispatchLogger, type IntentDispatcher, MAX_DEFERRAL_SECONDS, timeNeededMs } from './dispatch';
 import type { BatchMember, GateMetrics, IntentStore, LaneQueues, Release, TokenProvider } from './ports';
 
@@ -60,8 +67,9 @@ type Read =
  *   without a failure and come back when the wait ends. Waiting is not failing.
  * - Another 4xx on the POST (the request as a whole was refused, e.g. an unknown sequence or mailbox): every
  *   member is dead-lettered with Outreach's error.
- * - 5xx, timeout or reset on the POST: the outcome is unknown; members are let go with "sent, outcome unknown"
- *   and a failure counted, after a backoff, and each comes back through the single path's read-back.
+ * - 5xx, timeout or reset on the POST: the outcome is unknown and Outreach may still be running it; a failure is
+ *   counted and the members stay parked until their park ends, then each comes back through the single path's
+ *   read-back (never released early: a read-back before the batch ran would find nothing and create again).
  * - Out of time while following: the runner stops; members stay parked until their ownership expires and then
  *   come back through the read-back, which finds what the bulk action made.
  */
@@ -86,7 +94,12 @@ export class BulkEnrolmentRunner {
     const batchId = await this.post(batch, entries, remainingMs);
     if (batchId === undefined) return;
     this.deps.logger.info('bulk enrolment posted', { user: batch.user, batchId, members: entries.length });
-    const items = await this.follow(batch, batchId, entries.length, remainingMs);
+    const items = await this.follow(
+      batch,
+      batchId,
+      entries.map((entry) => this.prospectOf(entry)),
+      remainingMs,
+    );
     if (items === undefined) {
       this.deps.logger.warn('stopped following a bulk enrolment; its members come back after their park', {
         user: batch.user,
@@ -181,25 +194,47 @@ export class BulkEnrolmentRunner {
     }
   }
 
-  /** Polls the batch until it is finished, then reads all its items; undefined when time ran out first. */
+  /**
+   * Follows the batch by reading its items (one page holds a whole batch: `maxSize` ≤ 106) until every member's
+   * prospect has a finished item, so a batch costs its POST and, when the first poll's estimate holds, one read.
+   * From the third poll on, a batch that says it is finished or canceled ends the wait with the items it has
+   * (a member without one is read back). Undefined when time ran out first.
+   */
   private async follow(
     batch: SealedBatch,
     batchId: string,
-    size: number,
+    prospectIds: readonly number[],
     remainingMs: () => number,
   ): Promise<Map<number, BatchItemView> | undefined> {
     let waitUntil = 0;
     for (let poll = 0; ; poll++) {
-      const delay = pollDelayMs(poll, size, this.deps.clock(), waitUntil);
+      const delay = pollDelayMs(poll, prospectIds.length, this.deps.clock(), waitUntil);
       if (remainingMs() - delay < timeNeededMs(this.deps.config)) return undefined;
       await this.deps.sleep(delay);
-      const read = await this.read(batch.user, { method: 'GET', path: `/batches/${batchId}` }, remainingMs);
-      if (read.kind === 'out-of-time') return undefined;
-      if (read.kind === 'wait') waitUntil = read.untilMs;
-      if (read.kind !== 'ok') continue;
-      const state = (read.body as { data?: { attributes?: { state?: unknown } } } | undefined)?.data?.attributes?.state;
-      if (state === 'finished' || state === 'canceled') break;
+      const items = await this.readItems(batch.user, batchId, remainingMs);
+      if (items.kind === 'out-of-time') return undefined;
+      if (items.kind === 'wait') waitUntil = items.untilMs;
+      if (items.kind !== 'ok') continue;
+      if (itemsComplete(items.items, prospectIds)) return items.items;
+      if (poll < 2) continue;
+      const status = await this.read(batch.user, { method: 'GET', path: `/batches/${batchId}` }, remainingMs);
+      if (status.kind === 'out-of-time') return undefined;
+      if (status.kind !== 'ok') continue;
+      const state = (status.body as { data?: { attributes?: { state?: unknown } } } | undefined)?.data?.attributes
+        ?.state;
+      if (state !== 'finished' && state !== 'canceled') continue;
+      const last = await this.readItems(batch.user, batchId, remainingMs);
+      if (last.kind === 'ok') return last.items;
+      if (last.kind === 'out-of-time') return undefined;
     }
+  }
+
+  /** Every item of the batch, page by page; the first read that is not an answer ends it. */
+  private async readItems(
+    user: string,
+    batchId: string,
+    remainingMs: () => number,
+  ): Promise<{ kind: 'ok'; items: Map<number, BatchItemView> } | Exclude<Read, { kind: 'ok' }>> {
     const items = new Map<number, BatchItemView>();
     let request: OutreachRequest | undefined = {
       method: 'GET',
@@ -207,20 +242,14 @@ export class BulkEnrolmentRunner {
       query: { 'filter[batch][id]': batchId, 'page[size]': ITEMS_PAGE_SIZE },
     };
     while (request !== undefined) {
-      const read = await this.read(batch.user, request, remainingMs);
-      if (read.kind === 'out-of-time') return undefined;
-      if (read.kind !== 'ok') {
-        const waitMs = read.kind === 'wait' ? Math.max(0, read.untilMs - this.deps.clock()) : 1000;
-        if (remainingMs() - waitMs < timeNeededMs(this.deps.config)) return undefined;
-        await this.deps.sleep(waitMs);
-        continue;
-      }
+      const read = await this.read(user, request, remainingMs);
+      if (read.kind !== 'ok') return read;
       for (const item of batchItemsOf(read.body)) {
         if (item.prospectId !== undefined) items.set(item.prospectId, item);
       }
       request = this.nextPage(read.body);
     }
-    return items;
+    return { kind: 'ok', items };
   }
 
   /** The request for the next page a collection answer links to, relative to the API's base URL. */
@@ -304,13 +333,20 @@ export class BulkEnrolmentRunner {
     return settled;
   }
 
-  /** The POST's outcome is unknown (or it kept failing): a failure counted, read back when each comes back. */
+  /**
+   * A failed POST, counted once per member. When its outcome is unknown (5xx, timeout, reset) Outreach may still
+   * be running the batch: the members stay parked, owned by the batch, until their park ends (it covers the
+   * batch's completion), and then each is read back by prospect and sequence before any create. When nothing was
+   * performed (a second 401), they are let go with the failure and come back after a backoff.
+   */
   private async failed(entries: readonly BulkEntry[], error: IntentError, unconfirmedSend = true): Promise<void> {
     for (const entry of entries) this.deps.metrics.failure(entry.member.lane);
-    this.deps.logger.warn('bulk enrolment failed; its members go again one by one after a backoff', {
+    this.deps.logger.warn('bulk enrolment failed; its members go again one by one', {
       members: entries.length,
+      outcomeUnknown: unconfirmedSend,
       error,
     });
+    if (unconfirmedSend) return;
     const untilMs = this.deps.clock() + backoffDelayMs(1, this.deps.config, this.deps.random);
     await this.putBack(entries, { unconfirmedSend, failure: error }, untilMs, 'backoff');
   }

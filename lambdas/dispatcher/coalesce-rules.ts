@@ -156,6 +156,14 @@ export function settlementOf(item: BatchItemView | undefined): MemberSettlement 
   };
 }
 
+/** Whether every prospect of a batch has an item in a final state (`finished` or `canceled`): nothing more will come. */
+export function itemsComplete(items: ReadonlyMap<number, BatchItemView>, prospectIds: readonly number[]): boolean {
+  return prospectIds.every((id) => {
+    const state = items.get(id)?.state;
+    return state === 'finished' || state === 'canceled';
+  });
+}
+
 /** Reads the batch items of one `GET /batchItems` page, by prospect id. */
 export function batchItemsOf(body: unknown): BatchItemView[] {
   const data = (body as { data?: unknown } | undefined)?.data;

@@ -4,6 +4,7 @@ import {
   defaultParkMs,
   FIRST_POLL_BASE_MS,
   formingStateOf,
+  itemsComplete,
   MAX_COALESCE_SIZE,
   MAX_MEMBER_BODY_BYTES,
   MAX_POLL_INTERVAL_MS,
@@ -141,6 +142,28 @@ describe('coalescing rules: how an item settles its member', () => {
 
   it('GIVEN an item still pending THEN the outcome is unknown', () => {
     expect(settlementOf(page({ attributes: { state: 'pending', failed: null } }))).toEqual({ kind: 'unknown' });
+  });
+});
+
+describe('coalescing rules: when following a batch can stop', () => {
+  const items = (states: Record<number, string>) =>
+    new Map(
+      Object.entries(states).map(([id, state]) => [
+        Number(id),
+        { prospectId: Number(id), state, failed: false, sequenceStateId: 1, errors: undefined, info: undefined },
+      ]),
+    );
+
+  it('GIVEN every member’s item finished or canceled THEN nothing more will come', () => {
+    expect(itemsComplete(items({ 1: 'finished', 2: 'canceled' }), [1, 2])).toBe(true);
+  });
+
+  it('GIVEN one member’s item still pending THEN the batch is followed further', () => {
+    expect(itemsComplete(items({ 1: 'finished', 2: 'pending' }), [1, 2])).toBe(false);
+  });
+
+  it('GIVEN a member with no item yet THEN the batch is followed further', () => {
+    expect(itemsComplete(items({ 1: 'finished' }), [1, 2])).toBe(false);
   });
 });
 
