@@ -40,11 +40,15 @@ export interface CoalescingOptions {
   readonly enabled?: boolean;
   /** Most enrolments in one bulk action (at most {@link MAX_COALESCE_SIZE}: the batch item's size bounds it). @default 100 */
   readonly maxSize?: number;
-  /** The gathering window: how long the first enrolment of a batch waits for others, in ms. @default 2000 */
+  /**
+   * The gathering window: how long the first enrolment of a batch waits for others, in ms; with the 2,000 ms
+   * settle margin it must be shorter than the dispatcher timeout.
+   * @default - 2000, or half of what a shorter dispatcher timeout leaves after the settle margin
+   */
   readonly maxAgeMs?: number;
   /**
    * How long a gathered enrolment stays owned by its batch (its message hidden), in ms: at least the dispatcher
-   * timeout plus twice the window (a batch's runner can never outlive it), at most 900,000.
+   * timeout plus the window, its grace and 5 s to join (a batch's runner can never outlive it), at most 900,000.
    * @default - the minimum plus one more dispatcher timeout, for the bulk action to complete upstream
    */
   readonly parkMs?: number;
@@ -488,7 +492,9 @@ function coalescingConfig(
   functionTimeoutMs: number,
 ): NonNullable<GateConfig['coalescing']> {
   const maxSize = integer('coalescing.maxSize', options.maxSize ?? 100, 1, MAX_COALESCE_SIZE);
-  const maxAgeMs = integer('coalescing.maxAgeMs', options.maxAgeMs ?? 2000, 1, 60_000);
+  // The default window shrinks for short dispatcher timeouts, so that it always fits.
+  const defaultMaxAgeMs = Math.min(2000, Math.floor((functionTimeoutMs - SETTLE_MARGIN_MS) / 2));
+  const maxAgeMs = integer('coalescing.maxAgeMs', options.maxAgeMs ?? defaultMaxAgeMs, 1, 60_000);
   if (maxAgeMs + SETTLE_MARGIN_MS >= functionTimeoutMs) {
     throw new GateSettingsError(
       `coalescing.maxAgeMs (${maxAgeMs}) plus ${SETTLE_MARGIN_MS} ms must be less than the dispatcher timeout (${functionTimeoutMs} ms): the batch's opener waits the window out in its invocation`,
@@ -503,7 +509,7 @@ function coalescingConfig(
   const parkMs = integer('coalescing.parkMs', options.parkMs ?? defaultParkMs({ maxAgeMs }, functionTimeoutMs), 1);
   if (parkMs < floor || parkMs > MAX_PARK_MS) {
     throw new GateSettingsError(
-      `coalescing.parkMs (${parkMs}) must be from ${floor} (the dispatcher timeout ${functionTimeoutMs} ms plus the window and its grace, so a batch's runner never outlives its members' ownership) to ${MAX_PARK_MS}`,
+      `coalescing.parkMs (${parkMs}) must be from ${floor} (the dispatcher timeout ${functionTimeoutMs} ms plus the window, its grace and 5 s to join, so a batch's runner never outlives its members' ownership) to ${MAX_PARK_MS}`,
     );
   }
   return { enabled: options.enabled ?? true, maxSize, maxAgeMs, parkMs };

@@ -109,14 +109,22 @@ export class DynamoDbFormingBatches implements FormingBatches {
           TableName: this.options.tableName,
           Key: { [TABLE_KEYS.partitionKey]: key },
           UpdateExpression: 'SET #state = :sealed, #sealedAt = :now REMOVE #members',
-          ConditionExpression: '#state = :forming AND #batchKey = :batchKey',
+          // Never a stale batch: a joiner may be replacing it, and its members' parks only cover a fresh seal.
+          ConditionExpression: '#state = :forming AND #batchKey = :batchKey AND #openedAt >= :freshSince',
           ExpressionAttributeNames: {
             '#state': 'state',
             '#sealedAt': 'sealedAt',
             '#members': 'members',
             '#batchKey': 'batchKey',
+            '#openedAt': 'openedAt',
           },
-          ExpressionAttributeValues: { ':sealed': SEALED, ':forming': FORMING, ':batchKey': batchKey, ':now': now },
+          ExpressionAttributeValues: {
+            ':sealed': SEALED,
+            ':forming': FORMING,
+            ':batchKey': batchKey,
+            ':now': now,
+            ':freshSince': now - staleAfterMs(this.options.settings),
+          },
           ReturnValues: 'ALL_OLD',
         }),
       );

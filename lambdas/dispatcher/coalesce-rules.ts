@@ -47,13 +47,20 @@ export function staleAfterMs(settings: Pick<CoalescingSettings, 'maxAgeMs'>): nu
 }
 
 /**
- * The shortest park that is safe: a member joins a batch at most {@link staleAfterMs} after it opened, and the
- * invocation that runs it ends at most one function timeout after it joined; the member's record must stay the
- * batch's until then, or a re-received copy could read back before the bulk action made the enrolment.
+ * The shortest park that is safe: a member joins at most {@link JOIN_SLACK_MS} after its claim, a batch is
+ * sealed at most {@link staleAfterMs} after it opened, and the invocation that runs it ends at most one function
+ * timeout after the seal; the member's record must stay the batch's until then, or a re-received copy could read
+ * back before the bulk action made the enrolment.
  */
 export function minParkMs(settings: Pick<CoalescingSettings, 'maxAgeMs'>, functionTimeoutMs: number): number {
-  return functionTimeoutMs + staleAfterMs(settings);
+  return functionTimeoutMs + staleAfterMs(settings) + JOIN_SLACK_MS;
 }
+
+/**
+ * Longest time from a member's claim to its join: a member claimed longer ago takes the single path, so its park
+ * (counted from the claim) still outlasts every invocation that can run its batch.
+ */
+export const JOIN_SLACK_MS = 5000;
 
 /**
  * The default park: the minimum plus another function timeout for the bulk action to complete upstream after a

@@ -8,6 +8,8 @@ import type { BulkEnrolmentRunner, BulkEntry } from './bulk-enrolment';
 import {
   type CoalescingSettings,
   coalesceOwner,
+  FIRST_POLL_BASE_MS,
+  JOIN_SLACK_MS,
   MAX_MEMBER_BODY_BYTES,
   type SealDecision,
   sealDecision,
@@ -117,12 +119,15 @@ export class Coalescer {
       const key = coalesceKey(entry.intent.user, sequenceId, mailboxId);
       byKey.set(key, [...(byKey.get(key) ?? []), entry]);
     }
+    // Claims that took too long (a slow table) are not joined: their park would not cover the batch.
+    const joinAt = this.deps.clock();
+    if (joinAt - now > JOIN_SLACK_MS) byKey.clear();
     await Promise.all(
       [...byKey].map(async ([key, entries]) => {
         const first = entries[0] as { intent: Enrolment };
         const members = entries.map(({ record, intent }) => memberOf(record, intent.id, 'bulk', now));
         try {
-          const result = await this.deps.batches.join(key, members, now);
+          const result = await this.deps.batches.join(key, members, joinAt);
           if (result.batch === undefined || result.joined.length === 0) return;
           for (const member of result.joined) coalesced.add(member.messageId);
           joined.push({
@@ -177,8 +182,8 @@ export class Coalescer {
     if (decision.kind === 'leave') return;
     if (decision.kind === 'seal-at') {
       const waitMs = decision.atMs - this.deps.clock();
-      // The runner needs time for the POST and, ideally, for following it: never wait into that.
-      const spareMs = remainingMs() - 3 * timeNeededMs(this.deps.config);
+      // The runner needs time for the POST, the first poll's wait and one read: never wait into that.
+      const spareMs = remainingMs() - 2 * timeNeededMs(this.deps.config) - FIRST_POLL_BASE_MS;
       if (waitMs > 0) await this.deps.sleep(Math.max(0, Math.min(waitMs, spareMs)));
     }
     const members = await this.deps.batches.seal(joined.key, joined.batchKey, this.deps.clock());

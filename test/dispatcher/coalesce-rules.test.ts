@@ -5,6 +5,7 @@ import {
   FIRST_POLL_BASE_MS,
   formingStateOf,
   itemsComplete,
+  JOIN_SLACK_MS,
   MAX_COALESCE_SIZE,
   MAX_MEMBER_BODY_BYTES,
   MAX_POLL_INTERVAL_MS,
@@ -54,12 +55,12 @@ describe('coalescing rules: what a joiner makes of the forming item', () => {
 });
 
 describe('coalescing rules: how long members stay parked', () => {
-  it('GIVEN a 30 s function and a 2 s window THEN the shortest safe park covers the timeout, the window and its grace', () => {
-    expect(minParkMs({ maxAgeMs: 2000 }, 30_000)).toBe(30_000 + 2000 + 2000);
+  it('GIVEN a 30 s function and a 2 s window THEN the shortest safe park covers the timeout, the window, its grace and the join slack', () => {
+    expect(minParkMs({ maxAgeMs: 2000 }, 30_000)).toBe(30_000 + 2000 + 2000 + JOIN_SLACK_MS);
   });
 
   it('GIVEN a 30 s function and a 2 s window THEN the default park adds a timeout for the action to complete', () => {
-    expect(defaultParkMs({ maxAgeMs: 2000 }, 30_000)).toBe(64_000);
+    expect(defaultParkMs({ maxAgeMs: 2000 }, 30_000)).toBe(69_000);
   });
 
   it('GIVEN the largest batch of the largest members THEN the forming item stays under DynamoDB’s 400 KB', () => {
