@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import type { OutreachGateStackProps } from './outreach-gate-stack';
-import { GateSettingsError, type LaneOptions } from './settings';
+import { type CoalescingOptions, GateSettingsError, type LaneOptions } from './settings';
 
 /** Prefix of every CDK context key the app reads (`cdk deploy -c outreach-gate:users=alice,bob`). */
 export const CONTEXT_PREFIX = 'outreach-gate:';
@@ -37,6 +37,7 @@ export const CONTEXT_KEYS = {
   cooldownAlarmSeconds: 'cooldownAlarmSeconds',
   upstream429AlarmThreshold: 'upstream429AlarmThreshold',
   requestPolicy: 'requestPolicy',
+  coalescing: 'coalescing',
   alarmEmail: 'alarmEmail',
   metricsNamespace: 'metricsNamespace',
   tableDeletionProtection: 'tableDeletionProtection',
@@ -178,6 +179,7 @@ export function stackPropsFromContext(node: Node): OutreachGateStackProps {
     cooldownAlarmSeconds: num(read, CONTEXT_KEYS.cooldownAlarmSeconds),
     upstream429AlarmThreshold: num(read, CONTEXT_KEYS.upstream429AlarmThreshold),
     requestPolicy: list(read, CONTEXT_KEYS.requestPolicy),
+    coalescing: json<CoalescingOptions>(read, CONTEXT_KEYS.coalescing),
     alarmEmail: str(read, CONTEXT_KEYS.alarmEmail),
     metricsNamespace: str(read, CONTEXT_KEYS.metricsNamespace),
     tableDeletionProtection: bool(read, CONTEXT_KEYS.tableDeletionProtection),

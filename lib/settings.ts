@@ -1,3 +1,4 @@
+import { defaultParkMs, MAX_COALESCE_SIZE, MAX_PARK_MS, minParkMs } from '../lambdas/dispatcher/coalesce-rules';
 import {
   type GateConfig,
   parseGateConfig,
@@ -32,6 +33,26 @@ export interface LaneOptions {
    * @default - critical 60, standard 900, bulk 7200
    */
   readonly maxMessageAgeSeconds?: number;
+}
+
+/** How bulk-lane enrolments are gathered into Outreach bulk actions (see the README's "Bulk enrolments"). */
+export interface CoalescingOptions {
+  /** Whether bulk-lane `sequenceState.create` intents are gathered into `prospectsAddToSequence` actions. @default true */
+  readonly enabled?: boolean;
+  /** Most enrolments in one bulk action (at most {@link MAX_COALESCE_SIZE}: the batch item's size bounds it). @default 100 */
+  readonly maxSize?: number;
+  /**
+   * The gathering window: how long the first enrolment of a batch waits for others, in ms; with the 2,000 ms
+   * settle margin it must be shorter than the dispatcher timeout.
+   * @default - 2000, or half of what a shorter dispatcher timeout leaves after the settle margin
+   */
+  readonly maxAgeMs?: number;
+  /**
+   * How long a gathered enrolment stays owned by its batch (its message hidden), in ms: at least the dispatcher
+   * timeout plus the window, its grace and 5 s to join (a batch's runner can never outlive it), at most 900,000.
+   * @default - the minimum plus one more dispatcher timeout, for the bulk action to complete upstream
+   */
+  readonly parkMs?: number;
 }
 
 /** Everything a deployment or a local run can set. All optional; the defaults suit one Outreach user. */
@@ -158,6 +179,9 @@ export interface GateSettingsInput {
    * seconds; they are resumed when the earliest cool-down ends. @default 300
    */
   readonly pumpPauseAfterSeconds?: number;
+
+  /** Gathering of bulk-lane enrolments into bulk actions. @default - see {@link CoalescingOptions} */
+  readonly coalescing?: CoalescingOptions;
 }
 
 /** One lane, fully resolved. */
@@ -409,6 +433,7 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
     },
     deferral: { maxInProcessWaitMs: 2000, jitterMs: 1000, recycleAtReceiveCount: maxReceiveCount - 50 },
     intents: { recordTtlSeconds: intentRecordTtlSeconds(input.intentRecordTtlDays) },
+    coalescing: coalescingConfig(input.coalescing ?? {}, dispatcherTimeoutSeconds * 1000),
     requestPolicy: requestPolicy(input.requestPolicy ?? [DEFAULT_RULE]),
   });
 
@@ -460,6 +485,35 @@ export function assertDispatcherWiring(settings: GateSettings): GateSettings {
     );
   }
   return settings;
+}
+
+/** The coalescing block: defaults applied, each value checked against the window, the timeout and the item size. */
+function coalescingConfig(
+  options: CoalescingOptions,
+  functionTimeoutMs: number,
+): NonNullable<GateConfig['coalescing']> {
+  const maxSize = integer('coalescing.maxSize', options.maxSize ?? 100, 1, MAX_COALESCE_SIZE);
+  // The default window shrinks for short dispatcher timeouts, so that it always fits.
+  const defaultMaxAgeMs = Math.min(2000, Math.floor((functionTimeoutMs - SETTLE_MARGIN_MS) / 2));
+  const maxAgeMs = integer('coalescing.maxAgeMs', options.maxAgeMs ?? defaultMaxAgeMs, 1, 60_000);
+  if (maxAgeMs + SETTLE_MARGIN_MS >= functionTimeoutMs) {
+    throw new GateSettingsError(
+      `coalescing.maxAgeMs (${maxAgeMs}) plus ${SETTLE_MARGIN_MS} ms must be less than the dispatcher timeout (${functionTimeoutMs} ms): the batch's opener waits the window out in its invocation`,
+    );
+  }
+  const floor = minParkMs({ maxAgeMs }, functionTimeoutMs);
+  if (floor > MAX_PARK_MS) {
+    throw new GateSettingsError(
+      `coalescing needs a park of at least ${floor} ms with this dispatcher timeout and window, more than ${MAX_PARK_MS}; shorten coalescing.maxAgeMs or turn coalescing off`,
+    );
+  }
+  const parkMs = integer('coalescing.parkMs', options.parkMs ?? defaultParkMs({ maxAgeMs }, functionTimeoutMs), 1);
+  if (parkMs < floor || parkMs > MAX_PARK_MS) {
+    throw new GateSettingsError(
+      `coalescing.parkMs (${parkMs}) must be from ${floor} (the dispatcher timeout ${functionTimeoutMs} ms plus the window, its grace and 5 s to join, so a batch's runner never outlives its members' ownership) to ${MAX_PARK_MS}`,
+    );
+  }
+  return { enabled: options.enabled ?? true, maxSize, maxAgeMs, parkMs };
 }
 
 /** The shortest record TTL: a queued or dead-lettered copy of an intent never outlives its record. */

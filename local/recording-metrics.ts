@@ -58,6 +58,10 @@ export class RecordingGateMetrics implements GateMetrics {
     this.record('credentialsPaused', `${user}:${cause}`, 1);
   }
 
+  coalesced(lane: Lane, count: number): void {
+    this.record('coalesced', lane, count);
+  }
+
   completionEventFailed(detailType: CompletionDetailType): void {
     this.record('completionEventFailed', detailType, 1);
   }

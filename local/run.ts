@@ -13,6 +13,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DEAD_LETTER_ATTRIBUTES } from '../lambdas/adapters/sqs-lane-queues';
+import { minParkMs } from '../lambdas/dispatcher/coalesce-rules';
 import type { GateConfig, LaneEndpoints } from '../lambdas/shared/config';
 import { LANES, type Lane } from '../lambdas/shared/names';
 import type { IntentInput, OutreachGateClient } from '../lib/client';
@@ -210,8 +211,28 @@ export function compressGateConfig(config: GateConfig, timeScale: number): GateC
         ? {}
         : { failureWindowMs: Math.round(config.retries.failureWindowMs / timeScale) }),
     },
+    ...(config.coalescing === undefined
+      ? {}
+      : { coalescing: compressCoalescing(config.coalescing, timeScale, config) }),
   };
 }
+
+/**
+ * The gathering window in compressed time (at least {@link MIN_LOCAL_WINDOW_MS}: the local event source mappings
+ * poll in real time); the park is never shorter than the real dispatcher timeout requires (see minParkMs).
+ */
+function compressCoalescing(
+  coalescing: NonNullable<GateConfig['coalescing']>,
+  timeScale: number,
+  config: GateConfig,
+): NonNullable<GateConfig['coalescing']> {
+  const maxAgeMs = Math.max(MIN_LOCAL_WINDOW_MS, Math.round(coalescing.maxAgeMs / timeScale));
+  const floor = minParkMs({ maxAgeMs }, config.leases.ttlMs);
+  return { ...coalescing, maxAgeMs, parkMs: Math.max(floor, Math.round(coalescing.parkMs / timeScale)) };
+}
+
+/** Shortest gathering window of a compressed local run, in real ms. */
+const MIN_LOCAL_WINDOW_MS = 200;
 
 /** The value at quantile `q` (0–1) of `values`, nearest rank; 0 for none. */
 export function quantile(values: readonly number[], q: number): number {

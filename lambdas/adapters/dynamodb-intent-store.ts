@@ -60,8 +60,12 @@ export class DynamoDbIntentStore implements IntentStore {
       setIfAbsent: { createdAt: now, failureAttempts: 0 },
       condition:
         'attribute_not_exists(#pk) OR (#status = :inProgress AND (attribute_not_exists(#payloadHash) OR #payloadHash = :payloadHash)' +
-        ' AND (attribute_not_exists(#owner) OR #owner = :owner OR #ownerExpiresAt < :now))',
-      values: { ':payloadHash': request.payloadHash, ':owner': request.owner, ':now': now },
+        ` AND (attribute_not_exists(#owner) OR ${request.exclusive === true ? '' : '#owner = :owner OR '}#ownerExpiresAt < :now))`,
+      values: {
+        ':payloadHash': request.payloadHash,
+        ':now': now,
+        ...(request.exclusive === true ? {} : { ':owner': request.owner }),
+      },
       returnOld: true,
     });
     return this.claimOf(intent, written);

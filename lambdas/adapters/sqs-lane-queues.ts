@@ -1,5 +1,6 @@
 import {
   ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
   type MessageAttributeValue,
   SendMessageCommand,
   type SQSClient,
@@ -24,6 +25,9 @@ export const DEAD_LETTER_ATTRIBUTES = {
   deadLetterId: 'outreach-gate.dead-letter-id',
 } as const;
 
+/** Most entries SQS takes in one batch request. */
+const SQS_BATCH_ENTRIES = 10;
+
 const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value.slice(0, 1024) });
 
 /** The lanes' queues over SQS: deferrals change a message's visibility, dead letters go to the lane's DLQ. */
@@ -45,6 +49,21 @@ export class SqsLaneQueues implements LaneQueues {
 
   async release(lane: Lane, receiptHandle: string): Promise<void> {
     await this.defer(lane, receiptHandle, 0);
+  }
+
+  async delete(lane: Lane, receiptHandles: readonly string[]): Promise<string[]> {
+    const notDeleted: string[] = [];
+    for (let start = 0; start < receiptHandles.length; start += SQS_BATCH_ENTRIES) {
+      const handles = receiptHandles.slice(start, start + SQS_BATCH_ENTRIES);
+      const { Failed } = await this.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.lanes[lane].queueUrl,
+          Entries: handles.map((handle, index) => ({ Id: String(index), ReceiptHandle: handle })),
+        }),
+      );
+      for (const failed of Failed ?? []) notDeleted.push(handles[Number(failed.Id)] as string);
+    }
+    return notDeleted;
   }
 
   async deadLetter(lane: Lane, message: DeadLetter): Promise<void> {

@@ -1,5 +1,6 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Coalescer, Gathered } from './coalescer';
 import { DeferredError, type DispatchLogger, type IntentDispatcher } from './dispatch';
 import type { LaneQueues } from './ports';
 
@@ -17,13 +18,21 @@ class GroupStoppedError extends Error {
  * holds. Those skipped records are made visible again at once: they stay behind their group's first record, which
  * is hidden for its wait. A recycled record is deleted (its copy is on the queue) but stops its group just the
  * same. A batch in which every record waits is a normal outcome, not an invocation error.
+ *
+ * With a coalescer, bulk enrolments are gathered first (see coalescer.ts): a gathered record is reported failed
+ * like a deferred one (its message stays, hidden, for its batch to settle and delete) and stops its group; the
+ * batches this invocation must seal run beside the other records, and the invocation ends when they are done.
  */
 export function createBatchHandler(
   dispatcher: IntentDispatcher,
   queues: LaneQueues,
   logger: DispatchLogger,
+  coalescer?: Coalescer,
 ): SqsBatchHandler {
   return async (event, context) => {
+    const remainingMs = () => context.getRemainingTimeInMillis();
+    const gathered: Gathered | undefined = await coalescer?.gather(event.Records, remainingMs);
+    const sealing = gathered === undefined ? Promise.resolve() : (coalescer as Coalescer).finish(gathered, remainingMs);
     const processor = new SqsFifoPartialProcessorAsync();
     const processed = new Set<string>();
     const stoppedGroups = new Set<string>();
@@ -31,8 +40,9 @@ export function createBatchHandler(
       const group = record.attributes.MessageGroupId ?? record.messageId;
       if (stoppedGroups.has(group)) throw new GroupStoppedError(`group ${group} stopped at a recycled record`);
       processed.add(record.messageId);
+      if (gathered?.coalesced.has(record.messageId)) throw new DeferredError('coalesced', 0);
       try {
-        const outcome = await dispatcher.process(record, () => context.getRemainingTimeInMillis());
+        const outcome = await dispatcher.process(record, remainingMs, gathered?.claimed.get(record.messageId));
         if (outcome === 'recycled') stoppedGroups.add(group);
         return outcome;
       } catch (error) {
@@ -63,6 +73,7 @@ export function createBatchHandler(
         ),
       ),
     );
+    await sealing;
     return response;
   };
 }

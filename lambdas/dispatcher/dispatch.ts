@@ -6,10 +6,13 @@ import { type Intent, intentIdSchema, MAX_INTENT_BYTES, safeParseIntent } from '
 import { type IntentError, type IntentOutcome, type IntentRecord, payloadHashOf } from '../shared/intent-record';
 import { LANES, type Lane } from '../shared/names';
 import { requestPolicyOf, requestPolicyRefusal } from '../shared/request-policy';
+import { recordOf } from './batch-member';
 import { classifyReply, firstResourceId, outcomeOf, type Verdict } from './classify';
+import { coalesceOwner, type MemberSettlement } from './coalesce-rules';
 import { completionEventOf } from './completion';
 import { lookupRequest, performRequest, repeatsHarmfully, upsertWriteRequest } from './plan';
 import type {
+  BatchMember,
   Claim,
   CompletionEvent,
   CompletionEvents,
@@ -104,6 +107,18 @@ export class DeferredError extends Error {
   }
 }
 
+/** A record already claimed by its owner (a gathered enrolment that takes the single path after all). */
+export interface PreClaim {
+  readonly owner: string;
+  /** The record before the claim. */
+  readonly previous?: IntentRecord;
+}
+
+/** A lease for one request, or the time until one may be had (a cool-down, the budget, a lease, a token). */
+export type Admission =
+  | { readonly kind: 'lease'; readonly lease: Lease }
+  | { readonly kind: 'wait'; readonly untilMs: number; readonly reason: string };
+
 /** A wait discovered while processing: becomes a deferral, never a failure. */
 class Wait {
   constructor(
@@ -124,6 +139,8 @@ class Settle {
 /** One receive working on an intent whose record it owns. */
 interface Attempt {
   readonly record: SQSRecord;
+  /** Who owns the record while this receive works: the message id, or its batch's owner for a coalesced one. */
+  readonly owner: string;
   readonly lane: Lane;
   readonly intent: Intent;
   /** The record before this receive claimed it. */
@@ -183,7 +200,11 @@ export class IntentDispatcher {
    * stay (already hidden for the wait). `remainingMs` is the invocation's time left: no record and no upstream
    * request is started without {@link timeNeededMs} of it.
    */
-  async process(record: SQSRecord, remainingMs: () => number = () => Number.POSITIVE_INFINITY): Promise<RecordOutcome> {
+  async process(
+    record: SQSRecord,
+    remainingMs: () => number = () => Number.POSITIVE_INFINITY,
+    claimed?: PreClaim,
+  ): Promise<RecordOutcome> {
     const lane = this.laneOf(record);
     const parsed = this.parse(record, lane);
     if (parsed.kind === 'invalid') {
@@ -195,8 +216,14 @@ export class IntentDispatcher {
       return 'dead-lettered';
     }
     const intent = parsed.intent;
-    if (remainingMs() < timeNeededMs(this.deps.config)) return this.giveBack(record, lane);
-    const taken = await this.take(record, lane, intent, remainingMs);
+    if (claimed === undefined && remainingMs() < timeNeededMs(this.deps.config)) return this.giveBack(record, lane);
+    const taken =
+      claimed === undefined
+        ? await this.take(record, lane, intent, remainingMs)
+        : {
+            kind: 'claimed' as const,
+            attempt: this.attemptOf(record, lane, intent, claimed.owner, claimed.previous, false),
+          };
     if (taken.kind === 'done') return taken.outcome;
     const attempt = taken.attempt;
     try {
@@ -212,6 +239,62 @@ export class IntentDispatcher {
       await this.abandon(attempt);
       throw error;
     }
+  }
+
+  /** The queue ARN of a lane (what its records name as their event source). */
+  queueArnOf(lane: Lane): string {
+    return this.deps.lanes[lane].queueArn;
+  }
+
+  /** The intent a record carries when it is valid for this gate (its lane, user and policy), else undefined. */
+  intentOf(record: SQSRecord): Intent | undefined {
+    const parsed = this.parse(record, this.laneOf(record));
+    return parsed.kind === 'ok' ? parsed.intent : undefined;
+  }
+
+  /**
+   * One admission through the gate for a request made on behalf of several intents (a bulk enrolment): waits
+   * in-process while the wait is short, as for a single intent, and returns a longer wait instead of deferring.
+   */
+  async admitFor(user: string, lane: Lane, remainingMs: () => number): Promise<Admission> {
+    try {
+      return { kind: 'lease', lease: await this.admit(user, lane, remainingMs) };
+    } catch (error) {
+      if (!(error instanceof Settle) || error.action.kind !== 'defer') throw error;
+      return { kind: 'wait', untilMs: error.action.wait.untilMs, reason: error.action.wait.reason };
+    }
+  }
+
+  /** Returns a lease taken with {@link admitFor}, recording what the answer said; never throws. */
+  returnLeaseFor(lease: Lease, result: UpstreamResult, label: string): Promise<void> {
+    return this.returnLease(lease, result, { id: label });
+  }
+
+  /**
+   * Settles one member of a bulk enrolment from its batch item, as a single create would have been: succeeded
+   * with the sequence state (result stored, counted, announced), or dead-lettered alone with Outreach's error from
+   * the item (record first with its owner, then the dead-letter copy of its body, reason `rejected`).
+   */
+  async settleMember(
+    member: BatchMember,
+    intent: Intent,
+    settlement: Exclude<MemberSettlement, { kind: 'unknown' }>,
+  ): Promise<void> {
+    const record = recordOf(member, this.deps.lanes[member.lane].queueArn);
+    const attempt = this.attemptOf(record, member.lane, intent, coalesceOwner(member.messageId), undefined, false);
+    if (settlement.kind === 'rejected') {
+      await this.deadLetter(attempt, 'rejected', settlement.error, false);
+      return;
+    }
+    const stored = await this.deps.intents.succeed(intent, attempt.owner, settlement.outcome, this.clock());
+    if (!stored) {
+      this.deps.logger.error('the bulk enrolment made it but the intent was already settled; its record is kept', {
+        intentId: intent.id,
+        outcome: settlement.outcome,
+      });
+    }
+    this.deps.metrics.succeeded(member.lane, this.clock() - member.sentAt);
+    if (stored) await this.announce(completionEventOf(intent, { status: 'succeeded', outcome: settlement.outcome }));
   }
 
   /** Performs a claimed intent and stores its result before anything else. */
@@ -236,7 +319,7 @@ export class IntentDispatcher {
       });
     }
     const answer = await this.perform(attempt, plan === 'read-back', remainingMs);
-    const stored = await this.deps.intents.succeed(intent, record.messageId, answer.outcome, this.clock());
+    const stored = await this.deps.intents.succeed(intent, attempt.owner, answer.outcome, this.clock());
     attempt.owned = false;
     if (!stored) {
       this.deps.logger.error('Outreach answered 2xx but the intent was already settled; its record is kept as it is', {
@@ -279,31 +362,39 @@ export class IntentDispatcher {
     }
     if (claim.kind === 'refused')
       return { kind: 'done', outcome: await this.refused(record, lane, intent, claim.current) };
-    const previous = claim.previous;
     if (redriven) this.deps.logger.info('dead-lettered intent redriven; performing it again', { intentId: intent.id });
+    return { kind: 'claimed', attempt: this.attemptOf(record, lane, intent, request.owner, claim.previous, redriven) };
+  }
+
+  /** The attempt of a receive that owns the intent's record as `owner`. */
+  private attemptOf(
+    record: SQSRecord,
+    lane: Lane,
+    intent: Intent,
+    owner: string,
+    previous: IntentRecord | undefined,
+    redriven: boolean,
+  ): Attempt {
     return {
-      kind: 'claimed',
-      attempt: {
-        record,
-        lane,
-        intent,
-        previous,
-        redriven,
-        failuresBefore: redriven ? 0 : (previous?.failureAttempts ?? 0),
-        firstFailedAt: redriven ? undefined : previous?.firstFailedAt,
-        unconfirmed: previous?.unconfirmedSend === true,
-        owned: true,
-      },
+      record,
+      owner,
+      lane,
+      intent,
+      previous,
+      redriven,
+      failuresBefore: redriven ? 0 : (previous?.failureAttempts ?? 0),
+      firstFailedAt: redriven ? undefined : previous?.firstFailedAt,
+      unconfirmed: previous?.unconfirmedSend === true,
+      owned: true,
     };
   }
 
   /** Acts on a claim refused for good (a redrive that lost its race is decided again, as a plain receive). */
   private async refused(record: SQSRecord, lane: Lane, intent: Intent, current: IntentRecord): Promise<RecordOutcome> {
-    const refusal = onRefusedClaim(current, {
-      payloadHash: payloadHashOf(intent),
-      owner: record.messageId,
-      now: this.clock(),
-    });
+    // A message dead-lettered by its bulk enrolment (owner `coalesce:<id>`) that came back is this message too.
+    const ownCrash = current.deadLetteredBy === coalesceOwner(record.messageId);
+    const owner = ownCrash ? coalesceOwner(record.messageId) : record.messageId;
+    const refusal = onRefusedClaim(current, { payloadHash: payloadHashOf(intent), owner, now: this.clock() });
     switch (refusal.kind) {
       case 'already-settled':
         this.deps.logger.info('intent already succeeded; not sending it again', { intentId: intent.id });
@@ -322,7 +413,7 @@ export class IntentDispatcher {
           ...(refusal.error === undefined ? {} : { error: refusal.error }),
           ...(refusal.deadLetterId === undefined ? {} : { deadLetterId: refusal.deadLetterId }),
           // The message that dead-lettered it came back after a crash: the same copy, de-duplicated by SQS.
-          ...(current.deadLetteredBy === record.messageId && refusal.deadLetterId !== undefined
+          ...(current.deadLetteredBy === owner && refusal.deadLetterId !== undefined
             ? { deduplicationId: refusal.deadLetterId }
             : {}),
         });
@@ -513,7 +604,7 @@ export class IntentDispatcher {
    * Returns a lease and records what the answer said (a 429's cool-down among it). Tried a few times; if it still
    * fails the lease frees itself at its expiry. Never throws: the answer is never lost to it.
    */
-  private async returnLease(lease: Lease, result: UpstreamResult, intent: Intent): Promise<void> {
+  private async returnLease(lease: Lease, result: UpstreamResult, intent: Pick<Intent, 'id'>): Promise<void> {
     for (let tries = 1; ; tries++) {
       try {
         await this.deps.gate.release(lease, result);
@@ -597,7 +688,7 @@ export class IntentDispatcher {
     if (recycle || failure !== undefined || repeatsHarmfully(intent.operation)) {
       await this.deps.intents.release(
         intent,
-        record.messageId,
+        attempt.owner,
         { unconfirmedSend: attempt.unconfirmed, ...(failure === undefined ? {} : { failure }) },
         this.clock(),
       );
@@ -649,7 +740,7 @@ export class IntentDispatcher {
     const deadLetterId = `${record.messageId.slice(0, 100)}.${now}`;
     const written = await this.deps.intents.deadLetter(
       intent,
-      record.messageId,
+      attempt.owner,
       { reason, deadLetterId, countFailure, ...(error === undefined ? {} : { error }) },
       now,
     );
@@ -730,7 +821,7 @@ export class IntentDispatcher {
     try {
       await this.deps.intents.release(
         attempt.intent,
-        attempt.record.messageId,
+        attempt.owner,
         { unconfirmedSend: attempt.unconfirmed },
         this.clock(),
       );

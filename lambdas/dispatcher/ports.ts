@@ -22,6 +22,11 @@ export interface ClaimRequest {
    * crash between the send and the settlement leaves the next attempt knowing the outcome is unknown.
    */
   readonly guardSend: boolean;
+  /**
+   * Refuse the claim while the record is owned by this same owner (a gathered enrolment: a re-receive of its
+   * message must never take over the record its bulk enrolment still owns). @default false
+   */
+  readonly exclusive?: boolean;
 }
 
 /** The answer to a claim: taken (with the record as it was before, if any), or refused with the record as it is. */
@@ -79,6 +84,52 @@ export interface LaneQueues {
   deadLetter(lane: Lane, message: DeadLetter): Promise<void>;
   /** Sends the message again as a new message (resets its receive count); see the dispatcher's recycling. */
   resend(lane: Lane, message: Resend): Promise<void>;
+  /**
+   * Deletes received messages whose intents are settled (members of a bulk enrolment, which the batch response
+   * does not delete). Returns the receipt handles SQS did not delete; those messages come back and find their
+   * record settled.
+   */
+  delete(lane: Lane, receiptHandles: readonly string[]): Promise<string[]>;
+}
+
+/** One enrolment gathered into a forming bulk enrolment: what its runner needs to settle it and its message. */
+export interface BatchMember {
+  readonly intentId: string;
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly lane: Lane;
+  readonly groupId: string;
+  /** The message body as received (the intent; its dead-letter copy carries it). */
+  readonly body: string;
+  /** Epoch ms SQS received the message, for the queue-wait metric. */
+  readonly sentAt: number;
+}
+
+/** What one join did: the members taken in (into a batch it opened or one already forming) and those left out. */
+export interface JoinResult {
+  readonly joined: readonly BatchMember[];
+  /** Members that did not fit (the batch was full or changed under the join); they take the single path. */
+  readonly left: readonly BatchMember[];
+  /** The batch joined, when any member was taken in. */
+  readonly batch?: {
+    readonly batchKey: string;
+    readonly openedAt: number;
+    /** Members in the batch after the join. */
+    readonly count: number;
+    /** Whether this join opened the batch (its invocation seals it when the window ends). */
+    readonly opened: boolean;
+  };
+}
+
+/**
+ * The forming bulk enrolments in the gate table: one item per user, sequence and mailbox, joined by conditional
+ * writes from every invocation, sealed by exactly one of them.
+ */
+export interface FormingBatches {
+  /** Adds members to the forming batch under `key` (opening a fresh one when there is none, or a stale one). */
+  join(key: string, members: readonly BatchMember[], now: number): Promise<JoinResult>;
+  /** Seals the batch `batchKey` under `key`; its members, or undefined when another sealer won or it was replaced. */
+  seal(key: string, batchKey: string, now: number): Promise<BatchMember[] | undefined>;
 }
 
 /** A message sent again on its lane, with the attributes it arrived with. */
@@ -139,6 +190,8 @@ export interface GateMetrics {
   remainingBudget(user: string, remaining: number): void;
   cooldownRemaining(user: string, ms: number): void;
   tokenMinted(user: string): void;
+  /** Records gathered into a bulk enrolment (hidden, not deferred: they wait for their batch). @default - not counted */
+  coalesced?(lane: Lane, count: number): void;
   /** A completion event was not accepted (logged too; the intent stays settled). @default - not counted */
   completionEventFailed?(detailType: CompletionDetailType): void;
   /**

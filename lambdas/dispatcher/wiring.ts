@@ -1,5 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbFormingBatches } from '../adapters/dynamodb-forming-batches';
 import { DynamoDbGateStore } from '../adapters/dynamodb-gate-store';
 import { DynamoDbIntentStore } from '../adapters/dynamodb-intent-store';
 import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
@@ -12,6 +13,8 @@ import { type DispatcherEnvironment, refreshTokenSecretName } from '../shared/co
 import type { SecretStore } from '../tokens/ports';
 import { SharedTokenCache } from '../tokens/token-cache';
 import { createBatchHandler, type SqsBatchHandler } from './batch';
+import { BulkEnrolmentRunner } from './bulk-enrolment';
+import { Coalescer } from './coalescer';
 import { type DispatchLogger, IntentDispatcher } from './dispatch';
 import type { CompletionEvents, GateMetrics, IntentStore } from './ports';
 
@@ -75,28 +78,60 @@ export function wireDispatcher(parts: DispatcherParts): WiredDispatcher {
     logger,
     metrics,
   });
+  const outreach = new FetchOutreachApi({
+    baseUrl: config.outreach.baseUrl,
+    timeoutMs: config.outreach.requestTimeoutMs,
+    clock,
+    ...(parts.fetch ? { fetch: parts.fetch } : {}),
+  });
+  const intents = decorate(
+    new DynamoDbIntentStore(documents, {
+      tableName: environment.tableName,
+      recordTtlSeconds: config.intents.recordTtlSeconds,
+    }),
+  );
   const dispatcher = new IntentDispatcher({
     config,
     lanes: environment.lanes,
     gate: parts.decorateGate ? parts.decorateGate(gate) : gate,
-    outreach: new FetchOutreachApi({
-      baseUrl: config.outreach.baseUrl,
-      timeoutMs: config.outreach.requestTimeoutMs,
-      clock,
-      ...(parts.fetch ? { fetch: parts.fetch } : {}),
-    }),
+    outreach,
     tokens,
-    intents: decorate(
-      new DynamoDbIntentStore(documents, {
-        tableName: environment.tableName,
-        recordTtlSeconds: config.intents.recordTtlSeconds,
-      }),
-    ),
+    intents,
     queues,
     metrics,
     logger,
     clock,
     ...(parts.completions ? { completions: parts.completions } : {}),
   });
-  return { handler: createBatchHandler(dispatcher, queues, logger), dispatcher, gate };
+  const settings = config.coalescing;
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  const coalescer =
+    settings?.enabled === true
+      ? new Coalescer({
+          dispatcher,
+          intents,
+          batches: new DynamoDbFormingBatches(documents, { tableName: environment.tableName, settings }),
+          queues,
+          runner: new BulkEnrolmentRunner({
+            dispatcher,
+            outreach,
+            tokens,
+            intents,
+            queues,
+            metrics,
+            logger,
+            config,
+            clock,
+            sleep,
+            random: Math.random,
+          }),
+          metrics,
+          logger,
+          config,
+          settings,
+          clock,
+          sleep,
+        })
+      : undefined;
+  return { handler: createBatchHandler(dispatcher, queues, logger, coalescer), dispatcher, gate };
 }

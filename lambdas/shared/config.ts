@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { MAX_BULK_PROSPECT_IDS } from './intent';
 import { metricsNamespaceProblem } from './metrics-namespace';
 import { ENV, LANES, type Lane } from './names';
 import { compileRequestPolicy, RequestPolicyError } from './request-policy';
@@ -125,6 +126,26 @@ export const gateConfigSchema = z.strictObject({
     /** How long a settled intent's record (and result) is kept for `getResult` and de-duplication. */
     recordTtlSeconds: z.number().int().positive(),
   }),
+  /**
+   * Coalescing of bulk-lane enrolments (`sequenceState.create`) into one Outreach bulk action
+   * (`prospectsAddToSequence`): one request enrols up to `maxSize` prospects. See coalescing.ts.
+   * @default - off (a configuration written before coalescing existed); the settings turn it on
+   */
+  coalescing: z
+    .strictObject({
+      /** Whether bulk-lane enrolments are gathered into bulk actions. */
+      enabled: z.boolean(),
+      /** Most enrolments in one bulk action. */
+      maxSize: z.number().int().positive().max(MAX_BULK_PROSPECT_IDS),
+      /** How long the first enrolment of a batch waits for others (the gathering window). */
+      maxAgeMs: z.number().int().positive(),
+      /**
+       * How long a gathered enrolment's record stays owned by its batch (and its message hidden): longer than the
+       * batch can be worked on, so a re-received copy never performs it while the batch may still.
+       */
+      parkMs: z.number().int().positive(),
+    })
+    .optional(),
   /**
    * What the generic `request` operation may do: rules such as `GET /prospects/*`, `default` standing for the
    * built-in list (see `request-policy`). Kept as written, so the default costs a few bytes of environment.

@@ -26,6 +26,7 @@ export const ITEM_PREFIX = {
   intent: 'intent#',
   token: 'token#',
   pump: 'pump#',
+  coalesce: 'coalesce#',
 } as const;
 
 /** The gate item key for one Outreach user. */
@@ -36,6 +37,9 @@ export const intentKey = (id: string): string => `${ITEM_PREFIX.intent}${id}`;
 export const tokenKey = (user: string): string => `${ITEM_PREFIX.token}${user}`;
 /** The key of the item recording that the monitor paused one lane's event source mappings. */
 export const pumpKey = (lane: Lane): string => `${ITEM_PREFIX.pump}${lane}`;
+/** The key of the forming bulk enrolment of one user into one sequence from one mailbox (see coalescer.ts). */
+export const coalesceKey = (user: string, sequenceId: number, mailboxId: number): string =>
+  `${ITEM_PREFIX.coalesce}${user}#${sequenceId}#${mailboxId}`;
 
 /**
  * First part of every gate's CloudWatch namespace: a gate publishes its custom metrics (EMF) to

@@ -116,6 +116,7 @@ describe('the dispatcher receiving arbitrary message bodies', () => {
       defer: reached,
       release: reached,
       resend: reached,
+      delete: reached,
       deadLetter: async (_lane, message) => {
         deadLetters.push(message);
       },
