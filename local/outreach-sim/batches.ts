@@ -35,6 +35,8 @@ export interface BatchSettings {
   readonly msPerItem: number;
   /** Status of the action's answer (the OpenAPI document declares 200). */
   readonly createStatus: number;
+  /** Prospects whose items `GET /batchItems` leaves out, as if Outreach's listing missed them. */
+  readonly unlistedProspects: readonly number[];
   /** `page[size]` when none is sent, and the largest accepted. */
   readonly defaultPageSize: number;
   readonly maxPageSize: number;
@@ -400,7 +402,10 @@ export class BatchActions {
     }
     // Paging parameters are read like every other collection's (a batch has no filter that could clash).
     const query = parseListQuery('batch', rest, this.settings());
-    const matching = [...this.items.values()].filter((item) => filters.every((keep) => keep(item)));
+    const unlisted = new Set(this.settings().unlistedProspects);
+    const matching = [...this.items.values()].filter(
+      (item) => !unlisted.has(item.prospectId) && filters.every((keep) => keep(item)),
+    );
     return this.page('batchItems', matching, query, request, (item) => this.serializeItem(item, request.apiBaseUrl));
   }
 

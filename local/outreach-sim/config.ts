@@ -88,6 +88,8 @@ export interface BatchesConfig {
   secondsPerItem: number;
   /** Status of `POST /batches/actions/…`: the OpenAPI document declares 200. Default 200. */
   createStatus: 200 | 201;
+  /** Items of these prospects are left out of `GET /batchItems` listings (a fault: items missing). Default none. */
+  unlistedProspects: number[];
 }
 
 /** Faults injected into `/api/v2` responses. */
@@ -230,7 +232,7 @@ export function defaultConfig(): SimulatorConfig {
       maxPageSize: 1000,
       duplicateSequenceState: 'create',
     },
-    batches: { startDelaySeconds: 2, secondsPerItem: 0.2, createStatus: 200 },
+    batches: { startDelaySeconds: 2, secondsPerItem: 0.2, createStatus: 200, unlistedProspects: [] },
     faults: {
       latencyMs: 0,
       latencyJitterMs: 0,
@@ -308,6 +310,7 @@ export const configPatchSchema = z.strictObject({
       startDelaySeconds: nonNegative.optional(),
       secondsPerItem: nonNegative.optional(),
       createStatus: z.union([z.literal(200), z.literal(201)]).optional(),
+      unlistedProspects: z.array(z.number().int().positive()).optional(),
     })
     .optional(),
   faults: z

@@ -206,6 +206,7 @@ export class OutreachSimulator implements RunningSimulator {
         startDelayMs: this.timings.batchStartDelayMs,
         msPerItem: this.timings.batchMsPerItem,
         createStatus: this.config.batches.createStatus,
+        unlistedProspects: this.config.batches.unlistedProspects,
         defaultPageSize: this.config.resources.defaultPageSize,
         maxPageSize: this.config.resources.maxPageSize,
       }),

@@ -305,4 +305,15 @@ describe('bulk actions', () => {
     expect(response.status).toBe(400);
     expect(response.json.errors[0].source).toEqual({ parameter: 'filter[colour]' });
   });
+
+  test('GIVEN unlisted prospects WHEN a finished batch’s items are listed THEN their items are left out and the others are listed', async () => {
+    const ids = await prospects(3, 'unlisted');
+    sim.configure({ batches: { unlistedProspects: [ids[1] as number] } });
+    const created = await api(sim, token, 'POST', ADD_TO_SEQUENCE, addToSequence(ids));
+    await pollUntilFinished(created.json.data.id as number);
+    const listed = await itemsOf(created.json.data.id as number);
+    expect(
+      (listed.json.data as Array<{ attributes: { data: string } }>).map((item) => JSON.parse(item.attributes.data).id),
+    ).toEqual([ids[0], ids[2]]);
+  });
 });

@@ -1,0 +1,117 @@
+import type { RunningSimulator } from '../../local/outreach-sim';
+import { accessToken } from '../outreach-sim/helpers';
+import { HandDriver } from '../support/drive';
+import { type Pipeline, startPipeline } from '../support/pipeline';
+import {
+  COALESCING_SETTINGS,
+  enrolment,
+  enrolmentCounts,
+  letterOf,
+  once,
+  seedProspects,
+  takeDeadLetters,
+} from './coalescing-fixtures';
+
+/**
+ * Edge attacks with the bulk lane driven by hand: two intents enrolling the same prospect in one window (Outreach
+ * refusing the second enrolment, as it does), and invocations with too little time left to follow a bulk action.
+ * Completion events are on: each settled intent must publish exactly one.
+ */
+describe('bulk enrolments gathered into bulk actions: edges', () => {
+  let pipeline: Pipeline;
+  let sim: RunningSimulator;
+  let seed: string;
+  let driver: HandDriver;
+
+  beforeAll(async () => {
+    pipeline = await startPipeline({ ...COALESCING_SETTINGS, completionEvents: true });
+    await pipeline.runner.stop();
+    sim = pipeline.env.simulator as RunningSimulator;
+    seed = await accessToken(sim, 'seed');
+    driver = new HandDriver(pipeline.env, pipeline.dispatcher);
+  }, 180_000);
+
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  afterEach(() => {
+    sim.configure({ resources: { duplicateSequenceState: 'create' } });
+  });
+
+  /** Receives and invokes the bulk lane, each invocation given `invocationMs`, until every id is settled. */
+  async function driveUntilSettled(ids: readonly string[], timeoutMs: number, invocationMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const messages = await driver.receive('bulk');
+      if (messages.length > 0) {
+        await driver.invoke('bulk', messages, { context: HandDriver.context(invocationMs) });
+      }
+      const results = await Promise.all(ids.map((id) => pipeline.client.getResult(id)));
+      const settled = results.every((r) => r.status === 'succeeded' || r.status === 'dead-lettered');
+      if ((settled && messages.length === 0) || Date.now() > deadline) return results;
+      if (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
+  const eventsOf = (ids: readonly string[]) =>
+    Object.fromEntries(ids.map((id) => [id, pipeline.completions.events.filter((e) => e.detail.id === id).length]));
+
+  it('GIVEN two intents enrolling one prospect in one window WHEN Outreach refuses a second enrolment THEN one succeeds, the other is dead-lettered with a reason, each from its own item', async () => {
+    sim.configure({ resources: { duplicateSequenceState: 'reject' } });
+    const prospects = await seedProspects(sim, seed, 3, 'same');
+    const [p0, p1, p2] = prospects as [number, number, number];
+    const intents = [
+      enrolment('same-a', p0),
+      enrolment('same-b', p0),
+      enrolment('same-c', p1),
+      enrolment('same-d', p2),
+    ];
+    await pipeline.client.enqueueMany(intents);
+    const ids = intents.map((i) => i.id);
+    const results = await driveUntilSettled(ids, 120_000);
+    const letters = (await takeDeadLetters(pipeline)).map(letterOf).filter((l) => l.intentId?.startsWith('same-'));
+    const onP0 = results.slice(0, 2);
+    expect({
+      onP0: onP0.map((r) => r.status).sort(),
+      letters: letters.map((l) => [l.intentId, Boolean(l.reason)]),
+      deadLetteredIsTheOneLettered: letters[0]?.intentId === onP0.find((r) => r.status === 'dead-lettered')?.id,
+      others: results.slice(2).map((r) => r.status),
+      distinctStates: new Set(results.filter((r) => r.status === 'succeeded').map((r) => r.result?.resourceId)).size,
+      enrolments: await enrolmentCounts(sim, seed, prospects),
+      events: eventsOf(ids),
+    }).toEqual({
+      onP0: ['dead-lettered', 'succeeded'],
+      letters: [[expect.stringMatching(/^same-[ab]$/), true]],
+      deadLetteredIsTheOneLettered: true,
+      others: ['succeeded', 'succeeded'],
+      distinctStates: 3,
+      enrolments: once(prospects),
+      events: Object.fromEntries(ids.map((id) => [id, 1])),
+    });
+  }, 180_000);
+
+  it('GIVEN invocations with barely enough time for one upstream request WHEN they gather and follow a bulk action THEN every intent settles, each prospect enrolled once, one completion event each', async () => {
+    const prospects = await seedProspects(sim, seed, 4, 'short');
+    const intents = prospects.map((p, n) => enrolment(`short-${n}`, p));
+    await pipeline.client.enqueueMany(intents);
+    const ids = intents.map((i) => i.id);
+    // The upstream timeout (1 s) plus the 2 s settle margin, and half a second more.
+    const results = await driveUntilSettled(ids, 150_000, 3500);
+    const letters = (await takeDeadLetters(pipeline)).map(letterOf).filter((l) => l.intentId?.startsWith('short-'));
+    expect({
+      open: results.filter((r) => r.status !== 'succeeded' && r.status !== 'dead-lettered').map((r) => r.id),
+      deadLetteredWithoutLetter: results
+        .filter((r) => r.status === 'dead-lettered')
+        .filter((r) => !letters.some((l) => l.intentId === r.id && l.reason))
+        .map((r) => r.id),
+      enrolments: await enrolmentCounts(sim, seed, prospects),
+      events: eventsOf(ids),
+    }).toEqual({
+      open: [],
+      deadLetteredWithoutLetter: [],
+      enrolments: once(prospects),
+      events: Object.fromEntries(ids.map((id) => [id, 1])),
+    });
+  }, 240_000);
+});
