@@ -59,7 +59,11 @@ export interface GateSettingsInput {
   readonly inFlightCap?: number;
   /** Share (0–1) of the in-flight cap only `critical` may use; rounded up to whole leases. @default 0.2 */
   readonly criticalLeaseShare?: number;
-  /** Share (0–1) of each window's budget only `critical` may spend until shortly before the reset. @default 0.05 */
+  /**
+   * Most of each window's budget (a share, 0–1) held back for `critical`: fixed window, what critical is projected
+   * to need for the rest of the window at the rate it has been spending (twice that, plus its reserved leases), up
+   * to this share, and nothing shortly before the reset. @default 0.05
+   */
   readonly criticalBudgetShare?: number;
   /**
    * Share of the configured budget spent while Outreach has not yet reported its limits (the seeds' 70–80%).

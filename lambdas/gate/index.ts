@@ -1,10 +1,13 @@
 /** The gate's pure core: admission, release and header reading, with the clock passed in. */
 export {
   budgetReserve,
+  CRITICAL_RESERVE_HEADROOM,
   countInFlight,
+  criticalRollover,
   decideAdmission,
   effectiveLimit,
   estimateRemaining,
+  heldReserve,
   inFlightLimit,
   leaseHeld,
   rolloverMarginMs,

@@ -41,9 +41,12 @@ export const gateConfigSchema = z.strictObject({
     windowSeconds: z.number().positive(),
     /** Share of the configured limit spent while Outreach has told us nothing (0 < m ≤ 1). */
     safetyMargin: z.number().gt(0).lte(1),
-    /** Share of each window's budget only `critical` may spend, until shortly before the reset. */
+    /**
+     * Most of each window's budget only `critical` may spend: the gate holds back what critical is projected to
+     * need for the rest of the window at its observed rate (see `heldReserve`), never more than this share.
+     */
     criticalReserve: z.number().gte(0).lt(1),
-    /** How long before the reset the critical reserve is released to the other lanes. */
+    /** How long before the reset whatever remains of the critical reserve is released to the other lanes. */
     reserveReleaseMs: z.number().int().nonnegative(),
     /** Margin added after a reported reset before spending the new window (Reset has one-second resolution). */
     resetSkewMs: z.number().int().nonnegative(),
