@@ -1,5 +1,6 @@
 import type { GateConfig } from '../shared/config';
 import type { Lane } from '../shared/names';
+import { budgetLimits, confirmOnRollover } from './limits';
 import { mergePatches } from './patch';
 import type { Admission, AdmissionRequest, GatePatch, GateState, WaitReason } from './types';
 
@@ -14,11 +15,12 @@ import type { Admission, AdmissionRequest, GatePatch, GateState, WaitReason } fr
 type BudgetConfig = Pick<GateConfig, 'budget'>;
 
 /**
- * The per-window limit the gate spends against: what Outreach reported, or the configured limit times the
- * safety margin until it has reported one (at least 1).
+ * The per-window limit the gate spends against freely: what Outreach reported, else what a 429 taught (see
+ * `limits.ts`), else the configured limit times the safety margin (at least 1).
  */
 export function effectiveLimit(state: GateState, config: BudgetConfig): number {
   if (state.limit !== undefined) return state.limit;
+  if (state.learnedLimit !== undefined) return state.learnedLimit;
   return Math.max(1, Math.floor(config.budget.limitPerWindow * config.budget.safetyMargin));
 }
 
@@ -252,7 +254,6 @@ function fixedWindowStep(
 ): Step {
   const { windowSeconds } = config.budget;
   const margin = rolloverMarginMs(config);
-  const limit = effectiveLimit(state, config);
   const resetAt = state.windowResetAt;
   const critical = lane === 'critical';
   if (resetAt === undefined || now >= resetAt + margin) {
@@ -261,37 +262,48 @@ function fixedWindowStep(
       state.obsResetAt !== undefined && state.obsResetAt > now ? state.obsResetAt : now + windowSeconds * 1000;
     return {
       kind: 'ok',
-      patch: {
-        conditions: [
-          { kind: 'equals', attribute: 'windowResetAt', value: resetAt },
-          { kind: 'equals', attribute: 'criticalSpent', value: state.criticalSpent },
-        ],
-        set: {
-          windowResetAt: nextReset,
-          spent: 1,
-          criticalSpent: critical ? 1 : 0,
-          ...criticalRollover(state, now, config),
+      patch: mergePatches(
+        {
+          conditions: [
+            { kind: 'equals', attribute: 'windowResetAt', value: resetAt },
+            { kind: 'equals', attribute: 'criticalSpent', value: state.criticalSpent },
+          ],
+          set: {
+            windowResetAt: nextReset,
+            spent: 1,
+            criticalSpent: critical ? 1 : 0,
+            ...criticalRollover(state, now, config),
+          },
+          add: {},
+          remove: [],
         },
-        add: {},
-        remove: [],
-      },
+        confirmOnRollover(state, config),
+      ),
     };
   }
   const spent = state.spent ?? 0;
+  const { confirmed, ceiling } = budgetLimits(state, now, config);
   const reserve = critical ? 0 : heldReserve(state, now, config);
-  const allowance = limit - reserve;
+  const allowance = ceiling - reserve;
   if (spent < allowance) {
+    const probe = spent >= confirmed;
+    if (probe && countInFlight(state, now, config) > 0) {
+      // Beyond what is known to be allowed, one request at a time: a limit found there costs one 429.
+      return wait(earliestLeaseEnd(state, now, config), 'lease');
+    }
     return {
       kind: 'ok',
       patch: {
         conditions: [
           { kind: 'equals', attribute: 'windowResetAt', value: resetAt },
           { kind: 'equals', attribute: 'limit', value: state.limit },
-          { kind: 'absent-or-below', attribute: 'spent', value: allowance },
+          { kind: 'equals', attribute: 'learnedLimitAt', value: state.learnedLimitAt },
+          { kind: 'absent-or-below', attribute: 'spent', value: probe ? spent + 1 : Math.min(allowance, confirmed) },
           // The reserve was sized by critical's use so far: more of it since would have held more back.
           ...(reserve > 0
             ? [{ kind: 'absent-or-at-most', attribute: 'criticalSpent', value: state.criticalSpent ?? 0 } as const]
             : []),
+          ...(probe ? allSlotsFree(now, config) : []),
         ],
         set: {},
         add: critical ? { spent: 1, criticalSpent: 1 } : { spent: 1 },
@@ -299,8 +311,26 @@ function fixedWindowStep(
       },
     };
   }
-  const blockedOnlyByReserve = spent < limit;
-  return wait(blockedOnlyByReserve ? reserveShrinksAt(state, now, limit, spent, config) : resetAt + margin, 'budget');
+  const blockedOnlyByReserve = spent < ceiling;
+  return wait(blockedOnlyByReserve ? reserveShrinksAt(state, now, ceiling, spent, config) : resetAt + margin, 'budget');
+}
+
+/** When the first of the leases held at `now` ends (allowing for the clock skew). */
+function earliestLeaseEnd(state: GateState, now: number, config: Pick<GateConfig, 'leases' | 'timing'>): number {
+  const skew = config.timing.clockSkewMs;
+  const ends = Object.values(state.leases)
+    .filter((lease): lease is NonNullable<typeof lease> => leaseHeld(lease, now, skew))
+    .map((lease) => lease.expiresAt + skew);
+  return ends.length === 0 ? now : Math.min(...ends);
+}
+
+/** Conditions that no lease is held in any slot at `now` (a probe goes alone). */
+function allSlotsFree(now: number, config: Pick<GateConfig, 'leases' | 'timing'>) {
+  return Array.from({ length: config.leases.inFlightCap }, (_, slot) => ({
+    kind: 'slot-free' as const,
+    slot,
+    now: now - config.timing.clockSkewMs,
+  }));
 }
 
 /**

@@ -28,6 +28,7 @@ export {
   retryAfterUntil,
 } from './headers';
 export { formatEpochMs, formatLease, freeBelow, LeaseFormatError, parseLease } from './lease';
+export { budgetLimits, confirmOnRollover, LIMIT_PROBE_SHARE, learnLimitFrom429 } from './limits';
 export { maintenanceUntil } from './maintenance';
 export { applyObservation, type ObservationContext, resetMatchToleranceMs } from './observation';
 export { loggingGateObserver, type ObserverCounters, type ObserverLogger } from './observer';

@@ -23,6 +23,8 @@ export const GATE_NUMBER_ATTRIBUTES = [
   'throttledAt',
   'criticalSpent',
   'criticalPrevSpent',
+  'learnedLimit',
+  'learnedLimitAt',
 ] as const;
 
 /** One numeric attribute of the gate item. */
@@ -50,6 +52,13 @@ export interface GateState {
   readonly criticalSpent?: number;
   /** Fixed window: requests `critical` was admitted for in the window just before, when it immediately preceded. */
   readonly criticalPrevSpent?: number;
+  /**
+   * Fixed window without a reported limit: the limit a 429 revealed (what was spent when it came, less one), probed
+   * upward a little each window since (see `budgetLimits`).
+   */
+  readonly learnedLimit?: number;
+  /** Epoch ms of the 429 that taught {@link learnedLimit}. */
+  readonly learnedLimitAt?: number;
   /** The per-window limit Outreach reported in X-RateLimit-Limit. */
   readonly limit?: number;
   /** Leaky bucket: GCRA theoretical arrival time, epoch ms. */

@@ -39,7 +39,11 @@ export const gateConfigSchema = z.strictObject({
     limitPerWindow: z.number().int().positive(),
     /** Window length in seconds (Outreach: 3,600). */
     windowSeconds: z.number().positive(),
-    /** Share of the configured limit spent while Outreach has told us nothing (0 < m ≤ 1). */
+    /**
+     * Share of the configured limit spent freely while neither Outreach's headers nor a 429 have told us the limit
+     * (0 < m ≤ 1); beyond it the gate probes one request at a time up to the configured limit, and learns the
+     * limit from the first 429 of a window (see `lambdas/gate/limits.ts`).
+     */
     safetyMargin: z.number().gt(0).lte(1),
     /**
      * Most of each window's budget only `critical` may spend: the gate holds back what critical is projected to
