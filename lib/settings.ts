@@ -67,7 +67,7 @@ export interface GateSettingsInput {
   readonly criticalBudgetShare?: number;
   /**
    * Share of the configured budget spent freely while Outreach has not yet reported its limits (the seeds' 70–80%);
-   * beyond it the gate probes one request at a time and learns the limit from 429s. Once Outreach reports
+   * a window spent without a 429 earns the configured limit, and 429s teach a lower one. Once Outreach reports
    * `X-RateLimit-Remaining`, the gate spends what it reports, less the critical reserve.
    * @default 0.8
    */

@@ -19,7 +19,7 @@ export const LIMIT_PROBE_SHARE = 0.01;
  * - Outreach reported a limit: both are it.
  * - The gate learned one (a 429, or a window spent past it without one): `confirmed` is it; `ceiling` is one step
  *   ({@link LIMIT_PROBE_SHARE}, at least one request) higher once a whole window has passed since it was learned.
- * - Nothing known yet: `confirmed` is the configured limit × the safety margin, `ceiling` the configured limit.
+ * - Nothing known yet: both are the configured limit × the safety margin (see {@link confirmOnRollover}).
  */
 export function budgetLimits(
   state: GateState,
@@ -30,7 +30,8 @@ export function budgetLimits(
   const { limitPerWindow, safetyMargin, windowSeconds } = config.budget;
   const learned = state.learnedLimit;
   if (learned === undefined) {
-    return { confirmed: Math.max(1, Math.floor(limitPerWindow * safetyMargin)), ceiling: limitPerWindow };
+    const margin = Math.max(1, Math.floor(limitPerWindow * safetyMargin));
+    return { confirmed: margin, ceiling: margin };
   }
   const confirmed = Math.max(1, Math.min(learned, limitPerWindow));
   const probing = now - (state.learnedLimitAt ?? now) >= windowSeconds * 1000;
@@ -39,24 +40,30 @@ export function budgetLimits(
 }
 
 /**
- * When a window rolls over with no reported limit and no 429 in it, yet more was spent than the gate knew to be
- * allowed (its probes all passed): that much is allowed, and becomes the learned limit (dated at the window's
- * start, so the next 429 is still the first of its window). Undefined when the window taught nothing.
+ * When a window rolls over with no reported limit and no 429 in it, what it spent is allowed: a window that spent
+ * the configured limit × the safety margin earns the configured limit itself (the margin only guards the first
+ * window), one that spent past a learned limit (its probes all passed) earns what it spent. The learned limit is
+ * dated at the window's start, so the next 429 is still the first of its window. Undefined when the window taught
+ * nothing.
  */
 export function confirmOnRollover(state: GateState, config: LimitConfig): GatePatch | undefined {
   const resetAt = state.windowResetAt;
   if (state.limit !== undefined || resetAt === undefined) return undefined;
-  const windowStart = resetAt - config.budget.windowSeconds * 1000;
+  const { limitPerWindow, safetyMargin, windowSeconds } = config.budget;
+  const windowStart = resetAt - windowSeconds * 1000;
   if (state.learnedLimitAt !== undefined && state.learnedLimitAt >= windowStart) return undefined; // a 429 came
-  const spent = Math.min(state.spent ?? 0, config.budget.limitPerWindow);
-  const known = state.learnedLimit ?? Math.floor(config.budget.limitPerWindow * config.budget.safetyMargin);
-  if (spent <= known) return undefined;
+  const spent = Math.min(state.spent ?? 0, limitPerWindow);
+  const learned = state.learnedLimit;
+  const margin = Math.max(1, Math.floor(limitPerWindow * safetyMargin));
+  const earned =
+    learned === undefined ? (spent >= margin ? limitPerWindow : undefined) : spent > learned ? spent : undefined;
+  if (earned === undefined || earned === learned) return undefined;
   return {
     conditions: [
-      { kind: 'equals', attribute: 'learnedLimit', value: state.learnedLimit },
+      { kind: 'equals', attribute: 'learnedLimit', value: learned },
       { kind: 'equals', attribute: 'learnedLimitAt', value: state.learnedLimitAt },
     ],
-    set: { learnedLimit: spent, learnedLimitAt: windowStart },
+    set: { learnedLimit: earned, learnedLimitAt: windowStart },
     add: {},
     remove: [],
   };

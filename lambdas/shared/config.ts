@@ -40,9 +40,9 @@ export const gateConfigSchema = z.strictObject({
     /** Window length in seconds (Outreach: 3,600). */
     windowSeconds: z.number().positive(),
     /**
-     * Share of the configured limit spent freely while neither Outreach's headers nor a 429 have told us the limit
-     * (0 < m ≤ 1); beyond it the gate probes one request at a time up to the configured limit, and learns the
-     * limit from the first 429 of a window (see `lambdas/gate/limits.ts`).
+     * Share of the configured limit spent while neither Outreach's headers nor a 429 have told us the limit
+     * (0 < m ≤ 1): a window that spends it without a 429 earns the configured limit; the first 429 of a window
+     * teaches the limit, probed 1 % higher a request at a time after a window (see `lambdas/gate/limits.ts`).
      */
     safetyMargin: z.number().gt(0).lte(1),
     /**

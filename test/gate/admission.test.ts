@@ -224,35 +224,49 @@ describe('decideAdmission: fixed-window budget', () => {
     expect(patchApplies(learned(90, { criticalSpent: 3 }), plan)).toBe(false);
   });
 
-  describe('with no limit known (no X-RateLimit-Limit, no 429 yet)', () => {
-    // 8,000 (10,000 × 0.8) is spent freely, then one request at a time up to 10,000 less critical's reserve (400).
+  describe('with a limit learned from 429s (no X-RateLimit-Limit)', () => {
+    // Learned 7,000 two windows ago: 7,000 is spent freely, then one request at a time up to 7,070 (1 % more) less
+    // critical's reserve (350, held in full while critical is this busy).
     const open = (spent: number, fields: Partial<GateState> = {}) =>
-      state({ windowResetAt: resetAt, spent, criticalSpent: 200, ...fields });
+      state({
+        windowResetAt: resetAt,
+        spent,
+        criticalSpent: 200,
+        learnedLimit: 7_000,
+        learnedLimitAt: now - 2 * HOUR,
+        ...fields,
+      });
 
-    it('GIVEN bulk below the configured limit × margin WHEN it asks THEN it is admitted alongside other leases', () => {
+    it('GIVEN no limit known at all WHEN bulk has spent the configured limit × margin less the reserve THEN it waits', () => {
       expect(effectiveLimit(state(), config)).toBe(8_000);
-      const { plan } = expectAdmit(admit(open(7_999, { leases: held([0, 1]) })));
-      expect(plan.conditions).toContainEqual({ kind: 'absent-or-below', attribute: 'spent', value: 8_000 });
+      const unknown = (spent: number) => state({ windowResetAt: resetAt, spent, criticalSpent: 200 });
+      expect(admit(unknown(7_599)).kind).toBe('admit');
+      expect(admit(unknown(7_600))).toMatchObject({ kind: 'wait', reason: 'budget' });
     });
 
-    it('GIVEN bulk at the margin and another lease held WHEN it asks THEN it waits for that lease to end', () => {
-      expect(admit(open(8_000, { leases: held([3], now + 2_000) }))).toEqual({
+    it('GIVEN bulk below the learned limit less the reserve WHEN it asks THEN it is admitted alongside other leases', () => {
+      const { plan } = expectAdmit(admit(open(6_000, { leases: held([0, 1]) })));
+      expect(plan.conditions).toContainEqual({ kind: 'absent-or-below', attribute: 'spent', value: 7_070 - 350 });
+    });
+
+    it('GIVEN critical at the learned limit and another lease held WHEN it asks THEN it waits for that lease to end', () => {
+      expect(admit(open(7_000, { leases: held([3], now + 2_000) }), 'critical')).toEqual({
         kind: 'wait',
         untilMs: now + 2_000 + SKEW,
         reason: 'lease',
       });
     });
 
-    it('GIVEN bulk at the margin and no lease held WHEN it asks THEN it probes alone: its write needs every slot free', () => {
-      const probing = open(8_000);
-      const { plan } = expectAdmit(admit(probing));
+    it('GIVEN critical at the learned limit and no lease held WHEN it asks THEN it probes alone: its write needs every slot free', () => {
+      const probing = open(7_000);
+      const { plan } = expectAdmit(admit(probing, 'critical'));
       expect(patchApplies(probing, plan)).toBe(true);
-      expect(patchApplies(open(8_000, { leases: held([7]) }), plan)).toBe(false);
-      expect(patchApplies(open(8_001), plan)).toBe(false);
+      expect(patchApplies(open(7_000, { leases: held([7]) }), plan)).toBe(false);
+      expect(patchApplies(open(7_001), plan)).toBe(false);
     });
 
-    it('GIVEN bulk at the configured limit less the reserve WHEN it asks THEN it waits for the budget', () => {
-      expect(admit(open(9_600))).toMatchObject({ kind: 'wait', reason: 'budget' });
+    it('GIVEN critical at the probe ceiling WHEN it asks THEN it waits for the budget', () => {
+      expect(admit(open(7_070), 'critical')).toMatchObject({ kind: 'wait', reason: 'budget' });
     });
   });
 

@@ -23,8 +23,8 @@ describe('budgetLimits', () => {
     });
   });
 
-  it('GIVEN nothing known WHEN the limits are read THEN the margin is spent freely and the configured limit probed', () => {
-    expect(budgetLimits(state(), now, config)).toEqual({ confirmed: 800, ceiling: 1_000 });
+  it('GIVEN nothing known WHEN the limits are read THEN the configured limit × the margin is spent and nothing more', () => {
+    expect(budgetLimits(state(), now, config)).toEqual({ confirmed: 800, ceiling: 800 });
   });
 
   it('GIVEN a limit learned less than a window ago WHEN the limits are read THEN nothing above it is probed', () => {
@@ -81,9 +81,14 @@ describe('learnLimitFrom429', () => {
 });
 
 describe('confirmOnRollover', () => {
-  it('GIVEN a window spent past the margin without a 429 WHEN it rolls over THEN what was spent is the learned limit', () => {
-    const patch = confirmOnRollover(state({ windowResetAt: resetAt, spent: 990 }), config);
-    expect(patch?.set).toEqual({ learnedLimit: 990, learnedLimitAt: windowStart });
+  it('GIVEN a first window that spent the margin without a 429 WHEN it rolls over THEN the configured limit is learned', () => {
+    const patch = confirmOnRollover(state({ windowResetAt: resetAt, spent: 800 }), config);
+    expect(patch?.set).toEqual({ learnedLimit: 1_000, learnedLimitAt: windowStart });
+  });
+
+  it('GIVEN a window whose probes passed a learned limit without a 429 WHEN it rolls over THEN what it spent is learned', () => {
+    const probed = state({ windowResetAt: resetAt, spent: 606, learnedLimit: 600, learnedLimitAt: windowStart - HOUR });
+    expect(confirmOnRollover(probed, config)?.set).toEqual({ learnedLimit: 606, learnedLimitAt: windowStart });
   });
 
   it('GIVEN a window in which a 429 taught the limit WHEN it rolls over THEN nothing more is learned', () => {
@@ -91,8 +96,8 @@ describe('confirmOnRollover', () => {
     expect(confirmOnRollover(taught, config)).toBeUndefined();
   });
 
-  it('GIVEN a window that spent no more than was known WHEN it rolls over THEN nothing is learned', () => {
-    expect(confirmOnRollover(state({ windowResetAt: resetAt, spent: 800 }), config)).toBeUndefined();
+  it('GIVEN a first window that did not reach the margin WHEN it rolls over THEN nothing is learned', () => {
+    expect(confirmOnRollover(state({ windowResetAt: resetAt, spent: 799 }), config)).toBeUndefined();
   });
 });
 
