@@ -154,3 +154,56 @@ describe('convergence on a limit Outreach never states', () => {
     },
   );
 });
+
+/**
+ * Greedy bulk callers (as many requests as the gate admits) against an Outreach that answers 429 with no headers
+ * to any request beyond `hiddenCap` in flight; each request takes 1 s. Returns, each simulated second, how many
+ * leases bulk may use under the in-flight limit the gate item holds (the limit less critical's reserved leases).
+ */
+function bulkLeasesAgainstConcurrencyCap(hiddenCap: number, seconds: number): number[] {
+  // A budget far beyond what an hour can spend: only the concurrency cap binds.
+  const config: GateConfig = resolveGateSettings({ budgetPerWindow: 1_000_000 }).gate;
+  let gate: GateState = state();
+  const inFlight: { slot: number; token: string; endsAt: number; status: number }[] = [];
+  const usable: number[] = [];
+  for (let at = now; at < now + seconds * 1000; at += 100) {
+    for (const request of inFlight.filter((r) => r.endsAt <= at)) {
+      inFlight.splice(inFlight.indexOf(request), 1);
+      const outcome = { status: request.status, headers: {}, lane: 'bulk' as const, slot: request.slot, now: at };
+      gate = applyPatch(
+        gate,
+        decideRelease(gate, { ...outcome, leaseToken: request.token }, config, () => 0),
+      );
+    }
+    for (;;) {
+      const admission = decideAdmission(gate, { lane: 'bulk', now: at }, config, () => 0);
+      if (admission.kind === 'wait') break;
+      gate = applyPatch(gate, admission.plan, `o${at}-${inFlight.length}`);
+      const token = gate.leases[admission.slot]?.token as string;
+      inFlight.push({
+        slot: admission.slot,
+        token,
+        endsAt: at + 1_000,
+        status: inFlight.length < hiddenCap ? 200 : 429,
+      });
+    }
+    if ((at - now) % 1_000 === 0) {
+      const limit = gate.inFlightLimit ?? config.leases.inFlightCap;
+      usable.push(limit - Math.min(config.leases.criticalReserve, limit - 1));
+    }
+  }
+  return usable;
+}
+
+describe('the in-flight limit finds a concurrency cap Outreach never states (AIMD)', () => {
+  it.each([2, 4, 6])(
+    'GIVEN a hidden cap of %i and greedy bulk callers WHEN they run for an hour THEN after ten minutes bulk’s leases never exceed the cap by more than one, and climb back to it',
+    (hiddenCap) => {
+      const settled = bulkLeasesAgainstConcurrencyCap(hiddenCap, 3_600).slice(600);
+      expect({
+        highest: Math.max(...settled) <= hiddenCap + 1,
+        reachesTheCap: settled.includes(hiddenCap),
+      }).toEqual({ highest: true, reachesTheCap: true });
+    },
+  );
+});
