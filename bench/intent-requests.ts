@@ -1,22 +1,49 @@
 /**
- * DynamoDB requests per delivered intent, in steady state (no budget pressure, no failures): every request the
- * dispatcher sends to DynamoDB is counted at its client's middleware while N prospect creates settle.
+ * DynamoDB requests per delivered intent: every request the dispatcher sends to DynamoDB is counted at its
+ * client's middleware while N prospect creates settle. In steady state (no budget pressure, no failures) by
+ * default; with `--budget B`, Outreach and the gate allow only B requests per 10 s window, so intents wait for
+ * the budget (deferrals) and the figure shows what waiting costs.
  *
- *   npx ts-node --transpile-only bench/intent-requests.ts [count]
+ *   npx ts-node --transpile-only bench/intent-requests.ts [count] [--budget B]
  */
 import { prospectCreate, startPipeline } from '../test/support/pipeline';
 
+/** Window of the budget-pressure mode, in seconds. */
+const PRESSURE_WINDOW_SECONDS = 10;
+
+function parseArgs(argv: readonly string[]): { count: number; budget?: number } {
+  const budgetAt = argv.indexOf('--budget');
+  const budget = budgetAt === -1 ? undefined : Number(argv[budgetAt + 1]);
+  const rest = argv.filter((_, i) => budgetAt === -1 || (i !== budgetAt && i !== budgetAt + 1));
+  const count = Number(rest[0] ?? 100);
+  if (!Number.isInteger(count) || count <= 0) throw new Error(`count must be a positive integer, got ${rest[0]}`);
+  if (budget !== undefined && !(Number.isInteger(budget) && budget > 0)) {
+    throw new Error(`--budget must be a positive integer, got ${argv[budgetAt + 1]}`);
+  }
+  return budget === undefined ? { count } : { count, budget };
+}
+
 async function main(): Promise<void> {
-  const count = Number(process.argv[2] ?? 100);
-  if (!Number.isInteger(count) || count <= 0)
-    throw new Error(`count must be a positive integer, got ${process.argv[2]}`);
-  const pipeline = await startPipeline({ outreachUsers: ['u1'], simulator: { users: ['u1'] } });
+  const { count, budget } = parseArgs(process.argv.slice(2));
+  const pressure =
+    budget === undefined
+      ? {}
+      : { budgetPerWindow: budget, budgetWindowSeconds: PRESSURE_WINDOW_SECONDS, safetyMargin: 1 };
+  const pipeline = await startPipeline({
+    outreachUsers: ['u1'],
+    ...pressure,
+    simulator: {
+      users: ['u1'],
+      // Tokens keep Outreach's real lifetime and mint interval: only the budget's window is short.
+      ...(budget === undefined ? {} : { budget, windowSeconds: PRESSURE_WINDOW_SECONDS, timeScale: 1 }),
+    },
+  });
   try {
     const intents = Array.from({ length: count }, (_, n) => prospectCreate(n));
     await pipeline.client.enqueueMany(intents);
     const results = await pipeline.settle(
       intents.map((i) => i.id),
-      120_000,
+      300_000,
     );
     const succeeded = results.filter((r) => r.status === 'succeeded').length;
     const requests = pipeline.dispatcher.dynamodbRequests();
@@ -24,9 +51,11 @@ async function main(): Promise<void> {
     console.log(
       JSON.stringify({
         intents: count,
+        ...(budget === undefined ? {} : { budgetPerWindow: budget, windowSeconds: PRESSURE_WINDOW_SECONDS }),
         succeeded,
         dynamodbRequests: requests,
         requestsPerIntent: Number((requests / succeeded).toFixed(3)),
+        status429: stats?.total.status429,
         duplicatesCreated: stats?.total.duplicatesCreated,
       }),
     );

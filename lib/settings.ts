@@ -81,11 +81,16 @@ export interface GateSettingsInput {
   readonly inFlightCap?: number;
   /** Share (0–1) of the in-flight cap only `critical` may use; rounded up to whole leases. @default 0.2 */
   readonly criticalLeaseShare?: number;
-  /** Share (0–1) of each window's budget only `critical` may spend until shortly before the reset. @default 0.05 */
+  /**
+   * Most of each window's budget (a share, 0–1) held back for `critical`: fixed window, what critical is projected
+   * to need for the rest of the window at the rate it has been spending (twice that, plus its reserved leases), up
+   * to this share, and nothing shortly before the reset. @default 0.05
+   */
   readonly criticalBudgetShare?: number;
   /**
-   * Share of the configured budget spent while Outreach has not yet reported its limits (the seeds' 70–80%).
-   * Once Outreach reports `X-RateLimit-Remaining`, the gate spends what it reports, less the critical reserve.
+   * Share of the configured budget spent freely while Outreach has not yet reported its limits (the seeds' 70–80%);
+   * a window spent without a 429 earns the configured limit, and 429s teach a lower one. Once Outreach reports
+   * `X-RateLimit-Remaining`, the gate spends what it reports, less the critical reserve.
    * @default 0.8
    */
   readonly safetyMargin?: number;
@@ -116,7 +121,10 @@ export interface GateSettingsInput {
    * at SQS's maximum; the dispatcher counts real failures itself. @default 1000
    */
   readonly maxReceiveCount?: number;
-  /** Cool-down applied when a 429 carries no usable Retry-After or X-RateLimit-Reset, in seconds. @default 60 */
+  /**
+   * Cool-down applied when a 429 carries no usable Retry-After or X-RateLimit-Reset, in seconds.
+   * @default 60, or a 60th of `budgetWindowSeconds` when that is shorter (a compressed window in tests)
+   */
   readonly defaultCooldownSeconds?: number;
   /**
    * Cap, in seconds, of the cool-down after repeated 429s that state no wait (it doubles with each one in a row).
@@ -322,8 +330,11 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
 }
 
 /** The cool-down settings: the default wait and, when set, the cap of its escalation. */
-function cooldownConfig(input: GateSettingsInput): GateConfig['cooldown'] {
-  const defaultWaitMs = integer('defaultCooldownSeconds', input.defaultCooldownSeconds ?? 60, 1) * 1000;
+function cooldownConfig(input: GateSettingsInput, budgetWindowSeconds: number): GateConfig['cooldown'] {
+  const defaultWaitMs =
+    input.defaultCooldownSeconds === undefined
+      ? Math.max(1, Math.round(Math.min(60, budgetWindowSeconds / 60) * 1000))
+      : integer('defaultCooldownSeconds', input.defaultCooldownSeconds, 1) * 1000;
   if (input.maxEscalatedCooldownSeconds === undefined) return { defaultWaitMs };
   const max = integer('maxEscalatedCooldownSeconds', input.maxEscalatedCooldownSeconds, 1) * 1000;
   if (max < defaultWaitMs) {
@@ -410,7 +421,7 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
       criticalReserve: criticalLeases,
       ttlMs: dispatcherTimeoutSeconds * 1000,
     },
-    cooldown: cooldownConfig(input),
+    cooldown: cooldownConfig(input, budgetWindowSeconds),
     timing: {
       maxHeaderWaitMs: integer('maxHeaderWaitSeconds', input.maxHeaderWaitSeconds ?? 86_400, 1) * 1000,
       clockSkewMs: integer(

@@ -52,8 +52,16 @@ export interface DynamoDbGateStoreOptions {
   readonly random?: () => number;
   /** Conditional writes tried per acquire or release before giving up. @default 8 */
   readonly maxAttempts?: number;
-  /** A cached item older than this is re-read (strongly consistent) before answering "wait". @default 100 */
+  /**
+   * A cached item older than this is re-read (strongly consistent) before answering "wait" for a lease or an open
+   * circuit (another process may have freed them). @default 100
+   */
   readonly cacheMaxAgeMs?: number;
+  /**
+   * The same for a wait on the budget or a cool-down, which other processes' writes can only lengthen: within this
+   * age the cached item answers alone, so an intent that must wait costs no DynamoDB request. @default 1000
+   */
+  readonly budgetWaitCacheMaxAgeMs?: number;
   /** Told about clamped header times. @default - nothing is reported */
   readonly observer?: GateObserver;
 }
@@ -228,6 +236,7 @@ export class DynamoDbGateStore implements GateStore {
   private readonly random: () => number;
   private readonly maxAttempts: number;
   private readonly cacheMaxAgeMs: number;
+  private readonly budgetWaitCacheMaxAgeMs: number;
   private readonly observer: GateObserver | undefined;
   /** DynamoDB failures in a row (not refused conditions): the suggested wait doubles with each. */
   private unavailableStreak = 0;
@@ -251,6 +260,7 @@ export class DynamoDbGateStore implements GateStore {
       throw new GateStoreError(`maxAttempts must be an integer ≥ 1, got ${options.maxAttempts}`);
     }
     this.cacheMaxAgeMs = options.cacheMaxAgeMs ?? 100;
+    this.budgetWaitCacheMaxAgeMs = options.budgetWaitCacheMaxAgeMs ?? 1000;
     this.observer = options.observer;
   }
 
@@ -276,7 +286,9 @@ export class DynamoDbGateStore implements GateStore {
         this.random,
       );
       if (admission.kind === 'wait') {
-        const stale = cached !== undefined && this.clock() - cached.readAt > this.cacheMaxAgeMs;
+        const lengthenedOnly = admission.reason === 'budget' || admission.reason === 'cooldown';
+        const maxAgeMs = lengthenedOnly ? this.budgetWaitCacheMaxAgeMs : this.cacheMaxAgeMs;
+        const stale = cached !== undefined && this.clock() - cached.readAt > maxAgeMs;
         if (stale && !reread) {
           reread = true;
           cached = await this.read(user);

@@ -1,5 +1,6 @@
 import type { GateConfig } from '../shared/config';
 import type { Lane } from '../shared/names';
+import { budgetLimits, confirmOnRollover } from './limits';
 import { mergePatches } from './patch';
 import type { Admission, AdmissionRequest, GatePatch, GateState, WaitReason } from './types';
 
@@ -14,11 +15,12 @@ import type { Admission, AdmissionRequest, GatePatch, GateState, WaitReason } fr
 type BudgetConfig = Pick<GateConfig, 'budget'>;
 
 /**
- * The per-window limit the gate spends against: what Outreach reported, or the configured limit times the
- * safety margin until it has reported one (at least 1).
+ * The per-window limit the gate spends against freely: what Outreach reported, else what a 429 taught (see
+ * `limits.ts`), else the configured limit times the safety margin (at least 1).
  */
 export function effectiveLimit(state: GateState, config: BudgetConfig): number {
   if (state.limit !== undefined) return state.limit;
+  if (state.learnedLimit !== undefined) return state.learnedLimit;
   return Math.max(1, Math.floor(config.budget.limitPerWindow * config.budget.safetyMargin));
 }
 
@@ -184,53 +186,157 @@ function leaseStep(
   return wait(earliestExpiry(groups.flat()), 'lease');
 }
 
+/**
+ * Headroom on critical's projected need: the reserve holds twice what critical would spend for the rest of the
+ * window at the rate it has been spending, so a burst of urgent work still finds room.
+ */
+export const CRITICAL_RESERVE_HEADROOM = 2;
+
+type ReserveConfig = Pick<GateConfig, 'budget' | 'leases'>;
+
+/**
+ * Requests of the window `critical` is still expected to need at `now` (fixed window): its rate so far in this
+ * window, or in the window before if that was higher, times the time left, with {@link CRITICAL_RESERVE_HEADROOM}
+ * and a floor of critical's reserved leases (at least one) so a first urgent request never waits. Never more than
+ * the configured reserve, and nothing once within `reserveReleaseMs` of the reset, so the window ends spent. With
+ * no critical use it only shrinks as the reset nears. Pure.
+ */
+export function heldReserve(state: GateState, now: number, config: ReserveConfig): number {
+  const resetAt = state.windowResetAt;
+  const configured = budgetReserve(effectiveLimit(state, config), config);
+  if (resetAt === undefined) return configured;
+  if (now >= resetAt - config.budget.reserveReleaseMs) return 0;
+  const windowMs = config.budget.windowSeconds * 1000;
+  const elapsed = Math.max(1, now - (resetAt - windowMs));
+  const left = resetAt - now;
+  // Products before the division, so whole-number cases come out exact.
+  const projected = Math.max(
+    (CRITICAL_RESERVE_HEADROOM * (state.criticalSpent ?? 0) * left) / elapsed,
+    (CRITICAL_RESERVE_HEADROOM * (state.criticalPrevSpent ?? 0) * left) / windowMs,
+  );
+  const floor = Math.max(1, config.leases.criticalReserve);
+  return Math.min(configured, Math.ceil(projected) + floor);
+}
+
+/**
+ * The earliest time from `now` at which the held reserve leaves a non-critical lane room for one more request
+ * (`spent < limit − heldReserve`), given no further critical use: the reserve only shrinks with time, so a
+ * binary search over the window finds it. At the latest, the reserve's release.
+ */
+function reserveShrinksAt(state: GateState, now: number, limit: number, spent: number, config: ReserveConfig): number {
+  const releaseAt = (state.windowResetAt ?? now) - config.budget.reserveReleaseMs;
+  let low = now;
+  let high = Math.max(now, releaseAt);
+  while (high - low > 1) {
+    const middle = Math.floor((low + high) / 2);
+    if (spent < limit - heldReserve(state, middle, config)) high = middle;
+    else low = middle;
+  }
+  return high;
+}
+
+/** Rolls the critical counts over to a new window: this window's becomes the previous one if it just ended. */
+export function criticalRollover(
+  state: GateState,
+  now: number,
+  config: Pick<GateConfig, 'budget'>,
+): { readonly criticalPrevSpent: number } {
+  const resetAt = state.windowResetAt;
+  const adjacent = resetAt !== undefined && now < resetAt + config.budget.windowSeconds * 1000;
+  return { criticalPrevSpent: adjacent ? (state.criticalSpent ?? 0) : 0 };
+}
+
 function fixedWindowStep(
   state: GateState,
   lane: Lane,
   now: number,
-  config: Pick<GateConfig, 'budget' | 'timing'>,
+  config: Pick<GateConfig, 'budget' | 'timing' | 'leases'>,
 ): Step {
-  const { windowSeconds, reserveReleaseMs } = config.budget;
+  const { windowSeconds } = config.budget;
   const margin = rolloverMarginMs(config);
-  const limit = effectiveLimit(state, config);
-  const reserve = budgetReserve(limit, config);
   const resetAt = state.windowResetAt;
+  const critical = lane === 'critical';
   if (resetAt === undefined || now >= resetAt + margin) {
     // The window has rolled over (or never started): this admit opens the next one.
     const nextReset =
       state.obsResetAt !== undefined && state.obsResetAt > now ? state.obsResetAt : now + windowSeconds * 1000;
     return {
       kind: 'ok',
-      patch: {
-        conditions: [{ kind: 'equals', attribute: 'windowResetAt', value: resetAt }],
-        set: { windowResetAt: nextReset, spent: 1 },
-        add: {},
-        remove: [],
-      },
+      patch: mergePatches(
+        {
+          conditions: [
+            { kind: 'equals', attribute: 'windowResetAt', value: resetAt },
+            { kind: 'equals', attribute: 'criticalSpent', value: state.criticalSpent },
+          ],
+          set: {
+            windowResetAt: nextReset,
+            spent: 1,
+            criticalSpent: critical ? 1 : 0,
+            ...criticalRollover(state, now, config),
+          },
+          add: {},
+          remove: [],
+        },
+        confirmOnRollover(state, config),
+      ),
     };
   }
   const spent = state.spent ?? 0;
-  const reserveReleased = now >= resetAt - reserveReleaseMs;
-  const allowance = lane === 'critical' || reserveReleased ? limit : limit - reserve;
+  const { confirmed, ceiling } = budgetLimits(state, now, config);
+  const reserve = critical ? 0 : heldReserve(state, now, config);
+  const allowance = ceiling - reserve;
   if (spent < allowance) {
+    const probe = spent >= confirmed;
+    if (probe && countInFlight(state, now, config) > 0) {
+      // Beyond what is known to be allowed, one request at a time: a limit found there costs one 429.
+      return wait(earliestLeaseEnd(state, now, config), 'lease');
+    }
     return {
       kind: 'ok',
       patch: {
         conditions: [
           { kind: 'equals', attribute: 'windowResetAt', value: resetAt },
           { kind: 'equals', attribute: 'limit', value: state.limit },
-          { kind: 'absent-or-below', attribute: 'spent', value: allowance },
+          { kind: 'equals', attribute: 'learnedLimitAt', value: state.learnedLimitAt },
+          { kind: 'absent-or-below', attribute: 'spent', value: probe ? spent + 1 : Math.min(allowance, confirmed) },
+          // The reserve was sized by critical's use so far: more of it since would have held more back.
+          ...(reserve > 0
+            ? [{ kind: 'absent-or-at-most', attribute: 'criticalSpent', value: state.criticalSpent ?? 0 } as const]
+            : []),
+          ...(probe ? allSlotsFree(now, config) : []),
         ],
         set: {},
-        add: { spent: 1 },
+        add: critical ? { spent: 1, criticalSpent: 1 } : { spent: 1 },
         remove: [],
       },
     };
   }
-  const blockedOnlyByReserve = spent < limit;
-  return wait(blockedOnlyByReserve ? resetAt - reserveReleaseMs : resetAt + margin, 'budget');
+  const blockedOnlyByReserve = spent < ceiling;
+  return wait(blockedOnlyByReserve ? reserveShrinksAt(state, now, ceiling, spent, config) : resetAt + margin, 'budget');
 }
 
+/** When the first of the leases held at `now` ends (allowing for the clock skew). */
+function earliestLeaseEnd(state: GateState, now: number, config: Pick<GateConfig, 'leases' | 'timing'>): number {
+  const skew = config.timing.clockSkewMs;
+  const ends = Object.values(state.leases)
+    .filter((lease): lease is NonNullable<typeof lease> => leaseHeld(lease, now, skew))
+    .map((lease) => lease.expiresAt + skew);
+  return ends.length === 0 ? now : Math.min(...ends);
+}
+
+/** Conditions that no lease is held in any slot at `now` (a probe goes alone). */
+function allSlotsFree(now: number, config: Pick<GateConfig, 'leases' | 'timing'>) {
+  return Array.from({ length: config.leases.inFlightCap }, (_, slot) => ({
+    kind: 'slot-free' as const,
+    slot,
+    now: now - config.timing.clockSkewMs,
+  }));
+}
+
+/**
+ * Leaky bucket: the reserve shortens only the burst depth bulk may use, never the leak rate, so an unused reserve
+ * wastes nothing and stays fixed (unlike a fixed window's, which would be lost at the reset).
+ */
 function leakyBucketStep(state: GateState, lane: Lane, now: number, config: BudgetConfig): Step {
   const limit = effectiveLimit(state, config);
   const reserve = budgetReserve(limit, config);

@@ -1,10 +1,13 @@
 /** The gate's pure core: admission, release and header reading, with the clock passed in. */
 export {
   budgetReserve,
+  CRITICAL_RESERVE_HEADROOM,
   countInFlight,
+  criticalRollover,
   decideAdmission,
   effectiveLimit,
   estimateRemaining,
+  heldReserve,
   inFlightLimit,
   leaseHeld,
   rolloverMarginMs,
@@ -25,6 +28,7 @@ export {
   retryAfterUntil,
 } from './headers';
 export { formatEpochMs, formatLease, freeBelow, LeaseFormatError, parseLease } from './lease';
+export { budgetLimits, confirmOnRollover, LIMIT_PROBE_SHARE, learnLimitFrom429 } from './limits';
 export { maintenanceUntil } from './maintenance';
 export { applyObservation, type ObservationContext, resetMatchToleranceMs } from './observation';
 export { loggingGateObserver, type ObserverCounters, type ObserverLogger } from './observer';

@@ -1,5 +1,5 @@
 import type { GateConfig } from '../shared/config';
-import { effectiveLimit, rolloverMarginMs } from './admission';
+import { criticalRollover, effectiveLimit, rolloverMarginMs } from './admission';
 import type { GatePatch, GateState, RateLimitObservation } from './types';
 
 /** What the caller knows besides the response: admissions Outreach has not seen yet. */
@@ -71,7 +71,9 @@ function fixedWindowObservation(
     // A response from a window that had already ended when it arrived: it only outdates older ones.
     return newer ? { conditions: [newerCondition], set: { obsResetAt: resetAt }, add: {}, remove: [] } : undefined;
   }
-  if (newer) return newWindow(state, observation, resetAt, { spent: spent ?? 0, othersInFlight }, limitSet, tolerance);
+  if (newer) {
+    return newWindow(state, observation, resetAt, { spent: spent ?? 0, othersInFlight }, limitSet, config);
+  }
   if (Math.abs(resetAt - known) > tolerance) return undefined; // an older window
   const windowIsReported = state.windowResetAt !== undefined && Math.abs(state.windowResetAt - known) <= tolerance;
   if (!windowIsReported) return undefined;
@@ -106,8 +108,9 @@ function newWindow(
   resetAt: number,
   reported: { readonly spent: number; readonly othersInFlight: number },
   limitSet: { limit?: number },
-  tolerance: number,
+  config: ObservationConfig,
 ): GatePatch {
+  const tolerance = resetMatchToleranceMs(config);
   const known = state.obsResetAt;
   const guessed =
     state.windowResetAt !== undefined &&
@@ -115,13 +118,16 @@ function newWindow(
     observation.observedAt < state.windowResetAt;
   const counted = state.spent ?? 0;
   const spent = guessed && counted >= reported.spent ? counted : reported.spent + reported.othersInFlight;
+  // A window the gate opened itself keeps its critical count; one it had not opened starts the count over.
+  const critical = guessed ? {} : { criticalSpent: 0, ...criticalRollover(state, observation.observedAt, config) };
   return {
     conditions: [
       { kind: 'absent-or-below', attribute: 'obsResetAt', value: resetAt - tolerance },
       { kind: 'equals', attribute: 'windowResetAt', value: state.windowResetAt },
       { kind: 'equals', attribute: 'spent', value: state.spent },
+      ...(guessed ? [] : [{ kind: 'equals', attribute: 'criticalSpent', value: state.criticalSpent } as const]),
     ],
-    set: { obsResetAt: resetAt, windowResetAt: resetAt, spent, ...limitSet },
+    set: { obsResetAt: resetAt, windowResetAt: resetAt, spent, ...limitSet, ...critical },
     add: {},
     remove: [],
   };

@@ -2,6 +2,7 @@ import { type GateConfig, maxEscalatedWaitMs, quietWindowMs } from '../shared/co
 import { countInFlight, inFlightLimit, leaseHeld } from './admission';
 import { cooldownUntilFor429, readRateLimitHeaders } from './headers';
 import { LeaseFormatError, parseLease } from './lease';
+import { learnLimitFrom429 } from './limits';
 import { maintenanceUntil } from './maintenance';
 import { applyObservation } from './observation';
 import { mergePatches } from './patch';
@@ -80,13 +81,15 @@ function escalate(state: GateState, outcome: ReleaseOutcome, config: GateConfig,
 /**
  * What a 429 or a maintenance 503 writes: the cool-down it asks for (or an escalating one when it asks for
  * none), and for a 429 of a new episode the episode's start and a halved in-flight limit (AIMD), so a hidden
- * concurrency limit is found without a storm.
+ * concurrency limit is found without a storm; with no reported limit, the first 429 of a window also teaches
+ * the budget's limit (see `learnLimitFrom429`).
  */
 function throttle(
   state: GateState,
   outcome: ReleaseOutcome,
   config: GateConfig,
   random: () => number,
+  othersInFlight: number,
 ): GatePatch | undefined {
   const { status, headers, now } = outcome;
   if (status !== 429) {
@@ -99,15 +102,19 @@ function throttle(
   if (sameEpisode(state, outcome, config)) return cooldown;
   const limit = inFlightLimit(state, config);
   const halved = Math.max(1, Math.floor(limit / 2));
-  return mergePatches(cooldown, {
-    conditions: [
-      { kind: 'equals', attribute: 'throttledAt', value: state.throttledAt },
-      { kind: 'equals', attribute: 'inFlightLimit', value: state.inFlightLimit },
-    ],
-    set: { throttledAt: now, ...(halved < limit ? { inFlightLimit: halved, inFlightLimitAt: now } : {}) },
-    add: {},
-    remove: [],
-  });
+  return mergePatches(
+    cooldown,
+    {
+      conditions: [
+        { kind: 'equals', attribute: 'throttledAt', value: state.throttledAt },
+        { kind: 'equals', attribute: 'inFlightLimit', value: state.inFlightLimit },
+      ],
+      set: { throttledAt: now, ...(halved < limit ? { inFlightLimit: halved, inFlightLimitAt: now } : {}) },
+      add: {},
+      remove: [],
+    },
+    learnLimitFrom429(state, now, othersInFlight, config),
+  );
 }
 
 /**
@@ -211,12 +218,11 @@ export function decideRelease(
   random: () => number = Math.random,
 ): GatePatch {
   const observation = readRateLimitHeaders(outcome.headers, outcome.now, config);
+  const others = othersInFlight(state, outcome, config);
   return mergePatches(
     freeLease(state, outcome),
-    observation === undefined
-      ? undefined
-      : applyObservation(state, observation, config, { othersInFlight: othersInFlight(state, outcome, config) }),
-    throttle(state, outcome, config, random),
+    observation === undefined ? undefined : applyObservation(state, observation, config, { othersInFlight: others }),
+    throttle(state, outcome, config, random, others),
     recover(state, outcome, config),
     updateCircuit(state, outcome, config),
   );

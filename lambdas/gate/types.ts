@@ -21,6 +21,10 @@ export const GATE_NUMBER_ATTRIBUTES = [
   'inFlightLimitAt',
   'throttleStreak',
   'throttledAt',
+  'criticalSpent',
+  'criticalPrevSpent',
+  'learnedLimit',
+  'learnedLimitAt',
 ] as const;
 
 /** One numeric attribute of the gate item. */
@@ -44,6 +48,17 @@ export interface GateState {
   readonly windowResetAt?: number;
   /** Fixed window: requests admitted (or reported spent by Outreach) in the current window. */
   readonly spent?: number;
+  /** Fixed window: requests `critical` was admitted for in the current window (what its reserve is sized by). */
+  readonly criticalSpent?: number;
+  /** Fixed window: requests `critical` was admitted for in the window just before, when it immediately preceded. */
+  readonly criticalPrevSpent?: number;
+  /**
+   * Fixed window without a reported limit: the limit a 429 revealed (what was spent when it came, less one), probed
+   * upward a little each window since (see `budgetLimits`).
+   */
+  readonly learnedLimit?: number;
+  /** Epoch ms of the 429 that taught {@link learnedLimit}. */
+  readonly learnedLimitAt?: number;
   /** The per-window limit Outreach reported in X-RateLimit-Limit. */
   readonly limit?: number;
   /** Leaky bucket: GCRA theoretical arrival time, epoch ms. */

@@ -47,11 +47,18 @@ export const gateConfigSchema = z.strictObject({
     limitPerWindow: z.number().int().positive(),
     /** Window length in seconds (Outreach: 3,600). */
     windowSeconds: z.number().positive(),
-    /** Share of the configured limit spent while Outreach has told us nothing (0 < m ≤ 1). */
+    /**
+     * Share of the configured limit spent while neither Outreach's headers nor a 429 have told us the limit
+     * (0 < m ≤ 1): a window that spends it without a 429 earns the configured limit; the first 429 of a window
+     * teaches the limit, probed 1 % higher a request at a time after a window (see `lambdas/gate/limits.ts`).
+     */
     safetyMargin: z.number().gt(0).lte(1),
-    /** Share of each window's budget only `critical` may spend, until shortly before the reset. */
+    /**
+     * Most of each window's budget only `critical` may spend: the gate holds back what critical is projected to
+     * need for the rest of the window at its observed rate (see `heldReserve`), never more than this share.
+     */
     criticalReserve: z.number().gte(0).lt(1),
-    /** How long before the reset the critical reserve is released to the other lanes. */
+    /** How long before the reset whatever remains of the critical reserve is released to the other lanes. */
     reserveReleaseMs: z.number().int().nonnegative(),
     /** Margin added after a reported reset before spending the new window (Reset has one-second resolution). */
     resetSkewMs: z.number().int().nonnegative(),

@@ -178,28 +178,96 @@ describe('decideAdmission: fixed-window budget', () => {
   const releaseAt = resetAt - config.budget.reserveReleaseMs;
   const rollAt = resetAt + config.budget.resetSkewMs + SKEW;
 
+  // Half the window gone; critical spent 2 so far: its projected need (2 × 2 for the half left, + 2 reserved
+  // leases) exceeds the configured 5, so the whole reserve is held until 20 minutes before the reset.
+  const busy = (spent: number) => learned(spent, { criticalSpent: 2 });
+  const shrinksAt = resetAt - 20 * 60_000;
+
   it.each<[string, number, Lane, number, Admission['kind'], number | undefined]>([
     ['bulk below L − reserve', 94, 'bulk', now, 'admit', undefined],
-    ['bulk at L − reserve', 95, 'bulk', now, 'wait', releaseAt],
-    ['standard at L − reserve', 95, 'standard', now, 'wait', releaseAt],
+    ['bulk at L − reserve', 95, 'bulk', now, 'wait', shrinksAt],
+    ['standard at L − reserve', 95, 'standard', now, 'wait', shrinksAt],
+    ['bulk at L − reserve once critical’s projected need has shrunk', 95, 'bulk', shrinksAt, 'admit', undefined],
     ['critical inside the reserve', 99, 'critical', now, 'admit', undefined],
     ['critical at L', 100, 'critical', now, 'wait', rollAt],
-    ['bulk inside the reserve once it is released', 95, 'bulk', releaseAt, 'admit', undefined],
+    ['bulk inside the reserve once it is released', 99, 'bulk', releaseAt, 'admit', undefined],
     ['bulk at L once the reserve is released', 100, 'bulk', releaseAt, 'wait', rollAt],
     ['bulk at L after the reset but within the skew', 100, 'bulk', resetAt, 'wait', rollAt],
   ])(
-    'GIVEN limit 100 and %s (spent %i, %s lane, at %d) WHEN a request asks THEN it is %s until %p',
+    'GIVEN limit 100, critical busy and %s (spent %i, %s lane, at %d) WHEN a request asks THEN it is %s until %p',
     (_case, spent, lane, at, kind, untilMs) => {
-      const admission = admit(learned(spent), lane, at);
+      const admission = admit(busy(spent), lane, at);
       expect(admission.kind).toBe(kind);
       if (admission.kind === 'wait') expect(admission).toEqual({ kind: 'wait', untilMs, reason: 'budget' });
     },
   );
 
-  it('GIVEN no learned limit WHEN bulk has spent the configured limit × margin less the reserve THEN it waits', () => {
-    expect(effectiveLimit(state(), config)).toBe(8_000);
-    expect(admit(state({ windowResetAt: resetAt, spent: 7_599 })).kind).toBe('admit');
-    expect(admit(state({ windowResetAt: resetAt, spent: 7_600 }))).toMatchObject({ kind: 'wait', reason: 'budget' });
+  it('GIVEN no critical use in this window or the last WHEN bulk has spent all but critical’s reserved leases THEN it waits', () => {
+    expect(admit(learned(97)).kind).toBe('admit');
+    expect(admit(learned(98))).toMatchObject({ kind: 'wait', reason: 'budget' });
+  });
+
+  it('GIVEN critical was busy in the window before WHEN a new window has just opened THEN the whole reserve is held', () => {
+    const opened = state({ limit: 100, windowResetAt: now + HOUR, spent: 95, criticalPrevSpent: 20 });
+    expect(admit(opened)).toMatchObject({ kind: 'wait', reason: 'budget' });
+    expect(admit(opened, 'critical').kind).toBe('admit');
+  });
+
+  it('GIVEN a critical admission WHEN it is written THEN it counts in the window’s critical spend', () => {
+    const s = busy(10);
+    expect(applyPatch(s, expectAdmit(admit(s, 'critical')).plan)).toMatchObject({ spent: 11, criticalSpent: 3 });
+  });
+
+  it('GIVEN a bulk admit sized by critical’s use WHEN critical has since been admitted again THEN its write no longer applies', () => {
+    const { plan } = expectAdmit(admit(busy(90)));
+    expect(patchApplies(busy(90), plan)).toBe(true);
+    expect(patchApplies(learned(90, { criticalSpent: 3 }), plan)).toBe(false);
+  });
+
+  describe('with a limit learned from 429s (no X-RateLimit-Limit)', () => {
+    // Learned 7,000 two windows ago: 7,000 is spent freely, then one request at a time up to 7,070 (1 % more) less
+    // critical's reserve (350, held in full while critical is this busy).
+    const open = (spent: number, fields: Partial<GateState> = {}) =>
+      state({
+        windowResetAt: resetAt,
+        spent,
+        criticalSpent: 200,
+        learnedLimit: 7_000,
+        learnedLimitAt: now - 2 * HOUR,
+        ...fields,
+      });
+
+    it('GIVEN no limit known at all WHEN bulk has spent the configured limit × margin less the reserve THEN it waits', () => {
+      expect(effectiveLimit(state(), config)).toBe(8_000);
+      const unknown = (spent: number) => state({ windowResetAt: resetAt, spent, criticalSpent: 200 });
+      expect(admit(unknown(7_599)).kind).toBe('admit');
+      expect(admit(unknown(7_600))).toMatchObject({ kind: 'wait', reason: 'budget' });
+    });
+
+    it('GIVEN bulk below the learned limit less the reserve WHEN it asks THEN it is admitted alongside other leases', () => {
+      const { plan } = expectAdmit(admit(open(6_000, { leases: held([0, 1]) })));
+      expect(plan.conditions).toContainEqual({ kind: 'absent-or-below', attribute: 'spent', value: 7_070 - 350 });
+    });
+
+    it('GIVEN critical at the learned limit and another lease held WHEN it asks THEN it waits for that lease to end', () => {
+      expect(admit(open(7_000, { leases: held([3], now + 2_000) }), 'critical')).toEqual({
+        kind: 'wait',
+        untilMs: now + 2_000 + SKEW,
+        reason: 'lease',
+      });
+    });
+
+    it('GIVEN critical at the learned limit and no lease held WHEN it asks THEN it probes alone: its write needs every slot free', () => {
+      const probing = open(7_000);
+      const { plan } = expectAdmit(admit(probing, 'critical'));
+      expect(patchApplies(probing, plan)).toBe(true);
+      expect(patchApplies(open(7_000, { leases: held([7]) }), plan)).toBe(false);
+      expect(patchApplies(open(7_001), plan)).toBe(false);
+    });
+
+    it('GIVEN critical at the probe ceiling WHEN it asks THEN it waits for the budget', () => {
+      expect(admit(open(7_070), 'critical')).toMatchObject({ kind: 'wait', reason: 'budget' });
+    });
   });
 
   it('GIVEN a window that has rolled over WHEN a request asks THEN it opens a new window conditioned on the old reset', () => {
@@ -209,10 +277,22 @@ describe('decideAdmission: fixed-window budget', () => {
     expect(plan.conditions).toContainEqual({ kind: 'equals', attribute: 'windowResetAt', value: resetAt });
   });
 
+  it('GIVEN critical spent 7 in a window that has just rolled over WHEN bulk opens the next THEN 7 is the previous window’s count and the new one starts at 0', () => {
+    const ended = learned(100, { criticalSpent: 7, criticalPrevSpent: 3 });
+    const { plan } = expectAdmit(admit(ended, 'bulk', rollAt));
+    expect(applyPatch(ended, plan)).toMatchObject({ criticalSpent: 0, criticalPrevSpent: 7 });
+  });
+
+  it('GIVEN a window that ended more than a window ago WHEN critical opens the next THEN no previous critical use is carried over', () => {
+    const old = learned(100, { criticalSpent: 7 });
+    const { plan } = expectAdmit(admit(old, 'critical', resetAt + 2 * HOUR));
+    expect(applyPatch(old, plan)).toMatchObject({ criticalSpent: 1, criticalPrevSpent: 0 });
+  });
+
   it('GIVEN an admit decided with budget left WHEN concurrent admits have since spent it THEN its write no longer applies', () => {
-    const { plan } = expectAdmit(admit(learned(90)));
-    expect(patchApplies(learned(94), plan)).toBe(true);
-    expect(patchApplies(learned(95), plan)).toBe(false);
+    const { plan } = expectAdmit(admit(busy(90)));
+    expect(patchApplies(busy(94), plan)).toBe(true);
+    expect(patchApplies(busy(95), plan)).toBe(false);
   });
 
   it('GIVEN an admit decided on one learned limit WHEN a different limit has since been learned THEN its write no longer applies', () => {

@@ -265,6 +265,31 @@ describe('DynamoDbGateStore against DynamoDB Local', () => {
     expect(results.map((r) => r.kind)).toEqual(['lease', 'lease']);
   });
 
+  it('GIVEN a window whose budget this store spent WHEN an intent asks again 0.5 s later THEN it is told to wait without a DynamoDB request', async () => {
+    const { clock, store } = controlledStore({ budgetPerWindow: 3, safetyMargin: 1, criticalBudgetShare: 0 });
+    const user = freshUser();
+    for (let n = 0; n < 3; n++) await store.release(expectLease(await store.acquire(user, 'bulk')), { status: 200 });
+    const before = store.requestCount;
+    clock.now += 500;
+    expect(await store.acquire(user, 'bulk')).toMatchObject({ kind: 'wait', reason: 'budget' });
+    expect(store.requestCount).toBe(before);
+  });
+
+  it('GIVEN leases held in another process WHEN an intent asks 0.5 s after this store last saw the item THEN it reads the item again before waiting', async () => {
+    const settings: GateSettingsInput = { inFlightCap: 2, criticalLeaseShare: 0 };
+    const { clock, store } = controlledStore(settings);
+    const other = storeWith(settings, { clock: () => clock.now });
+    const user = freshUser();
+    await store.release(expectLease(await store.acquire(user, 'bulk')), { status: 200 });
+    expectLease(await other.acquire(user, 'bulk'));
+    expectLease(await other.acquire(user, 'bulk'));
+    expect(await store.acquire(user, 'bulk')).toMatchObject({ kind: 'wait', reason: 'lease' }); // refused write
+    const before = store.requestCount;
+    clock.now += 500;
+    expect(await store.acquire(user, 'bulk')).toMatchObject({ kind: 'wait', reason: 'lease' });
+    expect(store.requestCount).toBe(before + 1);
+  });
+
   it('GIVEN an idle gate WHEN one acquire and its release run THEN each costs one DynamoDB request', async () => {
     const store = storeWith();
     const user = freshUser();

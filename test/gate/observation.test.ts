@@ -135,6 +135,18 @@ describe('applyObservation (fixed window): matching a window robustly', () => {
     expect(patch?.set).toMatchObject({ windowResetAt: R2, spent: 7 });
   });
 
+  it('GIVEN critical spent 6 in the known window WHEN a response opens a newer one THEN critical’s count starts over and 6 becomes the previous window’s', () => {
+    const start = inWindow(R1, 80, { criticalSpent: 6, criticalPrevSpent: 2 });
+    const after = observeAll(start, [obs({ limit: 100, remaining: 97, resetAtMs: R2 })]);
+    expect(after).toMatchObject({ windowResetAt: R2, criticalSpent: 0, criticalPrevSpent: 6 });
+  });
+
+  it('GIVEN a window the gate opened on its own guess WHEN the first report of the real window arrives THEN critical’s count in it is kept', () => {
+    const guessed = inWindow(now + 50 * 60_000, 30, { obsResetAt: now - 10 * 60_000, criticalSpent: 4 });
+    const after = observeAll(guessed, [obs({ limit: 100, remaining: 88, resetAtMs: R1 })]);
+    expect(after).toMatchObject({ windowResetAt: R1, criticalSpent: 4 });
+  });
+
   it('GIVEN a window the gate opened on its own guess with 30 admitted WHEN the first report of the real window says 12 THEN spent stays 30', () => {
     const guessed = inWindow(now + 50 * 60_000, 30, { obsResetAt: now - 10 * 60_000 });
     const after = observeAll(guessed, [obs({ limit: 100, remaining: 88, resetAtMs: R1 })]);
