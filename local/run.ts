@@ -193,7 +193,8 @@ export class RunSetupError extends Error {
 
 /**
  * The gate's runtime configuration with the durations that follow Outreach's clock compressed like the window:
- * the token mint interval, the default cool-down, the circuit breaker's open time, the failure backoff and window. Leases,
+ * the token mint interval, the cool-down (default, escalation cap, quiet window), the circuit breaker's open time, the
+ * failure backoff and window. Leases,
  * request timeouts and in-process waits are about this machine's time and stay as they are. Pure.
  */
 export function compressGateConfig(config: GateConfig, timeScale: number): GateConfig {
@@ -201,7 +202,13 @@ export function compressGateConfig(config: GateConfig, timeScale: number): GateC
   return {
     ...config,
     outreach: { ...config.outreach, minMintIntervalMs: scaled(config.outreach.minMintIntervalMs) },
-    cooldown: { defaultWaitMs: scaled(config.cooldown.defaultWaitMs) },
+    cooldown: {
+      defaultWaitMs: scaled(config.cooldown.defaultWaitMs),
+      ...(config.cooldown.maxEscalatedWaitMs === undefined
+        ? {}
+        : { maxEscalatedWaitMs: scaled(config.cooldown.maxEscalatedWaitMs) }),
+      ...(config.cooldown.quietWindowMs === undefined ? {} : { quietWindowMs: scaled(config.cooldown.quietWindowMs) }),
+    },
     circuitBreaker: { ...config.circuitBreaker, openMs: scaled(config.circuitBreaker.openMs) },
     retries: {
       ...config.retries,
