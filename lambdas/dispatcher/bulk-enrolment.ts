@@ -298,7 +298,7 @@ export class BulkEnrolmentRunner {
     return { method: 'GET', path, query: Object.fromEntries(url.searchParams) };
   }
 
-  /** One read through the gate (admission, request, lease returned with what the answer said). */
+  /** One follow-up request (a read, or the cancel) through the gate: admission, request, lease returned with its answer. */
   private async read(user: string, request: OutreachRequest, remainingMs: () => number): Promise<Read> {
     if (remainingMs() < timeNeededMs(this.deps.config)) return { kind: 'out-of-time' };
     const grant = await this.deps.tokens.accessToken(user);
