@@ -10,8 +10,10 @@ import {
   batchItemsOf,
   coalesceOwner,
   itemsComplete,
+  mayLetGoAfterStopping,
   pollDelayMs,
   settlementOf,
+  stopReserveMs,
 } from './coalesce-rules';
 import { type DispatchLogger, type IntentDispatcher, MAX_DEFERRAL_SECONDS, timeNeededMs } from './dispatch';
 import type { BatchMember, GateMetrics, IntentStore, LaneQueues, Release, TokenProvider } from './ports';
@@ -70,8 +72,11 @@ type Read =
  * - 5xx, timeout or reset on the POST: the outcome is unknown and Outreach may still be running it; a failure is
  *   counted and the members stay parked until their park ends, then each comes back through the single path's
  *   read-back (never released early: a read-back before the batch ran would find nothing and create again).
- * - Out of time while following: the runner stops; members stay parked until their ownership expires and then
- *   come back through the read-back, which finds what the bulk action made.
+ * - Out of time while following (it keeps back the time to stop): the runner cancels the bulk action and reads
+ *   its items once more. After a confirmed cancel nothing more will run: members with a finished item settle
+ *   from it, and the rest are let go at once with "sent, outcome unknown", so each is read back and performed
+ *   singly (never gathered again). When the cancel fails or its outcome is unknown and some item may still
+ *   run, the members stay parked until their ownership expires and then come back through the read-back.
  */
 export class BulkEnrolmentRunner {
   constructor(private readonly deps: BulkEnrolmentDependencies) {}
@@ -94,18 +99,11 @@ export class BulkEnrolmentRunner {
     const batchId = await this.post(batch, entries, remainingMs);
     if (batchId === undefined) return;
     this.deps.logger.info('bulk enrolment posted', { user: batch.user, batchId, members: entries.length });
-    const items = await this.follow(
-      batch,
-      batchId,
-      entries.map((entry) => this.prospectOf(entry)),
-      remainingMs,
-    );
+    const prospectIds = entries.map((entry) => this.prospectOf(entry));
+    const reserveMs = stopReserveMs(timeNeededMs(this.deps.config));
+    const items = await this.follow(batch, batchId, prospectIds, () => remainingMs() - reserveMs);
     if (items === undefined) {
-      this.deps.logger.warn('stopped following a bulk enrolment; its members come back after their park', {
-        user: batch.user,
-        batchId,
-        members: entries.length,
-      });
+      await this.stop(batch, batchId, entries, prospectIds, remainingMs);
       return;
     }
     await this.settle(entries, items);
@@ -229,6 +227,44 @@ export class BulkEnrolmentRunner {
     }
   }
 
+  /**
+   * Stops following an unfinished bulk action: cancels it (a request through the gate) and reads its items once
+   * more. When the cancel is confirmed, or every item is final anyway, the members settle from their items and
+   * the rest come back at once to be read back and performed singly; otherwise they stay parked.
+   */
+  private async stop(
+    batch: SealedBatch,
+    batchId: string,
+    entries: readonly BulkEntry[],
+    prospectIds: readonly number[],
+    remainingMs: () => number,
+  ): Promise<void> {
+    const cancel = await this.read(
+      batch.user,
+      { method: 'POST', path: `/batches/${batchId}/actions/cancel` },
+      remainingMs,
+    );
+    const read = await this.readItems(batch.user, batchId, remainingMs);
+    const items = read.kind === 'ok' ? read.items : undefined;
+    const cancelled = cancel.kind === 'ok';
+    if (!mayLetGoAfterStopping(cancelled, items, prospectIds)) {
+      this.deps.logger.warn('stopped following a bulk enrolment; its members come back after their park', {
+        user: batch.user,
+        batchId,
+        members: entries.length,
+        cancel: cancel.kind,
+      });
+      return;
+    }
+    this.deps.logger.info('stopped following a bulk enrolment; its unfinished members go singly', {
+      user: batch.user,
+      batchId,
+      members: entries.length,
+      cancelled,
+    });
+    await this.settle(entries, items ?? new Map());
+  }
+
   /** Every item of the batch, page by page; the first read that is not an answer ends it. */
   private async readItems(
     user: string,
@@ -262,7 +298,7 @@ export class BulkEnrolmentRunner {
     return { method: 'GET', path, query: Object.fromEntries(url.searchParams) };
   }
 
-  /** One read through the gate (admission, request, lease returned with what the answer said). */
+  /** One follow-up request (a read, or the cancel) through the gate: admission, request, lease returned with its answer. */
   private async read(user: string, request: OutreachRequest, remainingMs: () => number): Promise<Read> {
     if (remainingMs() < timeNeededMs(this.deps.config)) return { kind: 'out-of-time' };
     const grant = await this.deps.tokens.accessToken(user);

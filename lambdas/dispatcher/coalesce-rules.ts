@@ -171,6 +171,27 @@ export function itemsComplete(items: ReadonlyMap<number, BatchItemView>, prospec
   });
 }
 
+/**
+ * Time a runner keeps back while it follows a bulk action, so that when it must stop it can still cancel the
+ * action and read its items once more (two requests of `requestMs`, each with its settling margin).
+ */
+export function stopReserveMs(requestMs: number): number {
+  return 2 * requestMs;
+}
+
+/**
+ * Whether a runner that stopped following a bulk action may let its members go (settle those with a finished
+ * item, read back the rest, singly): when Outreach confirmed the cancel (nothing more will run), or when every
+ * member's item is final anyway. Otherwise something may still run, and the members stay parked.
+ */
+export function mayLetGoAfterStopping(
+  cancelled: boolean,
+  items: ReadonlyMap<number, BatchItemView> | undefined,
+  prospectIds: readonly number[],
+): boolean {
+  return cancelled || (items !== undefined && itemsComplete(items, prospectIds));
+}
+
 /** Reads the batch items of one `GET /batchItems` page, by prospect id. */
 export function batchItemsOf(body: unknown): BatchItemView[] {
   const data = (body as { data?: unknown } | undefined)?.data;

@@ -13,6 +13,7 @@ import {
   MAX_MEMBER_BODY_BYTES,
   type SealDecision,
   sealDecision,
+  stopReserveMs,
 } from './coalesce-rules';
 import { type DispatchLogger, type IntentDispatcher, type PreClaim, REDRIVE_ATTRIBUTE, timeNeededMs } from './dispatch';
 import type { FormingBatches, GateMetrics, IntentStore, LaneQueues } from './ports';
@@ -182,8 +183,10 @@ export class Coalescer {
     if (decision.kind === 'leave') return;
     if (decision.kind === 'seal-at') {
       const waitMs = decision.atMs - this.deps.clock();
-      // The runner needs time for the POST, the first poll's wait and one read: never wait into that.
-      const spareMs = remainingMs() - 2 * timeNeededMs(this.deps.config) - FIRST_POLL_BASE_MS;
+      // The runner needs time for the POST, the first poll's wait and one read, and to stop (a cancel and one
+      // more read): never wait into that.
+      const requestMs = timeNeededMs(this.deps.config);
+      const spareMs = remainingMs() - 2 * requestMs - stopReserveMs(requestMs) - FIRST_POLL_BASE_MS;
       if (waitMs > 0) await this.deps.sleep(Math.max(0, Math.min(waitMs, spareMs)));
     }
     const members = await this.deps.batches.seal(joined.key, joined.batchKey, this.deps.clock());

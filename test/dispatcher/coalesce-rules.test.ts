@@ -10,12 +10,14 @@ import {
   MAX_MEMBER_BODY_BYTES,
   MAX_POLL_INTERVAL_MS,
   MEMBER_OVERHEAD_BYTES,
+  mayLetGoAfterStopping,
   minParkMs,
   POLL_MS_PER_ITEM,
   pollDelayMs,
   sealDecision,
   settlementOf,
   staleAfterMs,
+  stopReserveMs,
 } from '../../lambdas/dispatcher/coalesce-rules';
 
 const settings = { enabled: true, maxSize: 100, maxAgeMs: 2000, parkMs: 64_000 };
@@ -165,6 +167,40 @@ describe('coalescing rules: when following a batch can stop', () => {
 
   it('GIVEN a member with no item yet THEN the batch is followed further', () => {
     expect(itemsComplete(items({ 1: 'finished' }), [1, 2])).toBe(false);
+  });
+});
+
+describe('coalescing rules: stopping a bulk action before it finished', () => {
+  const items = (states: Record<number, string>) =>
+    new Map(
+      Object.entries(states).map(([id, state]) => [
+        Number(id),
+        { prospectId: Number(id), state, failed: false, sequenceStateId: 1, errors: undefined, info: undefined },
+      ]),
+    );
+
+  it('GIVEN requests of 3 s with their margin THEN following keeps back 6 s: a cancel and one more read', () => {
+    expect(stopReserveMs(3000)).toBe(6000);
+  });
+
+  it('GIVEN a confirmed cancel and items still pending THEN the members are let go (nothing more will run)', () => {
+    expect(mayLetGoAfterStopping(true, items({ 1: 'finished', 2: 'pending' }), [1, 2])).toBe(true);
+  });
+
+  it('GIVEN a confirmed cancel and no items read THEN the members are let go (each is read back)', () => {
+    expect(mayLetGoAfterStopping(true, undefined, [1, 2])).toBe(true);
+  });
+
+  it('GIVEN a failed cancel and an item still pending THEN the members stay parked (it may still run)', () => {
+    expect(mayLetGoAfterStopping(false, items({ 1: 'finished', 2: 'pending' }), [1, 2])).toBe(false);
+  });
+
+  it('GIVEN a failed cancel and no items read THEN the members stay parked', () => {
+    expect(mayLetGoAfterStopping(false, undefined, [1, 2])).toBe(false);
+  });
+
+  it('GIVEN a failed cancel but every item final THEN the members are let go (the action is over)', () => {
+    expect(mayLetGoAfterStopping(false, items({ 1: 'finished', 2: 'canceled' }), [1, 2])).toBe(true);
   });
 });
 
