@@ -37,7 +37,11 @@ export interface LaneOptions {
 
 /** How bulk-lane enrolments are gathered into Outreach bulk actions (see the README's "Bulk enrolments"). */
 export interface CoalescingOptions {
-  /** Whether bulk-lane `sequenceState.create` intents are gathered into `prospectsAddToSequence` actions. @default true */
+  /**
+   * Whether bulk-lane `sequenceState.create` intents are gathered into `prospectsAddToSequence` actions. Off until
+   * its fall-back path stops costing a read-back per enrolment under load (see the README's "Bulk enrolments").
+   * @default false
+   */
   readonly enabled?: boolean;
   /** Most enrolments in one bulk action (at most {@link MAX_COALESCE_SIZE}: the batch item's size bounds it). @default 100 */
   readonly maxSize?: number;
@@ -524,7 +528,7 @@ function coalescingConfig(
       `coalescing.parkMs (${parkMs}) must be from ${floor} (the dispatcher timeout ${functionTimeoutMs} ms plus the window, its grace and 5 s to join, so a batch's runner never outlives its members' ownership) to ${MAX_PARK_MS}`,
     );
   }
-  return { enabled: options.enabled ?? true, maxSize, maxAgeMs, parkMs };
+  return { enabled: options.enabled ?? false, maxSize, maxAgeMs, parkMs };
 }
 
 /** The shortest record TTL: a queued or dead-lettered copy of an intent never outlives its record. */

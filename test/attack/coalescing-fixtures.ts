@@ -19,7 +19,7 @@ export const COALESCING_SETTINGS = {
   outreachUsers: ['u1', 'u2'],
   dispatcherTimeoutSeconds: 30,
   upstreamTimeoutMs: 1000,
-  coalescing: { maxAgeMs: 1000, parkMs: 37_000 },
+  coalescing: { enabled: true, maxAgeMs: 1000, parkMs: 37_000 },
   simulator: {
     users: ['u1', 'u2', 'seed'],
     timeScale: 1,

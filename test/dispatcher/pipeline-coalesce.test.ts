@@ -33,7 +33,7 @@ const PIPELINE_SETTINGS = {
   // Room for the window, the POST, the polls and settling in one invocation; members park the shortest safe time.
   dispatcherTimeoutSeconds: 30,
   upstreamTimeoutMs: 1000,
-  coalescing: { maxAgeMs: 1000, parkMs: 37_000 },
+  coalescing: { enabled: true, maxAgeMs: 1000, parkMs: 37_000 },
   simulator: { users: ['u1', 'seed'], batches: { startDelaySeconds: 0.3, secondsPerItem: 0.005 } },
 };
 

@@ -1,9 +1,9 @@
 import { resolveGateSettings } from '../../lib/settings';
 
 describe('resolveGateSettings: coalescing of bulk enrolments', () => {
-  it('GIVEN nothing THEN coalescing is on with 100 per batch, a 2 s window and a 69 s park (30 s timeout)', () => {
+  it('GIVEN nothing THEN coalescing is off, with 100 per batch, a 2 s window and a 69 s park (30 s timeout)', () => {
     expect(resolveGateSettings().gate.coalescing).toEqual({
-      enabled: true,
+      enabled: false,
       maxSize: 100,
       maxAgeMs: 2000,
       parkMs: 69_000,
