@@ -1,4 +1,10 @@
-import { defaultParkMs, MAX_COALESCE_SIZE, MAX_PARK_MS, minParkMs } from '../lambdas/dispatcher/coalesce-rules';
+import {
+  defaultParkMs,
+  MAX_COALESCE_SIZE,
+  MAX_PARK_MS,
+  minParkMs,
+  openTimeNeededMs,
+} from '../lambdas/dispatcher/coalesce-rules';
 import {
   type GateConfig,
   parseGateConfig,
@@ -38,9 +44,10 @@ export interface LaneOptions {
 /** How bulk-lane enrolments are gathered into Outreach bulk actions (see the README's "Bulk enrolments"). */
 export interface CoalescingOptions {
   /**
-   * Whether bulk-lane `sequenceState.create` intents are gathered into `prospectsAddToSequence` actions. Off until
-   * its fall-back path stops costing a read-back per enrolment under load (see the README's "Bulk enrolments").
-   * @default false
+   * Whether bulk-lane `sequenceState.create` intents are gathered into `prospectsAddToSequence` actions. Needs a
+   * dispatcher timeout that lets one invocation wait out the window, post the action and follow it to the end
+   * (the default 60 s leaves it with the default upstream timeout and batch size).
+   * @default - on when the dispatcher timeout leaves the time it needs, off otherwise
    */
   readonly enabled?: boolean;
   /** Most enrolments in one bulk action (at most {@link MAX_COALESCE_SIZE}: the batch item's size bounds it). @default 100 */
@@ -106,7 +113,10 @@ export interface GateSettingsInput {
    * @default - the sum of the lanes' maxConcurrency
    */
   readonly reservedConcurrency?: number;
-  /** Dispatcher timeout in seconds (each lane's visibility timeout is six times this). @default 30 */
+  /**
+   * Dispatcher timeout in seconds (each lane's visibility timeout is six times this).
+   * @default - 60 (room for coalescing's runner with the default upstream timeout), 30 with coalescing off
+   */
   readonly dispatcherTimeoutSeconds?: number;
   /** Dispatcher memory in MiB. @default 512 */
   readonly dispatcherMemoryMiB?: number;
@@ -354,7 +364,12 @@ function cooldownConfig(input: GateSettingsInput, budgetWindowSeconds: number): 
  * @throws GateSettingsError naming the bad setting and its value.
  */
 export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings {
-  const dispatcherTimeoutSeconds = integer('dispatcherTimeoutSeconds', input.dispatcherTimeoutSeconds ?? 30, 1, 900);
+  const dispatcherTimeoutSeconds = integer(
+    'dispatcherTimeoutSeconds',
+    input.dispatcherTimeoutSeconds ?? defaultDispatcherTimeoutSeconds(input),
+    1,
+    900,
+  );
   const maxReceiveCount = integer('maxReceiveCount', input.maxReceiveCount ?? 1000, 1, SQS_LIMITS.maxReceiveCount);
   if (maxReceiveCount < 100) {
     throw new GateSettingsError(
@@ -448,7 +463,7 @@ export function resolveGateSettings(input: GateSettingsInput = {}): GateSettings
     },
     deferral: { maxInProcessWaitMs: 2000, jitterMs: 1000, recycleAtReceiveCount: maxReceiveCount - 50 },
     intents: { recordTtlSeconds: intentRecordTtlSeconds(input.intentRecordTtlDays) },
-    coalescing: coalescingConfig(input.coalescing ?? {}, dispatcherTimeoutSeconds * 1000),
+    coalescing: coalescingConfig(input.coalescing ?? {}, dispatcherTimeoutSeconds * 1000, upstreamTimeoutMs),
     requestPolicy: requestPolicy(input.requestPolicy ?? [DEFAULT_RULE]),
   });
 
@@ -502,10 +517,30 @@ export function assertDispatcherWiring(settings: GateSettings): GateSettings {
   return settings;
 }
 
-/** The coalescing block: defaults applied, each value checked against the window, the timeout and the item size. */
+/**
+ * Dispatcher timeout an invocation needs to open a bulk action and follow it to the end (see openTimeNeededMs),
+ * plus the time to start.
+ */
+function coalescingTimeoutNeededMs(upstreamTimeoutMs: number, maxAgeMs: number, maxSize: number): number {
+  return START_MARGIN_MS + openTimeNeededMs(upstreamTimeoutMs + SETTLE_MARGIN_MS, { maxAgeMs, maxSize });
+}
+
+/**
+ * The default dispatcher timeout: 60 s, room for a bulk action's runner with the default upstream timeout and
+ * batch size, or 30 s with coalescing turned off.
+ */
+function defaultDispatcherTimeoutSeconds(input: GateSettingsInput): number {
+  return input.coalescing?.enabled === false ? 30 : 60;
+}
+
+/**
+ * The coalescing block: defaults applied, each value checked against the window, the timeout and the item size.
+ * Coalescing is on by default when the dispatcher timeout leaves a bulk action's runner the time it needs.
+ */
 function coalescingConfig(
   options: CoalescingOptions,
   functionTimeoutMs: number,
+  upstreamTimeoutMs: number,
 ): NonNullable<GateConfig['coalescing']> {
   const maxSize = integer('coalescing.maxSize', options.maxSize ?? 100, 1, MAX_COALESCE_SIZE);
   // The default window shrinks for short dispatcher timeouts, so that it always fits.
@@ -528,7 +563,14 @@ function coalescingConfig(
       `coalescing.parkMs (${parkMs}) must be from ${floor} (the dispatcher timeout ${functionTimeoutMs} ms plus the window, its grace and 5 s to join, so a batch's runner never outlives its members' ownership) to ${MAX_PARK_MS}`,
     );
   }
-  return { enabled: options.enabled ?? false, maxSize, maxAgeMs, parkMs };
+  const neededMs = coalescingTimeoutNeededMs(upstreamTimeoutMs, maxAgeMs, maxSize);
+  const fits = neededMs <= functionTimeoutMs;
+  if (options.enabled === true && !fits) {
+    throw new GateSettingsError(
+      `coalescing needs a dispatcher timeout of at least ${Math.ceil(neededMs / 1000)} s with upstreamTimeoutMs ${upstreamTimeoutMs}, coalescing.maxAgeMs ${maxAgeMs} and coalescing.maxSize ${maxSize} (the window, then a bulk action's POST, its first poll, one read and a cancel with one more read), got ${functionTimeoutMs / 1000} s; raise dispatcherTimeoutSeconds, lower upstreamTimeoutMs or turn coalescing off`,
+    );
+  }
+  return { enabled: options.enabled ?? fits, maxSize, maxAgeMs, parkMs };
 }
 
 /** The shortest record TTL: a queued or dead-lettered copy of an intent never outlives its record. */

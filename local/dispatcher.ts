@@ -114,6 +114,7 @@ export function localDispatcher(
     readonly clock?: () => number;
     readonly decorateIntents?: DispatcherParts['decorateIntents'];
     readonly decorateGate?: DispatcherParts['decorateGate'];
+    readonly decorateBatches?: DispatcherParts['decorateBatches'];
     readonly iam?: LocalIamCheck;
     /** Where completion events go (see recording-completion-events.ts). @default - none published */
     readonly completions?: CompletionEvents;
@@ -158,6 +159,7 @@ export function localDispatcher(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.decorateIntents ? { decorateIntents: options.decorateIntents } : {}),
     ...(options.decorateGate ? { decorateGate: options.decorateGate } : {}),
+    ...(options.decorateBatches ? { decorateBatches: options.decorateBatches } : {}),
     ...(options.completions ? { completions: options.completions } : {}),
   });
   return {

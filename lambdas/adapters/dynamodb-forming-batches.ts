@@ -12,6 +12,11 @@ const SEALED = 'sealed';
 const ITEM_TTL_SECONDS = 86_400;
 /** Tries of one join when other invocations change the item under it (open races, a fill). */
 const JOIN_TRIES = 3;
+/**
+ * Forming batches one user, sequence and mailbox may have at once (items `<key>`, `<key>#1`, …): a full batch
+ * stays forming until its sealer seals it, and joiners meanwhile take the next.
+ */
+const SLOTS = 4;
 
 /** A member as stored in the item's `members` map (short names: the item holds up to `maxSize` of them). */
 interface StoredMember {
@@ -71,7 +76,26 @@ export class DynamoDbFormingBatches implements FormingBatches {
     },
   ) {}
 
+  /**
+   * Joins the first of the key's {@link SLOTS} forming batches with room for every member (the last slot takes
+   * what fits), so that invocations arriving while a full batch waits for its sealer open the next one instead of
+   * sending their members singly.
+   */
   async join(key: string, members: readonly BatchMember[], now: number): Promise<JoinResult> {
+    for (let slot = 0; slot < SLOTS; slot++) {
+      const itemKey = slot === 0 ? key : `${key}#${slot}`;
+      const result = await this.joinSlot(itemKey, members, now, slot === SLOTS - 1);
+      if (result.batch !== undefined && result.joined.length > 0) return result;
+    }
+    return { joined: [], left: members };
+  }
+
+  private async joinSlot(
+    key: string,
+    members: readonly BatchMember[],
+    now: number,
+    takeWhatFits: boolean,
+  ): Promise<JoinResult> {
     let pending = [...members];
     for (let tries = 0; tries < JOIN_TRIES && pending.length > 0; tries++) {
       const added = await this.add(key, pending, now);
@@ -84,7 +108,7 @@ export class DynamoDbFormingBatches implements FormingBatches {
         now,
       );
       if (state.kind === 'open') {
-        if (state.room === 0) break;
+        if (state.room === 0 || (state.room < pending.length && !takeWhatFits)) break;
         if (state.room < pending.length) {
           const fits = pending.slice(0, state.room);
           const again = await this.add(key, fits, now);
@@ -182,6 +206,7 @@ export class DynamoDbFormingBatches implements FormingBatches {
       return {
         kind: 'joined',
         batch: {
+          key,
           batchKey: String(item.batchKey),
           openedAt: Number(item.openedAt),
           count: Number(item.count),
@@ -243,7 +268,7 @@ export class DynamoDbFormingBatches implements FormingBatches {
           },
         }),
       );
-      return { batchKey, openedAt: now, count: members.length, opened: true };
+      return { key, batchKey, openedAt: now, count: members.length, opened: true };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;

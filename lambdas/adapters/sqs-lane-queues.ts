@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   type MessageAttributeValue,
@@ -64,6 +65,25 @@ export class SqsLaneQueues implements LaneQueues {
       for (const failed of Failed ?? []) notDeleted.push(handles[Number(failed.Id)] as string);
     }
     return notDeleted;
+  }
+
+  async hide(lane: Lane, receiptHandles: readonly string[], delaySeconds: number): Promise<string[]> {
+    const notHidden: string[] = [];
+    for (let start = 0; start < receiptHandles.length; start += SQS_BATCH_ENTRIES) {
+      const handles = receiptHandles.slice(start, start + SQS_BATCH_ENTRIES);
+      const { Failed } = await this.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.lanes[lane].queueUrl,
+          Entries: handles.map((handle, index) => ({
+            Id: String(index),
+            ReceiptHandle: handle,
+            VisibilityTimeout: delaySeconds,
+          })),
+        }),
+      );
+      for (const failed of Failed ?? []) notHidden.push(handles[Number(failed.Id)] as string);
+    }
+    return notHidden;
   }
 
   async deadLetter(lane: Lane, message: DeadLetter): Promise<void> {

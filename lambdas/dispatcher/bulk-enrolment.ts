@@ -12,6 +12,7 @@ import {
   itemsComplete,
   mayLetGoAfterStopping,
   pollDelayMs,
+  runTimeNeededMs,
   settlementOf,
   stopReserveMs,
 } from './coalesce-rules';
@@ -129,8 +130,10 @@ export class BulkEnrolmentRunner {
         },
       },
     };
+    const requestMs = timeNeededMs(this.deps.config);
     for (let tries = 1; ; tries++) {
-      if (remainingMs() < timeNeededMs(this.deps.config)) {
+      // Never post an action this invocation could not follow: it would have to cancel it at once.
+      if (remainingMs() < runTimeNeededMs(requestMs, entries.length)) {
         await this.putBack(entries, { unconfirmedSend: false }, this.deps.clock(), 'time');
         return undefined;
       }

@@ -180,6 +180,27 @@ export function stopReserveMs(requestMs: number): number {
 }
 
 /**
+ * Time a sealed batch's runner needs to be worth starting: its POST, the first poll's wait, one read of the items
+ * and the time to stop ({@link stopReserveMs}), each request counted at `requestMs` (its timeout and settling
+ * margin). A runner with less would post an action it must cancel at once, and every member would then go singly.
+ */
+export function runTimeNeededMs(requestMs: number, size: number): number {
+  return requestMs + pollDelayMs(0, size, 0) + requestMs + stopReserveMs(requestMs);
+}
+
+/**
+ * Time an invocation needs to gather enrolments and open a batch: the window it waits out, then a run of a full
+ * batch ({@link runTimeNeededMs}). The dispatcher timeout must allow it, and an invocation with less left does not
+ * gather.
+ */
+export function openTimeNeededMs(
+  requestMs: number,
+  settings: Pick<CoalescingSettings, 'maxAgeMs' | 'maxSize'>,
+): number {
+  return settings.maxAgeMs + runTimeNeededMs(requestMs, settings.maxSize);
+}
+
+/**
  * Whether a runner that stopped following a bulk action may let its members go (settle those with a finished
  * item, read back the rest, singly): when Outreach confirmed the cancel (nothing more will run), or when every
  * member's item is final anyway. Otherwise something may still run, and the members stay parked.

@@ -8,12 +8,12 @@ import type { BulkEnrolmentRunner, BulkEntry } from './bulk-enrolment';
 import {
   type CoalescingSettings,
   coalesceOwner,
-  FIRST_POLL_BASE_MS,
   JOIN_SLACK_MS,
   MAX_MEMBER_BODY_BYTES,
+  openTimeNeededMs,
+  runTimeNeededMs,
   type SealDecision,
   sealDecision,
-  stopReserveMs,
 } from './coalesce-rules';
 import { type DispatchLogger, type IntentDispatcher, type PreClaim, REDRIVE_ATTRIBUTE, timeNeededMs } from './dispatch';
 import type { FormingBatches, GateMetrics, IntentStore, LaneQueues } from './ports';
@@ -45,7 +45,10 @@ interface Joined {
 
 /** What gathering decided for an SQS batch's records. */
 export interface Gathered {
-  /** Message ids parked in a forming batch: hidden, not deleted by the batch response, settled by the batch. */
+  /**
+   * Message ids parked in a forming batch (or perhaps in one: a join whose answer was lost): hidden, not deleted
+   * by the batch response, settled by the batch or read back after their park.
+   */
   readonly coalesced: ReadonlySet<string>;
   /** Records claimed for coalescing that take the single path after all, with their claim. */
   readonly claimed: ReadonlyMap<string, PreClaim>;
@@ -76,7 +79,7 @@ export class Coalescer {
   /** Claims, joins and hides what may be gathered from one SQS batch. Never throws: what fails takes the single path. */
   async gather(records: readonly SQSRecord[], remainingMs: () => number): Promise<Gathered> {
     const { settings, config } = this.deps;
-    if (!settings.enabled || remainingMs() < 2 * timeNeededMs(config) + settings.maxAgeMs) return NOTHING;
+    if (!settings.enabled || remainingMs() < openTimeNeededMs(timeNeededMs(config), settings)) return NOTHING;
     const now = this.deps.clock();
     const candidates = this.candidates(records, now);
     if (candidates.length === 0) return NOTHING;
@@ -113,6 +116,8 @@ export class Coalescer {
       }),
     );
     const coalesced = new Set<string>();
+    /** Members whose join failed without saying whether it was applied. */
+    const unsure = new Set<string>();
     const joined: Joined[] = [];
     const byKey = new Map<string, Array<{ record: SQSRecord; intent: Enrolment }>>();
     for (const entry of joinable) {
@@ -132,7 +137,7 @@ export class Coalescer {
           if (result.batch === undefined || result.joined.length === 0) return;
           for (const member of result.joined) coalesced.add(member.messageId);
           joined.push({
-            key,
+            key: result.batch.key,
             batchKey: result.batch.batchKey,
             decision: sealDecision(result.batch, settings),
             user: first.intent.user,
@@ -140,22 +145,28 @@ export class Coalescer {
             mailboxId: first.intent.operation.mailboxId,
           });
         } catch (error) {
-          this.deps.logger.warn('could not join a bulk enrolment; its members take the single path', {
+          // The write may have been applied with only its answer lost: the members may be in the batch, and its
+          // sealer would enrol them. They stay parked like joined ones and come back, read back, after the park.
+          for (const { record } of entries) unsure.add(record.messageId);
+          this.deps.logger.warn('could not join a bulk enrolment; its members stay parked and are read back', {
             key,
+            members: entries.length,
             error: String(error),
           });
         }
       }),
     );
-    await this.hide(records.filter((record) => coalesced.has(record.messageId)));
-    for (const id of coalesced) claimed.delete(id);
+    const parked = new Set([...coalesced, ...unsure]);
+    await this.hide(records.filter((record) => parked.has(record.messageId)));
+    for (const id of parked) claimed.delete(id);
     if (coalesced.size > 0) this.deps.metrics.coalesced?.('bulk', coalesced.size);
     this.deps.logger.info('enrolments gathered into bulk enrolments', {
       gathered: coalesced.size,
+      ...(unsure.size > 0 ? { unsure: unsure.size } : {}),
       single: claimed.size,
       tookMs: this.deps.clock() - now,
     });
-    return { coalesced, claimed, joined };
+    return { coalesced: parked, claimed, joined };
   }
 
   /**
@@ -185,8 +196,7 @@ export class Coalescer {
       const waitMs = decision.atMs - this.deps.clock();
       // The runner needs time for the POST, the first poll's wait and one read, and to stop (a cancel and one
       // more read): never wait into that.
-      const requestMs = timeNeededMs(this.deps.config);
-      const spareMs = remainingMs() - 2 * requestMs - stopReserveMs(requestMs) - FIRST_POLL_BASE_MS;
+      const spareMs = remainingMs() - runTimeNeededMs(timeNeededMs(this.deps.config), this.deps.settings.maxSize);
       if (waitMs > 0) await this.deps.sleep(Math.max(0, Math.min(waitMs, spareMs)));
     }
     const members = await this.deps.batches.seal(joined.key, joined.batchKey, this.deps.clock());
@@ -231,17 +241,25 @@ export class Coalescer {
 
   /** Hides parked members' messages for the park; a failed hide is harmless (the lane's visibility timeout is longer). */
   private async hide(records: readonly SQSRecord[]): Promise<void> {
+    if (records.length === 0) return;
     const seconds = Math.ceil(this.deps.settings.parkMs / 1000);
-    await Promise.all(
-      records.map((record) =>
-        this.deps.queues.defer('bulk', record.receiptHandle, seconds).catch((error: unknown) =>
-          this.deps.logger.warn('could not hide a parked enrolment; it stays hidden for the visibility timeout', {
-            messageId: record.messageId,
-            error: String(error),
-          }),
-        ),
-      ),
-    );
+    try {
+      const left = await this.deps.queues.hide(
+        'bulk',
+        records.map((record) => record.receiptHandle),
+        seconds,
+      );
+      if (left.length > 0) {
+        this.deps.logger.warn('could not hide some parked enrolments; they stay hidden for the visibility timeout', {
+          left: left.length,
+        });
+      }
+    } catch (error) {
+      this.deps.logger.warn('could not hide parked enrolments; they stay hidden for the visibility timeout', {
+        members: records.length,
+        error: String(error),
+      });
+    }
   }
 
   private queueArn(): string {

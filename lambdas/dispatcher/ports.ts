@@ -90,6 +90,11 @@ export interface LaneQueues {
    * record settled.
    */
   delete(lane: Lane, receiptHandles: readonly string[]): Promise<string[]>;
+  /**
+   * Hides received messages for `delaySeconds` more, ten to a request (members parked in a bulk enrolment).
+   * Returns the receipt handles SQS did not hide.
+   */
+  hide(lane: Lane, receiptHandles: readonly string[], delaySeconds: number): Promise<string[]>;
 }
 
 /** One enrolment gathered into a forming bulk enrolment: what its runner needs to settle it and its message. */
@@ -112,6 +117,8 @@ export interface JoinResult {
   readonly left: readonly BatchMember[];
   /** The batch joined, when any member was taken in. */
   readonly batch?: {
+    /** The forming item joined: the key asked for, or one of its further slots when that one was full. */
+    readonly key: string;
     readonly batchKey: string;
     readonly openedAt: number;
     /** Members in the batch after the join. */
@@ -126,7 +133,10 @@ export interface JoinResult {
  * writes from every invocation, sealed by exactly one of them.
  */
 export interface FormingBatches {
-  /** Adds members to the forming batch under `key` (opening a fresh one when there is none, or a stale one). */
+  /**
+   * Adds members to a forming batch under `key` (opening a fresh one when there is none, or a stale one; the batch
+   * joined may be under a further slot of `key`, see {@link JoinResult}).
+   */
   join(key: string, members: readonly BatchMember[], now: number): Promise<JoinResult>;
   /** Seals the batch `batchKey` under `key`; its members, or undefined when another sealer won or it was replaced. */
   seal(key: string, batchKey: string, now: number): Promise<BatchMember[] | undefined>;

@@ -16,7 +16,7 @@ import { createBatchHandler, type SqsBatchHandler } from './batch';
 import { BulkEnrolmentRunner } from './bulk-enrolment';
 import { Coalescer } from './coalescer';
 import { type DispatchLogger, IntentDispatcher } from './dispatch';
-import type { CompletionEvents, GateMetrics, IntentStore } from './ports';
+import type { CompletionEvents, FormingBatches, GateMetrics, IntentStore } from './ports';
 
 /** The clients and sinks a dispatcher is built on: AWS's in Lambda, emulators' locally. */
 export interface DispatcherParts {
@@ -32,6 +32,8 @@ export interface DispatcherParts {
   readonly decorateIntents?: (store: IntentStore) => IntentStore;
   /** Wraps the gate store the dispatcher calls, e.g. to inject a failure in a test. @default - used as built */
   readonly decorateGate?: (gate: GateStore) => GateStore;
+  /** Wraps the forming batches of coalescing, e.g. to lose a join's answer in a test. @default - used as built */
+  readonly decorateBatches?: (batches: FormingBatches) => FormingBatches;
   /** Where completion events go (EventBridge in Lambda when the stack enables them). @default - none published */
   readonly completions?: CompletionEvents;
 }
@@ -110,7 +112,9 @@ export function wireDispatcher(parts: DispatcherParts): WiredDispatcher {
       ? new Coalescer({
           dispatcher,
           intents,
-          batches: new DynamoDbFormingBatches(documents, { tableName: environment.tableName, settings }),
+          batches: (parts.decorateBatches ?? ((batches: FormingBatches) => batches))(
+            new DynamoDbFormingBatches(documents, { tableName: environment.tableName, settings }),
+          ),
           queues,
           runner: new BulkEnrolmentRunner({
             dispatcher,

@@ -12,8 +12,10 @@ import {
   MEMBER_OVERHEAD_BYTES,
   mayLetGoAfterStopping,
   minParkMs,
+  openTimeNeededMs,
   POLL_MS_PER_ITEM,
   pollDelayMs,
+  runTimeNeededMs,
   sealDecision,
   settlementOf,
   staleAfterMs,
@@ -201,6 +203,16 @@ describe('coalescing rules: stopping a bulk action before it finished', () => {
 
   it('GIVEN a failed cancel but every item final THEN the members are let go (the action is over)', () => {
     expect(mayLetGoAfterStopping(false, items({ 1: 'finished', 2: 'canceled' }), [1, 2])).toBe(true);
+  });
+});
+
+describe('coalescing rules: the time a bulk action needs', () => {
+  it('GIVEN requests of 3 s and 50 prospects THEN a runner needs the POST, the first poll, one read and two requests to stop', () => {
+    expect(runTimeNeededMs(3000, 50)).toBe(3000 + FIRST_POLL_BASE_MS + 50 * POLL_MS_PER_ITEM + 3000 + 2 * 3000);
+  });
+
+  it('GIVEN a 2 s window THEN the opener needs the window and a run of a full batch', () => {
+    expect(openTimeNeededMs(3000, { maxAgeMs: 2000, maxSize: 100 })).toBe(2000 + runTimeNeededMs(3000, 100));
   });
 });
 

@@ -49,32 +49,55 @@ describe('DynamoDbFormingBatches on DynamoDB Local', () => {
     const key = freshKey();
     const first = await batches.join(key, members(1, 2), T0);
     const second = await batches.join(key, members(3, 2), T0 + 100);
-    expect(second.batch).toEqual({ batchKey: first.batch?.batchKey, openedAt: T0, count: 4, opened: false });
+    expect(second.batch).toEqual({ key, batchKey: first.batch?.batchKey, openedAt: T0, count: 4, opened: false });
   });
 
-  it('GIVEN a batch with one slot left WHEN three members join THEN one fills it and two are left for the single path', async () => {
+  it('GIVEN a batch with room for one WHEN three members join THEN they open the next forming batch of the key together', async () => {
     const key = freshKey();
     await batches.join(key, members(1, 4), T0);
     const result = await batches.join(key, members(5, 3), T0 + 100);
     expect({
       joined: result.joined.map((m) => m.intentId),
-      left: result.left.map((m) => m.intentId),
-      count: result.batch?.count,
-    }).toEqual({ joined: ['enrol-5'], left: ['enrol-6', 'enrol-7'], count: 5 });
+      left: result.left.length,
+      batch: result.batch && { key: result.batch.key, opened: result.batch.opened, count: result.batch.count },
+    }).toEqual({
+      joined: ['enrol-5', 'enrol-6', 'enrol-7'],
+      left: 0,
+      batch: { key: `${key}#1`, opened: true, count: 3 },
+    });
   });
 
-  it('GIVEN two joiners racing for the last slot THEN exactly one gets it', async () => {
+  it('GIVEN two joiners racing for the last place of a batch THEN exactly one gets it and the other opens the next batch', async () => {
     const key = freshKey();
-    await batches.join(key, members(1, 4), T0);
+    const first = await batches.join(key, members(1, 4), T0);
     const [a, b] = await Promise.all([
       batches.join(key, [member(10)], T0 + 1),
       batches.join(key, [member(11)], T0 + 1),
     ]);
-    const sealed = await batches.seal(key, a.batch?.batchKey ?? b.batch?.batchKey ?? '', T0 + 2);
+    const sealed = await batches.seal(key, first.batch?.batchKey ?? '', T0 + 2);
     expect({
-      winners: [a, b].filter((r) => r.joined.length === 1).length,
+      keys: [a.batch?.key, b.batch?.key].sort(),
       sealed: sealed?.length,
-    }).toEqual({ winners: 1, sealed: 5 });
+    }).toEqual({ keys: [key, `${key}#1`], sealed: 5 });
+  });
+
+  it('GIVEN every forming batch of a key full WHEN members join THEN none is taken in and all take the single path', async () => {
+    const key = freshKey();
+    for (let slot = 0; slot < 4; slot++) await batches.join(key, members(10 * slot + 1, 5), T0);
+    const result = await batches.join(key, members(100, 2), T0 + 1);
+    expect({ joined: result.joined.length, left: result.left.length }).toEqual({ joined: 0, left: 2 });
+  });
+
+  it('GIVEN every other forming batch full and the last with room for one WHEN three members join THEN one fills it and two are left', async () => {
+    const key = freshKey();
+    for (let slot = 0; slot < 3; slot++) await batches.join(key, members(10 * slot + 1, 5), T0);
+    await batches.join(key, members(31, 4), T0);
+    const result = await batches.join(key, members(100, 3), T0 + 1);
+    expect({
+      joined: result.joined.map((m) => m.intentId),
+      left: result.left.map((m) => m.intentId),
+      key: result.batch?.key,
+    }).toEqual({ joined: ['enrol-100'], left: ['enrol-101', 'enrol-102'], key: `${key}#3` });
   });
 
   it('GIVEN a forming batch older than the window and its grace (its opener died) WHEN a member joins THEN it replaces it with a fresh batch', async () => {

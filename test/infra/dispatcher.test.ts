@@ -105,7 +105,7 @@ describe('Dispatcher wiring checks', () => {
 
   it('fails if a lane visibility timeout is shorter than six times the dispatcher timeout', () => {
     expect(buildWith((s) => withLane(s, { visibilityTimeoutSeconds: 60 }))).toThrow(
-      /lanes\.bulk\.visibilityTimeoutSeconds \(60\) must be at least 6 × the dispatcher timeout \(180\)/,
+      /lanes\.bulk\.visibilityTimeoutSeconds \(60\) must be at least 6 × the dispatcher timeout \(360\)/,
     );
   });
 });

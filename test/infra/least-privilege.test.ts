@@ -26,6 +26,7 @@ const ACTION_OF_COMMAND: Readonly<Record<string, string>> = {
   DescribeSecretCommand: 'secretsmanager:DescribeSecret',
   SendMessageCommand: 'sqs:SendMessage',
   ChangeMessageVisibilityCommand: 'sqs:ChangeMessageVisibility',
+  ChangeMessageVisibilityBatchCommand: 'sqs:ChangeMessageVisibility',
   DeleteMessageBatchCommand: 'sqs:DeleteMessage',
   PutEventsCommand: 'events:PutEvents',
 };

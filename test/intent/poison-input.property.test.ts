@@ -117,6 +117,7 @@ describe('the dispatcher receiving arbitrary message bodies', () => {
       release: reached,
       resend: reached,
       delete: reached,
+      hide: reached,
       deadLetter: async (_lane, message) => {
         deadLetters.push(message);
       },

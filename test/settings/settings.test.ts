@@ -125,17 +125,17 @@ describe('resolveGateSettings', () => {
     ],
     [
       'an upstream timeout as long as the dispatcher',
-      { upstreamTimeoutMs: 30_000 },
+      { dispatcherTimeoutSeconds: 30, upstreamTimeoutMs: 30_000 },
       /upstreamTimeoutMs \(30000\) plus 1000 ms to start and 2000 ms to settle must fit in the dispatcher timeout \(30000 ms\)/,
     ],
     [
       'an upstream timeout that leaves no time to settle',
-      { upstreamTimeoutMs: 28_001 },
+      { dispatcherTimeoutSeconds: 30, upstreamTimeoutMs: 28_001 },
       /upstreamTimeoutMs \(28001\) plus 1000 ms to start and 2000 ms to settle must fit in the dispatcher timeout \(30000 ms\)/,
     ],
     [
       'an upstream timeout that leaves time to settle but none to start (every record would be given back)',
-      { upstreamTimeoutMs: 27_001 },
+      { dispatcherTimeoutSeconds: 30, upstreamTimeoutMs: 27_001 },
       /upstreamTimeoutMs \(27001\) plus 1000 ms to start and 2000 ms to settle must fit in the dispatcher timeout \(30000 ms\)/,
     ],
     ['zero failure attempts', { maxFailureAttempts: 0 }, /maxFailureAttempts must be an integer from 1 to 100, got 0/],
