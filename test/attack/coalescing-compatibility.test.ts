@@ -1,9 +1,8 @@
-import type { RunningSimulator } from '../../local/outreach-sim';
-import { accessToken, api } from '../outreach-sim/helpers';
-import { type Pipeline, startPipeline } from '../support/pipeline';
+import { api } from '../outreach-sim/helpers';
 import {
   batchesFor,
   COALESCING_SETTINGS,
+  coalescingPipeline,
   drained,
   enrolment,
   enrolmentCounts,
@@ -18,25 +17,10 @@ import {
  * mailbox are gathered, other operations pass unchanged, and a message group's order holds.
  */
 describe('bulk enrolments gathered into bulk actions: only compatible intents share one', () => {
-  let pipeline: Pipeline;
-  let sim: RunningSimulator;
-  let seed: string;
-
-  beforeAll(async () => {
-    pipeline = await startPipeline(COALESCING_SETTINGS);
-    sim = pipeline.env.simulator as RunningSimulator;
-    seed = await accessToken(sim, 'seed');
-  }, 180_000);
-
-  afterAll(async () => {
-    await pipeline?.stop();
-  });
-
-  afterEach(() => {
-    sim.configure({ batches: { startDelaySeconds: 0.3, secondsPerItem: 0.005 } });
-  });
+  const coalescing = coalescingPipeline({ restoreAfterEach: { batches: COALESCING_SETTINGS.simulator.batches } });
 
   it('GIVEN enrolments into one sequence from two mailboxes WHEN dispatched together THEN no bulk action mixes the mailboxes', async () => {
+    const { pipeline, sim, seed } = coalescing;
     const prospects = await seedProspects(sim, seed, 6, 'mailboxes');
     const mailboxOf = (n: number) => (n % 2 === 0 ? 1 : 2);
     const intents = prospects.map((p, n) => enrolment(`mailboxes-${n}`, p, { mailboxId: mailboxOf(n) }));
@@ -61,6 +45,7 @@ describe('bulk enrolments gathered into bulk actions: only compatible intents sh
   }, 150_000);
 
   it('GIVEN enrolments of two users into one sequence from one mailbox WHEN dispatched together THEN no bulk action holds both users’ prospects', async () => {
+    const { pipeline, sim, seed } = coalescing;
     const prospects = await seedProspects(sim, seed, 6, 'users');
     const userOf = (n: number) => (n < 3 ? 'u1' : 'u2');
     const intents = prospects.map((p, n) => enrolment(`users-${n}`, p, { user: userOf(n) }));
@@ -83,6 +68,7 @@ describe('bulk enrolments gathered into bulk actions: only compatible intents sh
   }, 150_000);
 
   it('GIVEN bulk-lane prospect creates and updates among enrolments WHEN dispatched THEN they are performed one by one as before', async () => {
+    const { pipeline, sim, seed } = coalescing;
     const prospects = await seedProspects(sim, seed, 4, 'mixed');
     const [e0, e1, e2] = prospects.slice(0, 3).map((p, n) => enrolment(`mixed-enrol-${n}`, p)) as [
       ReturnType<typeof enrolment>,
@@ -124,6 +110,7 @@ describe('bulk enrolments gathered into bulk actions: only compatible intents sh
   }, 150_000);
 
   it('GIVEN an enrolment parked in a slow bulk action WHEN an update of the same message group follows it THEN the update is performed after the enrolment', async () => {
+    const { pipeline, sim, seed } = coalescing;
     sim.configure({ batches: { startDelaySeconds: 3, secondsPerItem: 0.05 } });
     const [prospectId] = (await seedProspects(sim, seed, 1, 'fifo')) as [number];
     const orderingKey = `fifo-${prospectId}`;

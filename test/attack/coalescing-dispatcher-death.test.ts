@@ -1,10 +1,7 @@
 import type { IntentStore } from '../../lambdas/dispatcher/ports';
-import type { RunningSimulator } from '../../local/outreach-sim';
-import { accessToken } from '../outreach-sim/helpers';
 import { GateFaults } from '../support/gate-faults';
-import { type Pipeline, startPipeline } from '../support/pipeline';
 import {
-  COALESCING_SETTINGS,
+  coalescingPipeline,
   drained,
   enrolment,
   enrolmentCounts,
@@ -47,31 +44,21 @@ class DyingMidSettle {
 }
 
 describe('bulk enrolments gathered into bulk actions: a dispatcher that dies', () => {
-  let pipeline: Pipeline;
-  let sim: RunningSimulator;
-  let seed: string;
   const dying = new DyingMidSettle();
   const gateFaults = new GateFaults(() =>
     Object.assign(new Error('gate table unavailable'), { name: 'InternalServerError' }),
   );
-
-  beforeAll(async () => {
-    pipeline = await startPipeline({
-      ...COALESCING_SETTINGS,
+  const coalescing = coalescingPipeline({
+    settings: {
       wrapDispatcher: {
         decorateIntents: (store) => dying.wrap(store),
         decorateGate: (gate) => gateFaults.wrap(gate),
       },
-    });
-    sim = pipeline.env.simulator as RunningSimulator;
-    seed = await accessToken(sim, 'seed');
-  }, 180_000);
-
-  afterAll(async () => {
-    await pipeline?.stop();
+    },
   });
 
   it('GIVEN a finished bulk action WHEN its runner dies after settling two of its five members THEN the others are read back and each prospect is enrolled once', async () => {
+    const { pipeline, sim, seed } = coalescing;
     const prospects = await seedProspects(sim, seed, 5, 'mid-settle');
     const intents = prospects.map((p, n) => enrolment(`mid-settle-${n}`, p));
     for (const intent of intents) dying.victims.add(intent.id);
@@ -96,6 +83,7 @@ describe('bulk enrolments gathered into bulk actions: a dispatcher that dies', (
   }, 240_000);
 
   it('GIVEN gathered enrolments WHEN the admission of their bulk action fails THEN each prospect is still enrolled once and every intent succeeds', async () => {
+    const { pipeline, sim, seed } = coalescing;
     const prospects = await seedProspects(sim, seed, 4, 'before-post');
     const intents = prospects.map((p, n) => enrolment(`before-post-${n}`, p));
     gateFaults.failures.acquire = 1;

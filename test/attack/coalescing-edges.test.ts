@@ -1,9 +1,5 @@
-import type { RunningSimulator } from '../../local/outreach-sim';
-import { accessToken } from '../outreach-sim/helpers';
-import { HandDriver } from '../support/drive';
-import { type Pipeline, startPipeline } from '../support/pipeline';
 import {
-  COALESCING_SETTINGS,
+  coalescingPipeline,
   enrolment,
   enrolmentCounts,
   letterOf,
@@ -18,46 +14,19 @@ import {
  * Completion events are on: each settled intent must publish exactly one.
  */
 describe('bulk enrolments gathered into bulk actions: edges', () => {
-  let pipeline: Pipeline;
-  let sim: RunningSimulator;
-  let seed: string;
-  let driver: HandDriver;
-
-  beforeAll(async () => {
-    pipeline = await startPipeline({ ...COALESCING_SETTINGS, completionEvents: true });
-    await pipeline.runner.stop();
-    sim = pipeline.env.simulator as RunningSimulator;
-    seed = await accessToken(sim, 'seed');
-    driver = new HandDriver(pipeline.env, pipeline.dispatcher);
-  }, 180_000);
-
-  afterAll(async () => {
-    await pipeline?.stop();
+  const coalescing = coalescingPipeline({
+    settings: { completionEvents: true },
+    byHand: true,
+    restoreAfterEach: { resources: { duplicateSequenceState: 'create' } },
   });
-
-  afterEach(() => {
-    sim.configure({ resources: { duplicateSequenceState: 'create' } });
-  });
-
-  /** Receives and invokes the bulk lane, each invocation given `invocationMs`, until every id is settled. */
-  async function driveUntilSettled(ids: readonly string[], timeoutMs: number, invocationMs = 30_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const messages = await driver.receive('bulk');
-      if (messages.length > 0) {
-        await driver.invoke('bulk', messages, { context: HandDriver.context(invocationMs) });
-      }
-      const results = await Promise.all(ids.map((id) => pipeline.client.getResult(id)));
-      const settled = results.every((r) => r.status === 'succeeded' || r.status === 'dead-lettered');
-      if ((settled && messages.length === 0) || Date.now() > deadline) return results;
-      if (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
 
   const eventsOf = (ids: readonly string[]) =>
-    Object.fromEntries(ids.map((id) => [id, pipeline.completions.events.filter((e) => e.detail.id === id).length]));
+    Object.fromEntries(
+      ids.map((id) => [id, coalescing.pipeline.completions.events.filter((e) => e.detail.id === id).length]),
+    );
 
   it('GIVEN two intents enrolling one prospect in one window WHEN Outreach refuses a second enrolment THEN one succeeds, the other is dead-lettered with a reason, each from its own item', async () => {
+    const { pipeline, sim, seed } = coalescing;
     sim.configure({ resources: { duplicateSequenceState: 'reject' } });
     const prospects = await seedProspects(sim, seed, 3, 'same');
     const [p0, p1, p2] = prospects as [number, number, number];
@@ -69,7 +38,7 @@ describe('bulk enrolments gathered into bulk actions: edges', () => {
     ];
     await pipeline.client.enqueueMany(intents);
     const ids = intents.map((i) => i.id);
-    const results = await driveUntilSettled(ids, 120_000);
+    const results = await coalescing.driveUntilSettled(ids, 120_000);
     const letters = (await takeDeadLetters(pipeline)).map(letterOf).filter((l) => l.intentId?.startsWith('same-'));
     const onP0 = results.slice(0, 2);
     expect({
@@ -92,12 +61,13 @@ describe('bulk enrolments gathered into bulk actions: edges', () => {
   }, 180_000);
 
   it('GIVEN invocations with barely enough time for one upstream request WHEN they gather and follow a bulk action THEN every intent settles, each prospect enrolled once, one completion event each', async () => {
+    const { pipeline, sim, seed } = coalescing;
     const prospects = await seedProspects(sim, seed, 4, 'short');
     const intents = prospects.map((p, n) => enrolment(`short-${n}`, p));
     await pipeline.client.enqueueMany(intents);
     const ids = intents.map((i) => i.id);
     // The upstream timeout (1 s) plus the 2 s settle margin, and half a second more.
-    const results = await driveUntilSettled(ids, 150_000, 3500);
+    const results = await coalescing.driveUntilSettled(ids, 150_000, { invocationMs: 3500 });
     const letters = (await takeDeadLetters(pipeline)).map(letterOf).filter((l) => l.intentId?.startsWith('short-'));
     expect({
       open: results.filter((r) => r.status !== 'succeeded' && r.status !== 'dead-lettered').map((r) => r.id),

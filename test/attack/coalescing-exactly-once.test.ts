@@ -1,9 +1,7 @@
-import type { RunningSimulator } from '../../local/outreach-sim';
-import { accessToken } from '../outreach-sim/helpers';
-import { type Pipeline, startPipeline } from '../support/pipeline';
 import {
   batchesFor,
   COALESCING_SETTINGS,
+  coalescingPipeline,
   drained,
   enrolment,
   enrolmentCounts,
@@ -20,25 +18,10 @@ import {
  * many sequence states each prospect has; exactly once means one.
  */
 describe('bulk enrolments gathered into bulk actions: a re-sent intent is never enrolled twice', () => {
-  let pipeline: Pipeline;
-  let sim: RunningSimulator;
-  let seed: string;
-
-  beforeAll(async () => {
-    pipeline = await startPipeline(COALESCING_SETTINGS);
-    sim = pipeline.env.simulator as RunningSimulator;
-    seed = await accessToken(sim, 'seed');
-  }, 180_000);
-
-  afterAll(async () => {
-    await pipeline?.stop();
-  });
-
-  afterEach(() => {
-    sim.configure({ batches: { startDelaySeconds: 0.3, secondsPerItem: 0.005 } });
-  });
+  const coalescing = coalescingPipeline({ restoreAfterEach: { batches: COALESCING_SETTINGS.simulator.batches } });
 
   it('GIVEN enrolments that succeeded WHEN the producer re-sends each with the same id THEN no prospect is enrolled again and the results stay', async () => {
+    const { pipeline, sim, seed } = coalescing;
     const prospects = await seedProspects(sim, seed, 4, 'after');
     const intents = prospects.map((p, n) => enrolment(`after-${n}`, p));
     await pipeline.client.enqueueMany(intents);
@@ -65,6 +48,7 @@ describe('bulk enrolments gathered into bulk actions: a re-sent intent is never 
   }, 150_000);
 
   it('GIVEN enrolments whose bulk action is running WHEN the producer re-sends each with the same id THEN each prospect is enrolled once', async () => {
+    const { pipeline, sim, seed } = coalescing;
     sim.configure({ batches: { startDelaySeconds: 2, secondsPerItem: 0.5 } });
     const prospects = await seedProspects(sim, seed, 6, 'running');
     const intents = prospects.map((p, n) => enrolment(`running-${n}`, p));
@@ -88,6 +72,7 @@ describe('bulk enrolments gathered into bulk actions: a re-sent intent is never 
   }, 150_000);
 
   it('GIVEN enrolments gathering in a window WHEN the producer re-sends each with the same id before the bulk action is sent THEN each prospect is enrolled once', async () => {
+    const { pipeline, sim, seed } = coalescing;
     const prospects = await seedProspects(sim, seed, 5, 'gathering');
     const intents = prospects.map((p, n) => enrolment(`gathering-${n}`, p));
     await pipeline.client.enqueueMany(intents);

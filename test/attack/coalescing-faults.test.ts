@@ -1,9 +1,8 @@
-import type { RunningSimulator } from '../../local/outreach-sim';
-import { accessToken, api, enrolBody } from '../outreach-sim/helpers';
-import { type Pipeline, startPipeline } from '../support/pipeline';
+import { api, enrolBody } from '../outreach-sim/helpers';
 import {
   batchesFor,
   COALESCING_SETTINGS,
+  coalescingPipeline,
   drained,
   enrolment,
   enrolmentCounts,
@@ -20,33 +19,20 @@ import {
  * succeeded or in the bulk DLQ with a reason, no prospect enrolled twice, and nobody calls during a cool-down.
  */
 describe('bulk enrolments gathered into bulk actions: Outreach misbehaving', () => {
-  let pipeline: Pipeline;
-  let sim: RunningSimulator;
-  let seed: string;
-
-  beforeAll(async () => {
-    pipeline = await startPipeline(COALESCING_SETTINGS);
-    sim = pipeline.env.simulator as RunningSimulator;
-    seed = await accessToken(sim, 'seed');
-  }, 180_000);
-
-  afterAll(async () => {
-    await pipeline?.stop();
-  });
-
-  afterEach(() => {
-    sim.configure({
+  const coalescing = coalescingPipeline({
+    restoreAfterEach: {
       rateLimitHeaders: true,
       budget: 10_000,
       windowSeconds: 3600,
       penalty: { enabled: false },
       resources: { duplicateSequenceState: 'create' },
-      batches: { startDelaySeconds: 0.3, secondsPerItem: 0.005 },
+      batches: COALESCING_SETTINGS.simulator.batches,
       faults: { errorBurst: null, errorRate: 0 },
-    });
+    },
   });
 
   it('GIVEN the bulk action is answered 503 WHEN its members settle THEN each is succeeded or dead-lettered with a reason and none is enrolled twice', async () => {
+    const { pipeline, sim, seed } = coalescing;
     const prospects = await seedProspects(sim, seed, 4, 'post-503');
     const intents = prospects.map((p, n) => enrolment(`post-503-${n}`, p));
     sim.configure({ faults: { errorBurst: { status: 503, count: 1 } } });
@@ -82,6 +68,7 @@ describe('bulk enrolments gathered into bulk actions: Outreach misbehaving', () 
   }, 180_000);
 
   it('GIVEN a running bulk action WHEN every poll of it fails with 503 for a while THEN each member ends succeeded or dead-lettered and none is enrolled twice', async () => {
+    const { pipeline, sim, seed } = coalescing;
     sim.configure({ batches: { startDelaySeconds: 3, secondsPerItem: 0.05 } });
     const prospects = await seedProspects(sim, seed, 5, 'polls-503');
     const intents = prospects.map((p, n) => enrolment(`polls-503-${n}`, p));
@@ -119,6 +106,7 @@ describe('bulk enrolments gathered into bulk actions: Outreach misbehaving', () 
   }, 240_000);
 
   it('GIVEN one prospect already active in the sequence WHEN it is enrolled with others in one bulk action THEN it alone is dead-lettered with Outreach’s error', async () => {
+    const { pipeline, sim, seed } = coalescing;
     sim.configure({ resources: { duplicateSequenceState: 'reject' } });
     const prospects = await seedProspects(sim, seed, 4, 'active');
     const active = prospects[0] as number;
@@ -152,6 +140,7 @@ describe('bulk enrolments gathered into bulk actions: Outreach misbehaving', () 
   }, 180_000);
 
   it('GIVEN a user whose budget runs out while its bulk action is followed WHEN Outreach answers 429 with Retry-After THEN nobody calls during the cool-down and every member succeeds', async () => {
+    const { pipeline, sim, seed } = coalescing;
     const prospects = await seedProspects(sim, seed, 4, 'cooldown');
     const intents = prospects.map((p, n) => enrolment(`cooldown-${n}`, p, { user: 'u2' }));
     sim.configure({

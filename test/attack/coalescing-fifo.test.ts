@@ -1,28 +1,15 @@
-import type { RunningSimulator } from '../../local/outreach-sim';
-import { accessToken, api } from '../outreach-sim/helpers';
-import { type Pipeline, startPipeline } from '../support/pipeline';
-import { COALESCING_SETTINGS, drained, enrolment, seedProspects, statusesOf } from './coalescing-fixtures';
+import { api } from '../outreach-sim/helpers';
+import { coalescingPipeline, drained, enrolment, seedProspects, statusesOf } from './coalescing-fixtures';
 
 /**
  * Attack on FIFO order within a message group: a later enrolment of the group into another sequence must not be
  * performed (by its own, quicker bulk action) before the earlier one parked in a long bulk action.
  */
 describe('bulk enrolments gathered into bulk actions: order within a message group', () => {
-  let pipeline: Pipeline;
-  let sim: RunningSimulator;
-  let seed: string;
-
-  beforeAll(async () => {
-    pipeline = await startPipeline(COALESCING_SETTINGS);
-    sim = pipeline.env.simulator as RunningSimulator;
-    seed = await accessToken(sim, 'seed');
-  }, 180_000);
-
-  afterAll(async () => {
-    await pipeline?.stop();
-  });
+  const coalescing = coalescingPipeline();
 
   it('GIVEN an enrolment parked in a long bulk action WHEN a later enrolment of its group goes into another sequence THEN it is performed after the earlier one', async () => {
+    const { pipeline, sim, seed } = coalescing;
     sim.configure({ batches: { startDelaySeconds: 1, secondsPerItem: 0.2 } });
     const prospects = await seedProspects(sim, seed, 21, 'fifo-two');
     const prospectId = prospects[20] as number;

@@ -3,15 +3,17 @@ import type { Message } from '@aws-sdk/client-sqs';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DEAD_LETTER_ATTRIBUTES } from '../../lambdas/adapters/sqs-lane-queues';
 import type { IntentResult } from '../../lambdas/shared/intent-record';
-import type { RunningSimulator } from '../../local/outreach-sim';
-import { api } from '../outreach-sim/helpers';
-import type { Pipeline } from '../support/pipeline';
+import type { RunningSimulator, SimulatorConfigPatch } from '../../local/outreach-sim';
+import { accessToken, api } from '../outreach-sim/helpers';
+import { HandDriver } from '../support/drive';
+import { type Pipeline, type PipelineOptions, sharedPipeline } from '../support/pipeline';
 import { messagesOnQueue, receiveAll } from '../support/sqs';
 
 /**
- * What the attacks on bulk-enrolment gathering share: settings that gather within a second and park members for
- * the shortest safe time, prospects made by a simulator user the gate does not serve (`seed`), and readers of
- * what Outreach holds (its bulk actions, each prospect's sequence states) and of the bulk lane's dead letters.
+ * What the attacks on bulk-enrolment gathering share: one pipeline per test file with settings that gather within
+ * a second and park members for the shortest safe time, prospects made by a simulator user the gate does not
+ * serve (`seed`), and readers of what Outreach holds (its bulk actions, each prospect's sequence states) and of the
+ * bulk lane's dead letters.
  */
 
 /** Pipeline settings: one dispatcher timeout of 30 s, a 1 s gathering window, batches that start after 0.3 s. */
@@ -26,6 +28,100 @@ export const COALESCING_SETTINGS = {
     batches: { startDelaySeconds: 0.3, secondsPerItem: 0.005 },
   },
 };
+
+/** How a coalescing attack file's pipeline differs from `COALESCING_SETTINGS`. */
+export interface CoalescingPipelineOptions {
+  /** Pipeline options laid over `COALESCING_SETTINGS` (a wrapped dispatcher, a cap, events). @default - none */
+  readonly settings?: Partial<PipelineOptions>;
+  /** Stops the event source mappings: every delivery is made by hand through `driver`. @default false */
+  readonly byHand?: boolean;
+  /** Simulator settings put back after each test, undoing what a test configured. @default - none */
+  readonly restoreAfterEach?: SimulatorConfigPatch;
+}
+
+/** The running pipeline of a coalescing attack file, available from its first test on. */
+export interface CoalescingPipeline {
+  readonly pipeline: Pipeline;
+  readonly sim: RunningSimulator;
+  /** An access token of the `seed` user, who makes prospects and reads what Outreach holds. */
+  readonly seed: string;
+  /** Delivers the lanes' messages to the dispatcher by hand. */
+  readonly driver: HandDriver;
+  /**
+   * Receives and invokes the bulk lane by hand until every id is settled and the lane is empty, or the time is up;
+   * returns the results read last.
+   */
+  driveUntilSettled(ids: readonly string[], timeoutMs: number, options?: HandDriving): Promise<IntentResult[]>;
+}
+
+/** How the bulk lane is invoked by hand. */
+export interface HandDriving {
+  /** The time each invocation is given. @default 30_000 */
+  readonly invocationMs?: number;
+  /** Makes the records an invocation deferred visible again at once, as an early redelivery would. @default false */
+  readonly revive?: boolean;
+}
+
+/**
+ * Starts the pipeline with `COALESCING_SETTINGS` before the enclosing block's first test, with a token of the
+ * `seed` user, and stops it after its last.
+ */
+export function coalescingPipeline(options: CoalescingPipelineOptions = {}): CoalescingPipeline {
+  const shared = sharedPipeline({ ...COALESCING_SETTINGS, ...options.settings }, 180_000);
+  let seed: string | undefined;
+  let driver: HandDriver | undefined;
+  const sim = () => shared.pipeline.env.simulator as RunningSimulator;
+  beforeAll(async () => {
+    if (options.byHand) await shared.pipeline.runner.stop();
+    seed = await accessToken(sim(), 'seed');
+    driver = new HandDriver(shared.pipeline.env, shared.pipeline.dispatcher);
+  }, 60_000);
+  const { restoreAfterEach } = options;
+  if (restoreAfterEach !== undefined) afterEach(() => void sim().configure(restoreAfterEach));
+  const running: CoalescingPipeline = {
+    get pipeline() {
+      return shared.pipeline;
+    },
+    get sim() {
+      return sim();
+    },
+    get seed() {
+      return started(seed, 'seed token');
+    },
+    get driver() {
+      return started(driver, 'hand driver');
+    },
+    driveUntilSettled: (ids, timeoutMs, driving) =>
+      driveUntilSettled(running.pipeline, running.driver, ids, timeoutMs, driving),
+  };
+  return running;
+}
+
+/** `value`, once the pipeline's start has set it. */
+function started<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`the coalescing pipeline's ${what} is used before it started`);
+  return value;
+}
+
+async function driveUntilSettled(
+  pipeline: Pipeline,
+  driver: HandDriver,
+  ids: readonly string[],
+  timeoutMs: number,
+  { invocationMs = 30_000, revive = false }: HandDriving = {},
+): Promise<IntentResult[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const messages = await driver.receive('bulk');
+    if (messages.length > 0) {
+      await driver.invoke('bulk', messages, { context: HandDriver.context(invocationMs), revive });
+    }
+    const results = await Promise.all(ids.map((id) => pipeline.client.getResult(id)));
+    const settled = results.every((r) => r.status === 'succeeded' || r.status === 'dead-lettered');
+    if ((settled && messages.length === 0) || Date.now() > deadline) return results;
+    if (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
 
 /** A bulk-lane (unless told) enrolment of `prospectId` into `sequenceId` from `mailboxId` for `user`. */
 export const enrolment = (

@@ -1,36 +1,17 @@
-import type { RunningSimulator } from '../../local/outreach-sim';
-import { accessToken } from '../outreach-sim/helpers';
-import { type Pipeline, startPipeline } from '../support/pipeline';
-import { COALESCING_SETTINGS, drained, enrolment, enrolmentCounts, resend, seedProspects } from './coalescing-fixtures';
+import { coalescingPipeline, drained, enrolment, enrolmentCounts, resend, seedProspects } from './coalescing-fixtures';
 
 /**
  * Attacks by a hostile producer and a crowded gate: one intent id reused for another prospect inside one gathering
  * window, and many bulk actions followed at once under a small in-flight cap that Outreach enforces too.
  */
 describe('bulk enrolments gathered into bulk actions: hostile producers and a small in-flight cap', () => {
-  let pipeline: Pipeline;
-  let sim: RunningSimulator;
-  let seed: string;
-
-  beforeAll(async () => {
-    pipeline = await startPipeline({
-      ...COALESCING_SETTINGS,
-      inFlightCap: 2,
-      criticalLeaseShare: 0.5,
-    });
-    sim = pipeline.env.simulator as RunningSimulator;
-    seed = await accessToken(sim, 'seed');
-  }, 180_000);
-
-  afterAll(async () => {
-    await pipeline?.stop();
-  });
-
-  afterEach(() => {
-    sim.configure({ concurrencyCap: null, faults: { latencyMs: 0 } });
+  const coalescing = coalescingPipeline({
+    settings: { inFlightCap: 2, criticalLeaseShare: 0.5 },
+    restoreAfterEach: { concurrencyCap: null, faults: { latencyMs: 0 } },
   });
 
   it('GIVEN one intent id sent twice in one window with two different prospects WHEN gathered THEN only one of the prospects is enrolled, once', async () => {
+    const { pipeline, sim, seed } = coalescing;
     const [first, second] = (await seedProspects(sim, seed, 2, 'conflict')) as [number, number];
     const intent = enrolment('conflict', first);
     await pipeline.client.enqueue(intent);
@@ -44,6 +25,7 @@ describe('bulk enrolments gathered into bulk actions: hostile producers and a sm
   }, 180_000);
 
   it('GIVEN enrolments into three sequences from two mailboxes and an in-flight cap of 2 WHEN their bulk actions are followed at once THEN Outreach never sees more than 2 requests of the user in flight', async () => {
+    const { pipeline, sim, seed } = coalescing;
     const prospects = await seedProspects(sim, seed, 12, 'cap');
     sim.configure({ concurrencyCap: 2, faults: { latencyMs: 150 } });
     const intents = prospects.map((p, n) =>

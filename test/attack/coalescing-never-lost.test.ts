@@ -1,9 +1,7 @@
-import type { RunningSimulator } from '../../local/outreach-sim';
-import { accessToken } from '../outreach-sim/helpers';
-import { type Pipeline, startPipeline } from '../support/pipeline';
 import {
   batchesFor,
   COALESCING_SETTINGS,
+  coalescingPipeline,
   drained,
   enrolment,
   enrolmentCounts,
@@ -19,26 +17,13 @@ import {
  * bulk DLQ with a reason, and no prospect may be enrolled twice.
  */
 describe('bulk enrolments gathered into bulk actions: never lost', () => {
-  let pipeline: Pipeline;
-  let sim: RunningSimulator;
-  let seed: string;
-
-  beforeAll(async () => {
-    pipeline = await startPipeline(COALESCING_SETTINGS);
-    sim = pipeline.env.simulator as RunningSimulator;
-    seed = await accessToken(sim, 'seed');
-  }, 180_000);
-
-  afterAll(async () => {
-    await pipeline?.stop();
-  });
-
-  afterEach(() => {
-    sim.configure({ batches: { startDelaySeconds: 0.3, secondsPerItem: 0.005, unlistedProspects: [] } });
+  const coalescing = coalescingPipeline({
+    restoreAfterEach: { batches: { ...COALESCING_SETTINGS.simulator.batches, unlistedProspects: [] } },
   });
 
   /** What "settled, never lost, never twice" looks like for `ids` enrolling `prospects`. */
   async function outcome(ids: readonly string[], prospects: readonly number[], timeoutMs: number) {
+    const { pipeline, sim, seed } = coalescing;
     const results = await drained(pipeline, ids, timeoutMs);
     const letters = (await takeDeadLetters(pipeline)).map(letterOf);
     const deadLettered = results.filter((r) => r.status === 'dead-lettered').map((r) => r.id);
@@ -57,6 +42,7 @@ describe('bulk enrolments gathered into bulk actions: never lost', () => {
   }
 
   it('GIVEN a bulk action whose item listing leaves one member’s item out WHEN its members settle THEN each ends succeeded or dead-lettered with a reason, none twice', async () => {
+    const { pipeline, sim, seed } = coalescing;
     const prospects = await seedProspects(sim, seed, 4, 'unlisted');
     sim.configure({ batches: { unlistedProspects: [prospects[2] as number] } });
     const intents = prospects.map((p, n) => enrolment(`unlisted-${n}`, p));
@@ -79,6 +65,7 @@ describe('bulk enrolments gathered into bulk actions: never lost', () => {
   }, 240_000);
 
   it('GIVEN a bulk action that never finishes WHEN its members have waited past their park THEN each ends succeeded or dead-lettered with a reason, none twice', async () => {
+    const { pipeline, sim, seed } = coalescing;
     sim.configure({ batches: { startDelaySeconds: 1_000_000 } });
     const prospects = await seedProspects(sim, seed, 3, 'stuck');
     const intents = prospects.map((p, n) => enrolment(`stuck-${n}`, p));

@@ -1,9 +1,6 @@
-import type { RunningSimulator } from '../../local/outreach-sim';
-import { accessToken } from '../outreach-sim/helpers';
-import { HandDriver } from '../support/drive';
-import { type Pipeline, startPipeline } from '../support/pipeline';
 import {
   COALESCING_SETTINGS,
+  coalescingPipeline,
   enrolment,
   enrolmentCounts,
   letterOf,
@@ -18,51 +15,23 @@ import {
  * their park ends, and a member dead-lettered after an ambiguous bulk action redriven from its DLQ.
  */
 describe('bulk enrolments gathered into bulk actions: messages delivered more than once', () => {
-  let pipeline: Pipeline;
-  let sim: RunningSimulator;
-  let seed: string;
-  let driver: HandDriver;
-
-  beforeAll(async () => {
-    pipeline = await startPipeline(COALESCING_SETTINGS);
+  const coalescing = coalescingPipeline({
     // Every delivery in this file is made by hand.
-    await pipeline.runner.stop();
-    sim = pipeline.env.simulator as RunningSimulator;
-    seed = await accessToken(sim, 'seed');
-    driver = new HandDriver(pipeline.env, pipeline.dispatcher);
-  }, 180_000);
-
-  afterAll(async () => {
-    await pipeline?.stop();
-  });
-
-  afterEach(() => {
-    sim.configure({
-      batches: { startDelaySeconds: 0.3, secondsPerItem: 0.005 },
+    byHand: true,
+    restoreAfterEach: {
+      batches: COALESCING_SETTINGS.simulator.batches,
       faults: { resetNext: 0, resetPhase: 'before' },
-    });
+    },
   });
-
-  /** Receives and invokes the bulk lane until every id is settled and the lane is empty, or the time is up. */
-  async function driveUntilSettled(ids: readonly string[], timeoutMs: number, revive = false) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const messages = await driver.receive('bulk');
-      if (messages.length > 0) await driver.invoke('bulk', messages, { revive });
-      const results = await Promise.all(ids.map((id) => pipeline.client.getResult(id)));
-      const settled = results.every((r) => r.status === 'succeeded' || r.status === 'dead-lettered');
-      if ((settled && messages.length === 0) || Date.now() > deadline) return results;
-      if (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
 
   it('GIVEN the same enrolment records WHEN two dispatchers handle them at once THEN each prospect is enrolled once and every intent succeeds', async () => {
+    const { pipeline, sim, seed, driver } = coalescing;
     const prospects = await seedProspects(sim, seed, 5, 'twice');
     const intents = prospects.map((p, n) => enrolment(`twice-${n}`, p));
     await pipeline.client.enqueueMany(intents);
     const messages = await driver.receive('bulk');
     await Promise.all([driver.invoke('bulk', messages), driver.invoke('bulk', messages)]);
-    const results = await driveUntilSettled(
+    const results = await coalescing.driveUntilSettled(
       intents.map((i) => i.id),
       120_000,
     );
@@ -74,14 +43,15 @@ describe('bulk enrolments gathered into bulk actions: messages delivered more th
   }, 180_000);
 
   it('GIVEN enrolments parked in a slow bulk action WHEN their messages are delivered again at once, again and again THEN each prospect is enrolled once', async () => {
+    const { pipeline, sim, seed } = coalescing;
     sim.configure({ batches: { startDelaySeconds: 3, secondsPerItem: 0.2 } });
     const prospects = await seedProspects(sim, seed, 5, 'early');
     const intents = prospects.map((p, n) => enrolment(`early-${n}`, p));
     await pipeline.client.enqueueMany(intents);
-    const results = await driveUntilSettled(
+    const results = await coalescing.driveUntilSettled(
       intents.map((i) => i.id),
       120_000,
-      true,
+      { revive: true },
     );
     const letters = (await takeDeadLetters(pipeline)).map(letterOf).filter((l) => l.intentId?.startsWith('early-'));
     expect({
@@ -92,18 +62,19 @@ describe('bulk enrolments gathered into bulk actions: messages delivered more th
   }, 180_000);
 
   it('GIVEN a bulk action performed but its answer lost WHEN on-call redrives its dead-lettered members THEN each prospect is enrolled once', async () => {
+    const { pipeline, sim, seed, driver } = coalescing;
     const prospects = await seedProspects(sim, seed, 4, 'lost');
     const intents = prospects.map((p, n) => enrolment(`lost-${n}`, p));
     // The next API request, the bulk action, is performed and then its connection is reset.
     sim.configure({ faults: { resetNext: 1, resetPhase: 'after' } });
     await pipeline.client.enqueueMany(intents);
-    const first = await driveUntilSettled(
+    const first = await coalescing.driveUntilSettled(
       intents.map((i) => i.id),
       120_000,
     );
     const copies = (await takeDeadLetters(pipeline)).filter((m) => letterOf(m).intentId?.startsWith('lost-'));
     await driver.redrive('bulk', copies);
-    const second = await driveUntilSettled(
+    const second = await coalescing.driveUntilSettled(
       intents.map((i) => i.id),
       120_000,
     );

@@ -1,10 +1,7 @@
 import type { IntentResult } from '../../lambdas/shared/intent-record';
-import type { RunningSimulator } from '../../local/outreach-sim';
-import { accessToken } from '../outreach-sim/helpers';
-import { type Pipeline, startPipeline } from '../support/pipeline';
 import {
   batchesFor,
-  COALESCING_SETTINGS,
+  coalescingPipeline,
   drained,
   enrolment,
   enrolmentCounts,
@@ -21,18 +18,14 @@ import {
  * second bulk action is made for them.
  */
 describe('bulk enrolments gathered into bulk actions: a bulk action slower than the park', () => {
-  let pipeline: Pipeline;
-  let sim: RunningSimulator;
-  let seed: string;
+  const coalescing = coalescingPipeline();
   let prospects: number[];
   let intents: ReturnType<typeof enrolment>[];
   let results: IntentResult[];
   let settledUpstream: boolean;
 
   beforeAll(async () => {
-    pipeline = await startPipeline(COALESCING_SETTINGS);
-    sim = pipeline.env.simulator as RunningSimulator;
-    seed = await accessToken(sim, 'seed');
+    const { pipeline, sim, seed } = coalescing;
     // GIVEN Outreach starts bulk actions only after 60 s, longer than the members' 37 s park
     sim.configure({ batches: { startDelaySeconds: 60, secondsPerItem: 0.005 } });
     prospects = await seedProspects(sim, seed, 3, 'slow');
@@ -53,11 +46,8 @@ describe('bulk enrolments gathered into bulk actions: a bulk action slower than 
     );
   }, 300_000);
 
-  afterAll(async () => {
-    await pipeline?.stop();
-  });
-
   it('THEN every intent succeeds and each prospect is enrolled once', async () => {
+    const { sim, seed } = coalescing;
     expect({
       settledUpstream,
       statuses: statusesOf(results),
@@ -70,6 +60,7 @@ describe('bulk enrolments gathered into bulk actions: a bulk action slower than 
   });
 
   it('THEN the one bulk action made for them was canceled and no second one was made (they went singly)', async () => {
+    const { sim, seed } = coalescing;
     const batches = await batchesFor(sim, seed, prospects);
     expect({ settledUpstream, states: batches.map((b) => b.state) }).toEqual({
       settledUpstream: true,

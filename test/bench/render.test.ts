@@ -4,7 +4,18 @@ import { US_EAST_1_PRICES } from '../../bench/pricing';
 import { renderMarkdown } from '../../bench/render';
 import type { ContenderName, ContenderResult } from '../../bench/types';
 
-const result = (contender: ContenderName, scorecard: ContenderResult['scorecard']): ContenderResult => ({
+/** A scorecard with no retries, no spread measured and nothing waiting: each test sets only what it checks. */
+const QUIET_SCORECARD: ContenderResult['scorecard'] = {
+  retryRatio: 0,
+  producerFinishMs: {},
+  producerSpreadStdevMs: null,
+  producerSpreadRangeMs: null,
+  longestWaitMs: null,
+  timeToClearMs: 600_000,
+};
+
+/** A contender's smoke-run row (ten intents in ten minutes); its scorecard is the quiet one but for `scorecard`. */
+const result = (contender: ContenderName, scorecard: Partial<ContenderResult['scorecard']> = {}): ContenderResult => ({
   contender,
   intents: 10,
   clearanceMs: 600_000,
@@ -27,7 +38,7 @@ const result = (contender: ContenderName, scorecard: ContenderResult['scorecard'
   aws: null,
   series: { upstreamPerSecond: [], cooldowns: [] },
   wallMs: 1_000,
-  scorecard,
+  scorecard: { ...QUIET_SCORECARD, ...scorecard },
 });
 
 function render(results: ContenderResult[]): string {
@@ -62,71 +73,27 @@ describe('renderMarkdown', () => {
   });
 
   test('GIVEN a contender that could not measure the spread WHEN rendered THEN the spread shows – rather than 0', () => {
-    const markdown = render([
-      result('gate', {
-        retryRatio: 0,
-        producerFinishMs: null,
-        producerSpreadStdevMs: null,
-        producerSpreadRangeMs: null,
-        longestWaitMs: 540_000,
-        timeToClearMs: 600_000,
-      }),
-    ]);
+    const markdown = render([result('gate', { producerFinishMs: null, longestWaitMs: 540_000 })]);
     expect(markdown).toContain('| gate | 0.000 | – / – | 9.0 min | 10.0 min | 1.00 |');
   });
 
   test('GIVEN waits on the bulk lane WHEN rendered THEN the clearance table shows bulk p50 / p99', () => {
-    const markdown = render([
-      result('naive', {
-        retryRatio: 0,
-        producerFinishMs: {},
-        producerSpreadStdevMs: null,
-        producerSpreadRangeMs: null,
-        longestWaitMs: null,
-        timeToClearMs: 600_000,
-      }),
-    ]);
+    const markdown = render([result('naive')]);
     expect(markdown).toMatch(/\| naive \|.*\| 60 s \/ 120 s \|/);
   });
 
   test('GIVEN a target met by the gate and missed by naive WHEN rendered THEN the targets table shows both side by side with the figure', () => {
-    const card = {
-      retryRatio: 0,
-      producerFinishMs: {},
-      producerSpreadStdevMs: null,
-      producerSpreadRangeMs: null,
-      longestWaitMs: null,
-      timeToClearMs: 600_000,
-    };
-    const markdown = render([{ ...result('naive', card), lost: 3 }, result('gate', card)]);
+    const markdown = render([{ ...result('naive'), lost: 3 }, result('gate')]);
     expect(markdown).toContain('| smoke | lost | = 0 | ✗ 3 |  |  | ✓ 0 |');
   });
 
   test('GIVEN calls the Outreach in use did not count WHEN rendered THEN calls during a cool-down show – not measured', () => {
-    const markdown = render([
-      result('gate', {
-        retryRatio: 0,
-        producerFinishMs: {},
-        producerSpreadStdevMs: null,
-        producerSpreadRangeMs: null,
-        longestWaitMs: null,
-        timeToClearMs: 600_000,
-      }),
-    ]);
+    const markdown = render([result('gate')]);
     expect(markdown).toContain('| smoke | calls during a cool-down | = 0 |  |  |  | – not measured |');
   });
 
   test('GIVEN the list prices WHEN rendered THEN the cost section states each one', () => {
-    const markdown = render([
-      result('gate', {
-        retryRatio: 0,
-        producerFinishMs: {},
-        producerSpreadStdevMs: null,
-        producerSpreadRangeMs: null,
-        longestWaitMs: null,
-        timeToClearMs: 600_000,
-      }),
-    ]).replace(/\n/g, ' ');
+    const markdown = render([result('gate')]).replace(/\n/g, ' ');
     expect(
       [
         'SQS FIFO $0.50 per million requests',
