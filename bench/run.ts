@@ -33,12 +33,13 @@ export const BENCH_SCENARIOS = [
 /**
  * Scenarios where Outreach's limit holds every direct contender to a few requests per wall second (bulk-enrol: a
  * two-hour workload of single requests at an hour per 15 wall minutes): their three direct contenders run side by
- * side without competing for the machine, and wait for their intents at most `maxIdeal` times the ideal, so that
+ * side without competing for the machine, and wait for their intents at most `maxIdeal` times the ideal (naive and
+ * the clustered limiter clear bulk-enrol at about 1.02), so that
  * a contender held to a share of the budget (bottleneck: a third per service) is stopped with its unfinished
  * intents counted rather than holding the benchmark for hours.
  */
 export const LIGHT_DIRECT_SCENARIOS: Readonly<Record<string, { readonly maxIdeal: number }>> = {
-  'bulk-enrol': { maxIdeal: 1.25 },
+  'bulk-enrol': { maxIdeal: 1.1 },
 };
 
 /** How long a direct contender waits for its intents, in ideals, unless the scenario says otherwise. */

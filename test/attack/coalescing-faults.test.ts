@@ -144,10 +144,11 @@ describe('bulk enrolments gathered into bulk actions: Outreach misbehaving', () 
     const prospects = await seedProspects(sim, seed, 4, 'cooldown');
     const intents = prospects.map((p, n) => enrolment(`cooldown-${n}`, p, { user: 'u2' }));
     sim.configure({
-      // No rate-limit headers: the gate cannot see the budget running out and meets the 429 itself.
+      // No rate-limit headers: the gate cannot see the budget running out and meets the 429 itself. One request
+      // per 10 s window: the POST spends it, so the first read of the items (a second later) is always refused.
       rateLimitHeaders: false,
-      budget: 2,
-      windowSeconds: 4,
+      budget: 1,
+      windowSeconds: 10,
       penalty: { enabled: true, initialWaitSeconds: 2, maxWaitSeconds: 20 },
       batches: { startDelaySeconds: 1, secondsPerItem: 0.05 },
     });
