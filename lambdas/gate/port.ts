@@ -32,13 +32,24 @@ export interface UpstreamResult {
   readonly headers?: HeaderSource;
 }
 
+/** A lease handed back together with the next admission of its user (see {@link GateStore.acquire}). */
+export interface ReturnedLease {
+  readonly lease: Lease;
+  readonly result: UpstreamResult;
+}
+
 /**
  * The gate shared by every dispatcher instance: one item per Outreach user holding its cool-down, leases,
  * budget and circuit breaker. `now` defaults to the store's clock.
  */
 export interface GateStore {
-  /** Takes a lease for one upstream request on `lane`, or says how long to wait and why. */
-  acquire(user: string, lane: Lane, now?: number): Promise<Lease | Wait>;
+  /**
+   * Takes a lease for one upstream request on `lane`, or says how long to wait and why. With `returning` (a lease
+   * of the same user), also returns that lease as {@link release} would: in the same write as the new lease when
+   * one is granted, else on its own before the wait is answered. Once this resolves the lease is returned; if it
+   * throws, it may not be, and the caller releases it.
+   */
+  acquire(user: string, lane: Lane, now?: number, returning?: ReturnedLease): Promise<Lease | Wait>;
   /** Returns a lease and records what the response said (rate-limit headers, 429 cool-down, failures). */
   release(lease: Lease, result: UpstreamResult, now?: number): Promise<void>;
   /** The user's gate as stored now (a strongly consistent read). */
