@@ -434,6 +434,17 @@ export class DynamoDbGateStore implements GateStore {
     }
   }
 
+  cachedWait(user: string, lane: Lane, now: number = this.clock()): Wait | undefined {
+    checkUser(user);
+    if (!isLane(lane)) throw new GateStoreError(`unknown lane "${String(lane)}"`);
+    const cached = this.cache.get(user);
+    if (cached === undefined || this.clock() - cached.readAt > this.budgetWaitCacheMaxAgeMs) return undefined;
+    const admission = decideAdmission(cached.state, { lane, now }, this.config, this.random);
+    if (admission.kind !== 'wait' || (admission.reason !== 'budget' && admission.reason !== 'cooldown'))
+      return undefined;
+    return { kind: 'wait', untilMs: admission.untilMs, reason: admission.reason };
+  }
+
   async snapshot(user: string): Promise<GateState> {
     checkUser(user);
     return (await this.read(user)).state;

@@ -243,6 +243,8 @@ export class IntentDispatcher {
     }
     const intent = parsed.intent;
     if (claimed === undefined && remainingMs() < timeNeededMs(this.deps.config)) return this.giveBack(record, lane);
+    const early = claimed === undefined ? this.waitBeforeClaim(intent, lane, remainingMs) : undefined;
+    if (early !== undefined) return this.waitUnowned(record, lane, intent, early);
     const taken =
       claimed === undefined
         ? await this.take(record, lane, intent, remainingMs)
@@ -265,6 +267,25 @@ export class IntentDispatcher {
       await this.abandon(attempt);
       throw error;
     }
+  }
+
+  /**
+   * The deferral the gate's cached image already decides for an intent (a cool-down or the spent budget, longer
+   * than an in-process wait), so that the record waits before it is claimed: a deferral then costs no DynamoDB
+   * request. Undefined when the gate must be asked (or the intent's deadline has passed: it is dead-lettered).
+   */
+  private waitBeforeClaim(intent: Intent, lane: Lane, remainingMs: () => number): Wait | undefined {
+    if (intent.deadline !== undefined && Date.parse(intent.deadline) <= this.clock()) return undefined;
+    const wait = this.deps.gate.cachedWait?.(intent.user, lane);
+    if (wait === undefined) return undefined;
+    const now = this.clock();
+    const waitMs = Math.max(0, wait.untilMs - now);
+    const inProcess =
+      waitMs <= this.deps.config.deferral.maxInProcessWaitMs &&
+      remainingMs() - waitMs >= timeNeededMs(this.deps.config);
+    if (inProcess) return undefined;
+    if (wait.reason === 'cooldown') this.deps.metrics.cooldownRemaining(intent.user, waitMs);
+    return new Wait(wait.untilMs, wait.reason);
   }
 
   /** The queue ARN of a lane (what its records name as their event source). */

@@ -52,6 +52,13 @@ export interface GateStore {
   acquire(user: string, lane: Lane, now?: number, returning?: ReturnedLease): Promise<Lease | Wait>;
   /** Returns a lease and records what the response said (rate-limit headers, 429 cool-down, failures). */
   release(lease: Lease, result: UpstreamResult, now?: number): Promise<void>;
+  /**
+   * The wait the store's last image of the user's item already shows for `lane`, when it is one that other
+   * processes' writes can only lengthen (a cool-down, the spent budget) and the image is recent enough to answer
+   * alone; else undefined (ask {@link acquire}). Makes no request: a record that must wait anyway can be deferred
+   * before anything is written for it. Optional: a store without it never answers early.
+   */
+  cachedWait?(user: string, lane: Lane, now?: number): Wait | undefined;
   /** The user's gate as stored now (a strongly consistent read). */
   snapshot(user: string): Promise<GateState>;
   /**
