@@ -434,12 +434,19 @@ export class DynamoDbGateStore implements GateStore {
     }
   }
 
-  cachedWait(user: string, lane: Lane, now: number = this.clock()): Wait | undefined {
+  async knownWait(user: string, lane: Lane, now: number = this.clock()): Promise<Wait | undefined> {
     checkUser(user);
     if (!isLane(lane)) throw new GateStoreError(`unknown lane "${String(lane)}"`);
     const cached = this.cache.get(user);
-    if (cached === undefined || this.clock() - cached.readAt > this.budgetWaitCacheMaxAgeMs) return undefined;
-    const admission = decideAdmission(cached.state, { lane, now }, this.config, this.random);
+    if (cached === undefined) return undefined;
+    const shown = this.lengthenedOnlyWait(cached.state, lane, now);
+    if (shown === undefined || this.clock() - cached.readAt <= this.budgetWaitCacheMaxAgeMs) return shown;
+    return this.lengthenedOnlyWait((await this.read(user)).state, lane, now);
+  }
+
+  /** The wait a state decides for `lane` when it is a cool-down or the budget (waits others can only lengthen). */
+  private lengthenedOnlyWait(state: GateState, lane: Lane, now: number): Wait | undefined {
+    const admission = decideAdmission(state, { lane, now }, this.config, this.random);
     if (admission.kind !== 'wait' || (admission.reason !== 'budget' && admission.reason !== 'cooldown'))
       return undefined;
     return { kind: 'wait', untilMs: admission.untilMs, reason: admission.reason };

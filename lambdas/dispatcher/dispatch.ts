@@ -243,7 +243,7 @@ export class IntentDispatcher {
     }
     const intent = parsed.intent;
     if (claimed === undefined && remainingMs() < timeNeededMs(this.deps.config)) return this.giveBack(record, lane);
-    const early = claimed === undefined ? this.waitBeforeClaim(intent, lane, remainingMs) : undefined;
+    const early = claimed === undefined ? await this.waitBeforeClaim(intent, lane, remainingMs) : undefined;
     if (early !== undefined) return this.waitUnowned(record, lane, intent, early);
     const taken =
       claimed === undefined
@@ -270,13 +270,19 @@ export class IntentDispatcher {
   }
 
   /**
-   * The deferral the gate's cached image already decides for an intent (a cool-down or the spent budget, longer
-   * than an in-process wait), so that the record waits before it is claimed: a deferral then costs no DynamoDB
-   * request. Undefined when the gate must be asked (or the intent's deadline has passed: it is dead-lettered).
+   * The deferral the gate already decides for an intent as far as this process knows (a cool-down or the spent
+   * budget, longer than an in-process wait; see `GateStore.knownWait`), so that the record waits before it is
+   * claimed: such a deferral costs no DynamoDB request, or one read when the gate's image had aged. Undefined when
+   * the gate must be asked (or the intent's deadline has passed: it is dead-lettered).
    */
-  private waitBeforeClaim(intent: Intent, lane: Lane, remainingMs: () => number): Wait | undefined {
+  private async waitBeforeClaim(intent: Intent, lane: Lane, remainingMs: () => number): Promise<Wait | undefined> {
     if (intent.deadline !== undefined && Date.parse(intent.deadline) <= this.clock()) return undefined;
-    const wait = this.deps.gate.cachedWait?.(intent.user, lane);
+    let wait: Awaited<ReturnType<NonNullable<GateStore['knownWait']>>>;
+    try {
+      wait = await this.deps.gate.knownWait?.(intent.user, lane);
+    } catch {
+      return undefined; // the admission will meet the same trouble and say what to do
+    }
     if (wait === undefined) return undefined;
     const now = this.clock();
     const waitMs = Math.max(0, wait.untilMs - now);

@@ -53,12 +53,13 @@ export interface GateStore {
   /** Returns a lease and records what the response said (rate-limit headers, 429 cool-down, failures). */
   release(lease: Lease, result: UpstreamResult, now?: number): Promise<void>;
   /**
-   * The wait the store's last image of the user's item already shows for `lane`, when it is one that other
-   * processes' writes can only lengthen (a cool-down, the spent budget) and the image is recent enough to answer
-   * alone; else undefined (ask {@link acquire}). Makes no request: a record that must wait anyway can be deferred
-   * before anything is written for it. Optional: a store without it never answers early.
+   * The wait the user's item shows for `lane` when it is one that other processes' writes can only lengthen (a
+   * cool-down, the spent budget), as far as the store already knows: its recent image answers alone (no request);
+   * an older image that shows such a wait is read again first (one read); with no image, undefined. Undefined too
+   * when no such wait is shown (then ask {@link acquire}). Lets a record that must wait be deferred before anything
+   * is written for it. Optional: a store without it never answers early.
    */
-  cachedWait?(user: string, lane: Lane, now?: number): Wait | undefined;
+  knownWait?(user: string, lane: Lane, now?: number): Promise<Wait | undefined>;
   /** The user's gate as stored now (a strongly consistent read). */
   snapshot(user: string): Promise<GateState>;
   /**
