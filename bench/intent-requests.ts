@@ -2,7 +2,9 @@
  * DynamoDB requests per delivered intent: every request the dispatcher sends to DynamoDB is counted at its
  * client's middleware while N prospect creates settle. In steady state (no budget pressure, no failures) by
  * default; with `--budget B`, Outreach and the gate allow only B requests per 10 s window, so intents wait for
- * the budget (deferrals) and the figure shows what waiting costs.
+ * the budget (deferrals) and the figure shows what waiting costs. A single-path intent costs its record's claim,
+ * one admission (which also returns the lease of the invocation's previous request) and its record's settle, plus
+ * one lease returned on its own per invocation; a deferral the gate's cached item decides costs nothing.
  *
  *   npx ts-node --transpile-only bench/intent-requests.ts [count] [--budget B]
  */
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
     );
     const succeeded = results.filter((r) => r.status === 'succeeded').length;
     const requests = pipeline.dispatcher.dynamodbRequests();
+    const gateRequests = pipeline.dispatcher.gate.requestCount;
     const stats = pipeline.env.simulator?.stats();
     console.log(
       JSON.stringify({
@@ -55,6 +58,9 @@ async function main(): Promise<void> {
         succeeded,
         dynamodbRequests: requests,
         requestsPerIntent: Number((requests / succeeded).toFixed(3)),
+        // Of which on the gate items: admissions (each returning the previous request's lease when it can),
+        // leases returned on their own (after a 429 or a failure, before a wait, at the end of an invocation).
+        gateRequestsPerIntent: Number((gateRequests / succeeded).toFixed(3)),
         status429: stats?.total.status429,
         duplicatesCreated: stats?.total.duplicatesCreated,
       }),

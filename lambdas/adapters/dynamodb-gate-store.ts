@@ -4,13 +4,14 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { countInFlight, decideAdmission, estimateRemaining } from '../gate/admission';
 import { clampedHeaders } from '../gate/headers';
 import { formatLease, freeBelow, LeaseFormatError, parseLease } from '../gate/lease';
-import { isEmptyPatch } from '../gate/patch';
+import { applyPatch, composePatches, isEmptyPatch } from '../gate/patch';
 import {
   type GateObserver,
   type GateStore,
   GateStoreError,
   GateUnavailableError,
   type Lease,
+  type ReturnedLease,
   type UpstreamResult,
   type Wait,
 } from '../gate/port';
@@ -269,9 +270,98 @@ export class DynamoDbGateStore implements GateStore {
     return this.requests;
   }
 
-  async acquire(user: string, lane: Lane, now: number = this.clock()): Promise<Lease | Wait> {
+  async acquire(
+    user: string,
+    lane: Lane,
+    now: number = this.clock(),
+    returning?: ReturnedLease,
+  ): Promise<Lease | Wait> {
     checkUser(user);
     if (!isLane(lane)) throw new GateStoreError(`unknown lane "${String(lane)}"`);
+    if (returning !== undefined) {
+      checkLease(returning.lease, this.config);
+      checkResult(returning.result);
+      if (returning.lease.user !== user) {
+        throw new GateStoreError(
+          `a lease of user "${returning.lease.user}" cannot be returned with an admission of user "${user}"`,
+        );
+      }
+      const lease = await this.acquireReturning(returning, lane, now);
+      if (lease !== undefined) return lease;
+      await this.release(returning.lease, returning.result, now);
+    }
+    return this.admit(user, lane, now);
+  }
+
+  /**
+   * Returns a lease and takes the next one in one conditional UpdateItem: the release is decided on the cached
+   * image, the admission on the image the release leaves, and the two patches are composed. Undefined (nothing
+   * written, the lease still held) when the admission must wait, the two cannot be one write, the cached image
+   * does not show the lease as ours, or concurrent writes overtook every attempt: the caller then releases on its
+   * own.
+   */
+  private async acquireReturning(returning: ReturnedLease, lane: Lane, now: number): Promise<Lease | undefined> {
+    const { lease, result } = returning;
+    const user = lease.user;
+    let state = this.cache.get(user)?.state;
+    const outcome = { ...result, lane: lease.lane, slot: lease.slot, leaseToken: lease.token, now };
+    const claiming = this.claiming.get(user) ?? new Set<number>();
+    this.claiming.set(user, claiming);
+    for (let writes = 0; writes < this.maxAttempts; writes++) {
+      if (state === undefined || state.leases[lease.slot]?.token !== lease.token) return undefined;
+      const returned = decideRelease(state, outcome, this.config, this.random);
+      const after = applyPatch(state, returned);
+      const admission = decideAdmission(
+        withClaims(after, claiming, now, this.config),
+        { lane, now },
+        this.config,
+        this.random,
+      );
+      if (admission.kind === 'wait') return undefined;
+      const plan = composePatches(returned, admission.plan, after);
+      if (plan === undefined) return undefined;
+      const expiresAt = plan.takeSlot?.expiresAt ?? now + this.config.leases.ttlMs;
+      const token = formatLease(expiresAt, randomOwner());
+      claiming.add(admission.slot);
+      let written: Awaited<ReturnType<DynamoDbGateStore['update']>>;
+      try {
+        written = await this.update(user, plan, token);
+      } finally {
+        claiming.delete(admission.slot);
+      }
+      this.notifyRelease(user);
+      state = written.image.state;
+      if (written.written) {
+        this.reportClamped(user, result, now);
+        return this.leaseOf(user, lane, admission.slot, token, expiresAt, state, now);
+      }
+    }
+    return undefined;
+  }
+
+  /** The lease just written into `slot`, with the in-flight count and budget estimate of the image it left. */
+  private leaseOf(
+    user: string,
+    lane: Lane,
+    slot: number,
+    token: string,
+    expiresAt: number,
+    state: GateState,
+    now: number,
+  ): Lease {
+    return {
+      kind: 'lease',
+      user,
+      lane,
+      slot,
+      token,
+      expiresAt,
+      inFlight: countInFlight(state, now, this.config),
+      remainingEstimate: estimateRemaining(state, now, this.config),
+    };
+  }
+
+  private async admit(user: string, lane: Lane, now: number): Promise<Lease | Wait> {
     let cached = this.cache.get(user);
     let state = cached?.state ?? EMPTY_GATE_STATE;
     let reread = false;
@@ -311,18 +401,7 @@ export class DynamoDbGateStore implements GateStore {
       if (!result.written) this.notifyRelease(user); // the slot this caller claimed is open to the others again
       cached = result.image;
       state = cached.state;
-      if (result.written) {
-        return {
-          kind: 'lease',
-          user,
-          lane,
-          slot: admission.slot,
-          token,
-          expiresAt,
-          inFlight: countInFlight(state, now, this.config),
-          remainingEstimate: estimateRemaining(state, now, this.config),
-        };
-      }
+      if (result.written) return this.leaseOf(user, lane, admission.slot, token, expiresAt, state, now);
     }
     // Lost every race: come back very shortly rather than hammer the item.
     return { kind: 'wait', untilMs: now + 5 + Math.floor(this.random() * 20), reason: 'lease' };
@@ -353,6 +432,24 @@ export class DynamoDbGateStore implements GateStore {
     } finally {
       this.notifyRelease(lease.user);
     }
+  }
+
+  async knownWait(user: string, lane: Lane, now: number = this.clock()): Promise<Wait | undefined> {
+    checkUser(user);
+    if (!isLane(lane)) throw new GateStoreError(`unknown lane "${String(lane)}"`);
+    const cached = this.cache.get(user);
+    if (cached === undefined) return undefined;
+    const shown = this.lengthenedOnlyWait(cached.state, lane, now);
+    if (shown === undefined || this.clock() - cached.readAt <= this.budgetWaitCacheMaxAgeMs) return shown;
+    return this.lengthenedOnlyWait((await this.read(user)).state, lane, now);
+  }
+
+  /** The wait a state decides for `lane` when it is a cool-down or the budget (waits others can only lengthen). */
+  private lengthenedOnlyWait(state: GateState, lane: Lane, now: number): Wait | undefined {
+    const admission = decideAdmission(state, { lane, now }, this.config, this.random);
+    if (admission.kind !== 'wait' || (admission.reason !== 'budget' && admission.reason !== 'cooldown'))
+      return undefined;
+    return { kind: 'wait', untilMs: admission.untilMs, reason: admission.reason };
   }
 
   async snapshot(user: string): Promise<GateState> {

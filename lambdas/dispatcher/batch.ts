@@ -55,11 +55,14 @@ export function createBatchHandler(
         throw error;
       }
     };
-    const response = await processPartialResponse(event, recordHandler, processor, {
-      context,
-      skipGroupOnError: true,
-      throwOnFullBatchFailure: false,
-    });
+    // Records one after another, each successful request's lease returned with the next admission of its user.
+    const response = await dispatcher.withHeldLeases(() =>
+      processPartialResponse(event, recordHandler, processor, {
+        context,
+        skipGroupOnError: true,
+        throwOnFullBatchFailure: false,
+      }),
+    );
     const skipped = event.Records.filter(
       (r) => !processed.has(r.messageId) && response.batchItemFailures.some((f) => f.itemIdentifier === r.messageId),
     );

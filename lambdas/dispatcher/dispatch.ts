@@ -1,5 +1,13 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SQSRecord } from 'aws-lambda';
-import { cooldownUntilFor429, type GateStore, GateUnavailableError, type Lease, type UpstreamResult } from '../gate';
+import {
+  cooldownUntilFor429,
+  type GateStore,
+  GateUnavailableError,
+  type Lease,
+  releaseMayWait,
+  type UpstreamResult,
+} from '../gate';
 import type { OutreachApi, OutreachReply, OutreachRequest } from '../outreach/client';
 import { type GateConfig, type LaneEndpoints, SETTLE_MARGIN_MS } from '../shared/config';
 import { type Intent, intentIdSchema, MAX_INTENT_BYTES, safeParseIntent } from '../shared/intent';
@@ -161,6 +169,18 @@ interface Attempt {
   owned: boolean;
 }
 
+/** A lease whose return waits for the next admission of its user, to be written with it. */
+interface HeldLease {
+  readonly lease: Lease;
+  readonly result: UpstreamResult;
+  readonly intent: Pick<Intent, 'id'>;
+}
+
+/** What one invocation carries from record to record: the lease it holds for its next admission, if any. */
+interface LeaseCarry {
+  held: HeldLease | undefined;
+}
+
 /** The upstream answer to one request, and, for a 2xx that settles the intent, the lease still to return. */
 interface Answer {
   readonly status: number;
@@ -179,6 +199,12 @@ export class IntentDispatcher {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly laneByArn: ReadonlyMap<string, Lane>;
+  /**
+   * Per invocation (see {@link withHeldLeases}), the lease of the last request that succeeded, not yet returned:
+   * the next admission of its user returns it in the same write (see `GateStore.acquire`). Returned on its own
+   * before another user's admission, before a record waits, and when the invocation's records are done.
+   */
+  private readonly carries = new AsyncLocalStorage<LeaseCarry>();
 
   constructor(private readonly deps: DispatchDependencies) {
     this.clock = deps.clock ?? Date.now;
@@ -217,6 +243,8 @@ export class IntentDispatcher {
     }
     const intent = parsed.intent;
     if (claimed === undefined && remainingMs() < timeNeededMs(this.deps.config)) return this.giveBack(record, lane);
+    const early = claimed === undefined ? await this.waitBeforeClaim(intent, lane, remainingMs) : undefined;
+    if (early !== undefined) return this.waitUnowned(record, lane, intent, early);
     const taken =
       claimed === undefined
         ? await this.take(record, lane, intent, remainingMs)
@@ -239,6 +267,31 @@ export class IntentDispatcher {
       await this.abandon(attempt);
       throw error;
     }
+  }
+
+  /**
+   * The deferral the gate already decides for an intent as far as this process knows (a cool-down or the spent
+   * budget, longer than an in-process wait; see `GateStore.knownWait`), so that the record waits before it is
+   * claimed: such a deferral costs no DynamoDB request, or one read when the gate's image had aged. Undefined when
+   * the gate must be asked (or the intent's deadline has passed: it is dead-lettered).
+   */
+  private async waitBeforeClaim(intent: Intent, lane: Lane, remainingMs: () => number): Promise<Wait | undefined> {
+    if (intent.deadline !== undefined && Date.parse(intent.deadline) <= this.clock()) return undefined;
+    let wait: Awaited<ReturnType<NonNullable<GateStore['knownWait']>>>;
+    try {
+      wait = await this.deps.gate.knownWait?.(intent.user, lane);
+    } catch {
+      return undefined; // the admission will meet the same trouble and say what to do
+    }
+    if (wait === undefined) return undefined;
+    const now = this.clock();
+    const waitMs = Math.max(0, wait.untilMs - now);
+    const inProcess =
+      waitMs <= this.deps.config.deferral.maxInProcessWaitMs &&
+      remainingMs() - waitMs >= timeNeededMs(this.deps.config);
+    if (inProcess) return undefined;
+    if (wait.reason === 'cooldown') this.deps.metrics.cooldownRemaining(intent.user, waitMs);
+    return new Wait(wait.untilMs, wait.reason);
   }
 
   /** The queue ARN of a lane (what its records name as their event source). */
@@ -431,6 +484,7 @@ export class IntentDispatcher {
 
   /** The invocation is nearly out of time: the record goes back to its queue at once, untouched. */
   private async giveBack(record: SQSRecord, lane: Lane): Promise<never> {
+    await this.returnHeld();
     this.deps.metrics.deferral('time', { lane });
     await this.deps.queues.defer(lane, record.receiptHandle, 0);
     throw new DeferredError('time', 0);
@@ -533,9 +587,9 @@ export class IntentDispatcher {
       // Until a 2xx is stored, or while the answer is unknown, a harmful repeat must be avoided.
       if (guarded) attempt.unconfirmed = verdict.kind === 'success' || verdict.kind === 'failed';
       if (verdict.kind === 'success' && performs) {
-        return { ...this.answerOf(reply, verdict.outcome), release: () => this.returnLease(lease, result, intent) };
+        return { ...this.answerOf(reply, verdict.outcome), release: () => this.handBack(lease, result, intent) };
       }
-      await this.returnLease(lease, result, intent);
+      await this.handBack(lease, result, intent);
       if (verdict.kind === 'unauthorized' && tries === 1) {
         await this.deps.tokens.invalidate(intent.user, token);
         continue;
@@ -601,6 +655,42 @@ export class IntentDispatcher {
   }
 
   /**
+   * Runs one invocation's records (`work`, which processes them one after another): the lease of a request that
+   * succeeded is returned with the next admission of the same user instead of on its own, saving one DynamoDB
+   * request per intent. Whatever is still held when `work` ends or throws is returned before this resolves, so no
+   * lease outlives its invocation (a crash leaves it to its expiry).
+   */
+  async withHeldLeases<T>(work: () => Promise<T>): Promise<T> {
+    const carry: LeaseCarry = { held: undefined };
+    try {
+      return await this.carries.run(carry, work);
+    } finally {
+      await this.returnHeld(carry);
+    }
+  }
+
+  /** Returns the invocation's held lease, if any, on its own; never throws. */
+  private async returnHeld(carry: LeaseCarry | undefined = this.carries.getStore()): Promise<void> {
+    const held = carry?.held;
+    if (carry === undefined || held === undefined) return;
+    carry.held = undefined;
+    await this.returnLease(held.lease, held.result, held.intent);
+  }
+
+  /**
+   * Hands a lease back after its answer: held for the next admission of its user when only its own process needs
+   * to know yet (a 2xx, see `releaseMayWait`), else returned at once (a 429's cool-down, a failure).
+   */
+  private async handBack(lease: Lease, result: UpstreamResult, intent: Pick<Intent, 'id'>): Promise<void> {
+    const carry = this.carries.getStore();
+    if (carry === undefined || !releaseMayWait(result, this.clock(), this.deps.config)) {
+      return this.returnLease(lease, result, intent);
+    }
+    while (carry.held !== undefined) await this.returnHeld(carry);
+    carry.held = { lease, result, intent };
+  }
+
+  /**
    * Returns a lease and records what the answer said (a 429's cool-down among it). Tried a few times; if it still
    * fails the lease frees itself at its expiry. Never throws: the answer is never lost to it.
    */
@@ -626,20 +716,37 @@ export class IntentDispatcher {
   }
 
   /**
-   * Takes a lease, waiting in-process while the wait is short (leases free up within one upstream request's
-   * time); a longer wait becomes a deferral.
+   * One admission attempt, returning the held lease with it when it is the same user's (another user's is returned
+   * first, on its own); DynamoDB throttling or an outage on the gate path is a wait, not a failure.
    */
-  /** One admission attempt; DynamoDB throttling or an outage on the gate path is a wait, not a failure. */
   private async acquire(user: string, lane: Lane) {
+    const carry = this.carries.getStore();
+    let held = carry?.held;
+    if (carry !== undefined) carry.held = undefined;
+    if (held !== undefined && held.lease.user !== user) {
+      await this.returnLease(held.lease, held.result, held.intent);
+      held = undefined;
+    }
     try {
-      return await this.deps.gate.acquire(user, lane);
+      return await this.deps.gate.acquire(
+        user,
+        lane,
+        undefined,
+        held === undefined ? undefined : { lease: held.lease, result: held.result },
+      );
     } catch (error) {
+      // The gate may not have returned it: once more on its own (a lease already returned is left as it is).
+      if (held !== undefined) await this.returnLease(held.lease, held.result, held.intent);
       if (!(error instanceof GateUnavailableError)) throw error;
       this.deps.logger.warn('the gate table is unavailable; the intent waits', { user, error: error.message });
       throw new Settle({ kind: 'defer', wait: new Wait(this.clock() + error.retryAfterMs, 'gate-unavailable') });
     }
   }
 
+  /**
+   * Takes a lease, waiting in-process while the wait is short (leases free up within one upstream request's
+   * time); a longer wait becomes a deferral.
+   */
   private async admit(user: string, lane: Lane, remainingMs: () => number) {
     const { maxInProcessWaitMs } = this.deps.config.deferral;
     // Leave time for the upstream request and settling after any in-process wait.
@@ -699,6 +806,7 @@ export class IntentDispatcher {
 
   /** Hides a message for a wait, or, near SQS's maxReceiveCount, sends it again as a new message (recycling). */
   private async waitUnowned(record: SQSRecord, lane: Lane, intent: Intent, wait: Wait): Promise<RecordOutcome> {
+    await this.returnHeld();
     this.deps.metrics.deferral(wait.reason, { lane, user: intent.user });
     const receiveCount = this.receiveCount(record);
     if (receiveCount >= this.deps.config.deferral.recycleAtReceiveCount) {

@@ -32,15 +32,24 @@ export { budgetLimits, confirmOnRollover, LIMIT_PROBE_SHARE, learnLimitFrom429 }
 export { maintenanceUntil } from './maintenance';
 export { applyObservation, type ObservationContext, resetMatchToleranceMs } from './observation';
 export { loggingGateObserver, type ObserverCounters, type ObserverLogger } from './observer';
-export { applyPatch, conditionHolds, EMPTY_PATCH, isEmptyPatch, mergePatches, patchApplies } from './patch';
+export {
+  applyPatch,
+  composePatches,
+  conditionHolds,
+  EMPTY_PATCH,
+  isEmptyPatch,
+  mergePatches,
+  patchApplies,
+} from './patch';
 export {
   type GateObserver,
   type GateStore,
   GateStoreError,
   GateUnavailableError,
   type Lease,
+  type ReturnedLease,
   type UpstreamResult,
   type Wait,
 } from './port';
-export { decideRelease, isUpstreamFailure } from './release';
+export { decideRelease, isUpstreamFailure, releaseMayWait } from './release';
 export * from './types';

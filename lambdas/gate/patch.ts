@@ -1,5 +1,5 @@
 import { formatLease, parseLease } from './lease';
-import type { GateCondition, GatePatch, GateState, LeaseHold } from './types';
+import type { GateCondition, GateNumberAttribute, GatePatch, GateState, LeaseHold } from './types';
 
 /** A patch that writes nothing and relies on nothing. */
 export const EMPTY_PATCH: GatePatch = { conditions: [], set: {}, add: {}, remove: [] };
@@ -88,4 +88,48 @@ export function applyPatch(state: GateState, patch: GatePatch, owner = 'local'):
   }
   next.leases = leases;
   return next as unknown as GateState;
+}
+
+/**
+ * One write that does `first` and then `second`, where `second` was decided on `afterFirst` (the state `first`
+ * leaves): what lets a lease be returned and the next one taken with one UpdateItem. `second`'s conditions on what
+ * `first` writes are checked here against `afterFirst` (the write fixes those values), the others go to the store;
+ * `second`'s writes win where both write. Undefined when the two cannot be one write: `first` increments an
+ * attribute (its value after the write is not known here), `second` frees a slot, or a condition of `second` does
+ * not hold on `afterFirst`.
+ */
+export function composePatches(first: GatePatch, second: GatePatch, afterFirst: GateState): GatePatch | undefined {
+  if (Object.keys(first.add).length > 0 || second.freeSlot !== undefined) return undefined;
+  const written = new Set<string>([...Object.keys(first.set), ...first.remove]);
+  const conditions: GateCondition[] = [...first.conditions];
+  for (const condition of second.conditions) {
+    const fixed =
+      condition.kind === 'slot-free' || condition.kind === 'slot-held'
+        ? condition.slot === first.freeSlot
+        : written.has(condition.attribute);
+    if (!fixed) conditions.push(condition);
+    else if (!conditionHolds(afterFirst, condition)) return undefined;
+  }
+  const secondWrites = new Set<string>([...Object.keys(second.set), ...Object.keys(second.add), ...second.remove]);
+  const set: Partial<Record<GateNumberAttribute, number>> = {};
+  for (const [attribute, value] of Object.entries(first.set)) {
+    if (!secondWrites.has(attribute)) set[attribute as GateNumberAttribute] = value;
+  }
+  Object.assign(set, second.set);
+  const add: Partial<Record<GateNumberAttribute, number>> = {};
+  for (const [attribute, delta] of Object.entries(second.add) as [GateNumberAttribute, number][]) {
+    if (written.has(attribute)) set[attribute] = (afterFirst[attribute] ?? 0) + delta;
+    else add[attribute] = delta;
+  }
+  const remove = [...first.remove.filter((attribute) => !secondWrites.has(attribute)), ...second.remove];
+  const takeSlot = second.takeSlot ?? first.takeSlot;
+  const freeSlot = first.freeSlot === takeSlot?.slot ? undefined : first.freeSlot;
+  return {
+    conditions,
+    set,
+    add,
+    remove,
+    ...(takeSlot === undefined ? {} : { takeSlot }),
+    ...(freeSlot === undefined ? {} : { freeSlot }),
+  };
 }

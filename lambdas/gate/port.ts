@@ -32,15 +32,34 @@ export interface UpstreamResult {
   readonly headers?: HeaderSource;
 }
 
+/** A lease handed back together with the next admission of its user (see {@link GateStore.acquire}). */
+export interface ReturnedLease {
+  readonly lease: Lease;
+  readonly result: UpstreamResult;
+}
+
 /**
  * The gate shared by every dispatcher instance: one item per Outreach user holding its cool-down, leases,
  * budget and circuit breaker. `now` defaults to the store's clock.
  */
 export interface GateStore {
-  /** Takes a lease for one upstream request on `lane`, or says how long to wait and why. */
-  acquire(user: string, lane: Lane, now?: number): Promise<Lease | Wait>;
+  /**
+   * Takes a lease for one upstream request on `lane`, or says how long to wait and why. With `returning` (a lease
+   * of the same user), also returns that lease as {@link release} would: in the same write as the new lease when
+   * one is granted, else on its own before the wait is answered. Once this resolves the lease is returned; if it
+   * throws, it may not be, and the caller releases it.
+   */
+  acquire(user: string, lane: Lane, now?: number, returning?: ReturnedLease): Promise<Lease | Wait>;
   /** Returns a lease and records what the response said (rate-limit headers, 429 cool-down, failures). */
   release(lease: Lease, result: UpstreamResult, now?: number): Promise<void>;
+  /**
+   * The wait the user's item shows for `lane` when it is one that other processes' writes can only lengthen (a
+   * cool-down, the spent budget), as far as the store already knows: its recent image answers alone (no request);
+   * an older image that shows such a wait is read again first (one read); with no image, undefined. Undefined too
+   * when no such wait is shown (then ask {@link acquire}). Lets a record that must wait be deferred before anything
+   * is written for it. Optional: a store without it never answers early.
+   */
+  knownWait?(user: string, lane: Lane, now?: number): Promise<Wait | undefined>;
   /** The user's gate as stored now (a strongly consistent read). */
   snapshot(user: string): Promise<GateState>;
   /**

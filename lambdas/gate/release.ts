@@ -227,3 +227,20 @@ export function decideRelease(
     updateCircuit(state, outcome, config),
   );
 }
+
+/**
+ * Whether returning a lease after this response may wait for the same process's next admission of the user (and
+ * be written with it): only after a 2xx whose headers do not report the window spent. Whatever others must see at
+ * once — a 429's or a maintenance cool-down, a failure towards the circuit breaker, an exhausted budget — is
+ * written on its own, immediately. A held lease only ever makes others more careful while it waits.
+ */
+export function releaseMayWait(
+  result: Pick<ReleaseOutcome, 'status' | 'headers'>,
+  now: number,
+  config: GateConfig,
+): boolean {
+  const { status } = result;
+  if (typeof status !== 'number' || status < 200 || status > 299) return false;
+  const remaining = readRateLimitHeaders(result.headers, now, config)?.remaining;
+  return remaining === undefined || remaining > 0;
+}

@@ -95,8 +95,8 @@ describe('deferrals never dead-letter an intent', () => {
       recycled: 2,
       inDeadLetterQueue: 0,
       stillQueued: 1,
-      // Claimed on its first receive, never performed: in progress, waiting.
-      status: 'in-progress',
+      // The gate had told the dispatcher to wait an hour: deferred on every receive before its record was claimed.
+      status: 'pending',
       upstreamCalls: 0,
     });
   }, 180_000);

@@ -323,7 +323,8 @@ describe('exactly once and never lost, on every path an intent takes', () => {
         copyIsHead: true,
         copyAttributes: 'c-9',
         behindClaimed: ['pending', 'pending'],
-        headStatus: 'in-progress',
+        // The gate had just told the dispatcher to wait an hour: the head was recycled before its record was claimed.
+        headStatus: 'pending',
         upstreamRequests: 0,
       });
     } finally {
