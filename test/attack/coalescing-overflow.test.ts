@@ -1,9 +1,7 @@
-import type { IntentResult } from '../../lambdas/shared/intent-record';
-import { HandDriver } from '../support/drive';
+import { driveConcurrently } from './coalescing-concurrent-drive';
 import {
   batchesFor,
   COALESCING_SETTINGS,
-  type CoalescingPipeline,
   coalescingPipeline,
   enrolment,
   enrolmentCounts,
@@ -32,7 +30,10 @@ describe('bulk enrolments gathered into bulk actions: full batches overflow into
     const intents = prospects.map((p, n) => enrolment(`overflow-${n}`, p));
     await pipeline.client.enqueueMany(intents);
     const ids = intents.map((i) => i.id);
-    const results = await driveConcurrently(coalescing, ids, { invocations: 8, perInvocation: 3 });
+    const results = await driveConcurrently(coalescing.pipeline, coalescing.driver, ids, {
+      invocations: 8,
+      perInvocation: 3,
+    });
     const batches = await batchesFor(sim, seed, prospects);
     const inBatches = batches.flatMap((b) => b.ids);
     expect({
@@ -56,7 +57,10 @@ describe('bulk enrolments gathered into bulk actions: full batches overflow into
     const intents = prospects.map((p, n) => enrolment(`crowd-${n}`, p));
     await pipeline.client.enqueueMany(intents);
     const ids = intents.map((i) => i.id);
-    const results = await driveConcurrently(coalescing, ids, { invocations: 20, perInvocation: 2 });
+    const results = await driveConcurrently(coalescing.pipeline, coalescing.driver, ids, {
+      invocations: 20,
+      perInvocation: 2,
+    });
     expect({
       statuses: statusesOf(results),
       distinctStates: new Set(results.map((r) => r.result?.resourceId)).size,
@@ -80,7 +84,10 @@ describe('bulk enrolments gathered into bulk actions: full batches overflow into
     // The second intent of the prospect comes last, received by another invocation into another batch.
     await pipeline.client.enqueueMany(intents);
     const ids = intents.map((i) => i.id);
-    const results = await driveConcurrently(coalescing, ids, { invocations: 5, perInvocation: 3 });
+    const results = await driveConcurrently(coalescing.pipeline, coalescing.driver, ids, {
+      invocations: 5,
+      perInvocation: 3,
+    });
     const onTwice = results.filter((r) => r.id === 'twice-0' || r.id === 'twice-again');
     const letters = (await takeDeadLetters(pipeline)).map(letterOf).filter((l) => l.intentId?.startsWith('twice-'));
     const deadLettered = onTwice.filter((r) => r.status === 'dead-lettered').map((r) => r.id);
@@ -99,42 +106,3 @@ describe('bulk enrolments gathered into bulk actions: full batches overflow into
     });
   }, 240_000);
 });
-
-/** How the bulk lane is received and invoked by hand, several invocations at once. */
-interface Concurrency {
-  /** Invocations started at once in each round. */
-  readonly invocations: number;
-  /** Messages each invocation receives (at most 10). */
-  readonly perInvocation: number;
-}
-
-/**
- * Receives the bulk lane as `invocations` batches of `perInvocation` messages and invokes them all at once, round
- * after round, until every id is settled and the lane is empty, or `timeoutMs` is up; returns the results read last.
- */
-async function driveConcurrently(
-  coalescing: CoalescingPipeline,
-  ids: readonly string[],
-  { invocations, perInvocation }: Concurrency,
-  timeoutMs = 180_000,
-): Promise<IntentResult[]> {
-  const { pipeline, driver } = coalescing;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const received = [];
-    for (let n = 0; n < invocations; n++) {
-      const messages = await driver.receive('bulk', perInvocation);
-      if (messages.length === 0) break;
-      received.push(messages);
-    }
-    await Promise.all(
-      received.map((messages) =>
-        driver.invoke('bulk', messages, { context: HandDriver.context(30_000), revive: false }),
-      ),
-    );
-    const results = await Promise.all(ids.map((id) => pipeline.client.getResult(id)));
-    const settled = results.every((r) => r.status === 'succeeded' || r.status === 'dead-lettered');
-    if ((settled && received.length === 0) || Date.now() > deadline) return results;
-    if (received.length === 0) await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
