@@ -60,4 +60,30 @@ describe('bulk enrolments with the default settings', () => {
       someGathered: true,
     });
   }, 600_000);
+
+  it('GIVEN 300 bulk enrolments of one user into one sequence from one mailbox WHEN dispatched with the default settings THEN every intent succeeds, each prospect is enrolled once and no bulk action exceeds 100', async () => {
+    const { pipeline } = shared;
+    const seed = await accessToken(sim(), 'seed');
+    const prospects = await seedProspects(sim(), seed, 300, 'one-key');
+    const intents = prospects.map((p, n) => enrolment(`one-key-${n}`, p, { sequenceId: 3 }));
+    const sent = await pipeline.client.enqueueMany(intents);
+    expect(sent.failed).toEqual([]);
+    const ids = intents.map((i) => i.id);
+    const results = await drained(pipeline, ids, 420_000);
+    const batches = await batchesFor(sim(), seed, prospects);
+    const inBatches = batches.flatMap((b) => b.ids);
+    expect({
+      statuses: statusesOf(results),
+      distinctStates: new Set(results.map((r) => r.result?.resourceId)).size,
+      enrolments: await enrolmentCounts(sim(), seed, prospects, 3),
+      batchesFit: batches.every((b) => b.total <= 100),
+      prospectInTwoBatches: inBatches.length !== new Set(inBatches).size,
+    }).toEqual({
+      statuses: Object.fromEntries(ids.map((id) => [id, 'succeeded'])),
+      distinctStates: 300,
+      enrolments: once(prospects),
+      batchesFit: true,
+      prospectInTwoBatches: false,
+    });
+  }, 600_000);
 });
