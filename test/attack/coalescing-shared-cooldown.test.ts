@@ -20,10 +20,12 @@ describe('bulk enrolments gathered into bulk actions: a cool-down set by another
   const coalescing = coalescingPipeline({
     // One lease for the standard and bulk lanes: the user's requests go one at a time, so that none is in flight
     // when another meets the 429 (such a request could not be called back) and any call in a cool-down is the gate's.
+    // A 429 without headers holds the user back 2 s.
     settings: {
       coalescing: { ...COALESCING_SETTINGS.coalescing, maxSize: 4 },
       inFlightCap: 2,
       criticalLeaseShare: 0.5,
+      defaultCooldownSeconds: 2,
     },
     restoreAfterEach: {
       rateLimitHeaders: true,
@@ -31,6 +33,7 @@ describe('bulk enrolments gathered into bulk actions: a cool-down set by another
       windowSeconds: 3600,
       penalty: { enabled: false },
       batches: COALESCING_SETTINGS.simulator.batches,
+      faults: { bare429Next: 0 },
     },
   });
 
@@ -93,4 +96,26 @@ describe('bulk enrolments gathered into bulk actions: a cool-down set by another
       prospectsCreated: creates.length,
     });
   }, 400_000);
+
+  it('GIVEN Outreach answers the next requests 429 without any header WHEN bulk enrolments are gathered and their bulk action is posted and followed THEN each waits, none is dead-lettered, and each prospect is enrolled once', async () => {
+    const { pipeline, sim, seed } = coalescing;
+    const prospects = await seedProspects(sim, seed, 4, 'bare-429');
+    const intents = prospects.map((p, n) => enrolment(`bare-429-${n}`, p));
+    sim.configure({ faults: { bare429Next: 3 } });
+    await pipeline.client.enqueueMany(intents);
+    const results = await drained(
+      pipeline,
+      intents.map((i) => i.id),
+      200_000,
+    );
+    expect({
+      refused: sim.configure({}).faults.bare429Next,
+      statuses: statusesOf(results),
+      enrolments: await enrolmentCounts(sim, seed, prospects),
+    }).toEqual({
+      refused: 0,
+      statuses: Object.fromEntries(intents.map((i) => [i.id, 'succeeded'])),
+      enrolments: once(prospects),
+    });
+  }, 300_000);
 });
