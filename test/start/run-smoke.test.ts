@@ -58,13 +58,13 @@ describe('runScenario: the smoke scenario end to end', () => {
     });
   });
 
-  it("GIVEN the smoke workload WHEN it has run THEN the report's timeouts section counts the invocations at the deployed 30 s timeout", () => {
+  it("GIVEN the smoke workload WHEN it has run THEN the report's timeouts section counts the invocations at the deployed 60 s timeout", () => {
     const timeouts = result.observations.timeouts;
     expect({
       functionTimeoutSeconds: timeouts?.functionTimeoutSeconds,
       invocations: timeouts?.invocations === result.figures.invocations.count,
       count: timeouts?.count,
-    }).toEqual({ functionTimeoutSeconds: 30, invocations: true, count: 0 });
+    }).toEqual({ functionTimeoutSeconds: 60, invocations: true, count: 0 });
   });
 
   it('GIVEN a report directory WHEN the run ends THEN report.json (with its iam and timeouts sections) and report.html are written there', () => {
