@@ -61,17 +61,23 @@ describe('bulk enrolments gathered into bulk actions: an Outreach that will not 
     );
   }
 
-  it('GIVEN a bulk action pending past the park WHEN every cancel is answered 503 and the bulk action runs after its members settled THEN every intent succeeds and each prospect is enrolled once', async () => {
-    sim.configure({ batches: { startDelaySeconds: 600 } });
-    proxy.rule = (req) => (isCancel(req) ? 'refuse' : 'forward');
-    const prospects = await seedProspects(sim, seed, 3, 'refused');
-    const intents = prospects.map((p, n) => enrolment(`refused-${n}`, p));
+  /** Enrols three fresh prospects tagged `tag` and waits until every intent has settled. */
+  async function enrolThree(tag: string) {
+    const prospects = await seedProspects(sim, seed, 3, tag);
+    const intents = prospects.map((p, n) => enrolment(`${tag}-${n}`, p));
     await pipeline.client.enqueueMany(intents);
     const results = await drained(
       pipeline,
       intents.map((i) => i.id),
       180_000,
     );
+    return { prospects, intents, results };
+  }
+
+  it('GIVEN a bulk action pending past the park WHEN every cancel is answered 503 and the bulk action runs after its members settled THEN every intent succeeds and each prospect is enrolled once', async () => {
+    sim.configure({ batches: { startDelaySeconds: 600 } });
+    proxy.rule = (req) => (isCancel(req) ? 'refuse' : 'forward');
+    const { prospects, intents, results } = await enrolThree('refused');
     const finished = await releaseBulkActions(prospects);
     expect({
       cancelsRefused: proxy.seen.cancel > 0,
@@ -81,7 +87,7 @@ describe('bulk enrolments gathered into bulk actions: an Outreach that will not 
     }).toEqual({
       cancelsRefused: true,
       finished: true,
-      statuses: Object.fromEntries(intents.map((i) => [i.id, 'succeeded'])),
+      statuses: allSucceeded(intents),
       enrolments: once(prospects),
     });
   }, 300_000);
@@ -89,42 +95,28 @@ describe('bulk enrolments gathered into bulk actions: an Outreach that will not 
   it('GIVEN a bulk action pending past the park WHEN Outreach cancels it but the answer is lost THEN every intent succeeds and each prospect is enrolled once', async () => {
     sim.configure({ batches: { startDelaySeconds: 600 } });
     proxy.rule = (req) => (isCancel(req) ? 'lose-answer' : 'forward');
-    const prospects = await seedProspects(sim, seed, 3, 'lost-cancel');
-    const intents = prospects.map((p, n) => enrolment(`lost-cancel-${n}`, p));
-    await pipeline.client.enqueueMany(intents);
-    const results = await drained(
-      pipeline,
-      intents.map((i) => i.id),
-      180_000,
-    );
+    const { prospects, intents, results } = await enrolThree('lost-cancel');
     expect({
       cancelsSent: proxy.seen.cancel > 0,
       statuses: statusesOf(results),
       enrolments: await enrolmentCounts(sim, seed, prospects),
     }).toEqual({
       cancelsSent: true,
-      statuses: Object.fromEntries(intents.map((i) => [i.id, 'succeeded'])),
+      statuses: allSucceeded(intents),
       enrolments: once(prospects),
     });
   }, 300_000);
 
   it('GIVEN Outreach performs the bulk action but answers its POST after the upstream timeout WHEN it runs before the park ends THEN every intent succeeds and each prospect is enrolled once', async () => {
     proxy.rule = (req) => (isBulkAction(req) ? 'answer-late' : 'forward');
-    const prospects = await seedProspects(sim, seed, 3, 'late-post');
-    const intents = prospects.map((p, n) => enrolment(`late-post-${n}`, p));
-    await pipeline.client.enqueueMany(intents);
-    const results = await drained(
-      pipeline,
-      intents.map((i) => i.id),
-      180_000,
-    );
+    const { prospects, intents, results } = await enrolThree('late-post');
     expect({
       postedLate: proxy.seen.bulkAction > 0,
       statuses: statusesOf(results),
       enrolments: await enrolmentCounts(sim, seed, prospects),
     }).toEqual({
       postedLate: true,
-      statuses: Object.fromEntries(intents.map((i) => [i.id, 'succeeded'])),
+      statuses: allSucceeded(intents),
       enrolments: once(prospects),
     });
   }, 300_000);
@@ -132,14 +124,7 @@ describe('bulk enrolments gathered into bulk actions: an Outreach that will not 
   it('GIVEN Outreach performs the bulk action, answers its POST after the upstream timeout and keeps it pending past the park WHEN it runs after its members settled THEN every intent succeeds and each prospect is enrolled once', async () => {
     sim.configure({ batches: { startDelaySeconds: 600 } });
     proxy.rule = (req) => (isBulkAction(req) ? 'answer-late' : 'forward');
-    const prospects = await seedProspects(sim, seed, 3, 'late-pending');
-    const intents = prospects.map((p, n) => enrolment(`late-pending-${n}`, p));
-    await pipeline.client.enqueueMany(intents);
-    const results = await drained(
-      pipeline,
-      intents.map((i) => i.id),
-      180_000,
-    );
+    const { prospects, intents, results } = await enrolThree('late-pending');
     const finished = await releaseBulkActions(prospects);
     expect({
       finished,
@@ -147,11 +132,15 @@ describe('bulk enrolments gathered into bulk actions: an Outreach that will not 
       enrolments: await enrolmentCounts(sim, seed, prospects),
     }).toEqual({
       finished: true,
-      statuses: Object.fromEntries(intents.map((i) => [i.id, 'succeeded'])),
+      statuses: allSucceeded(intents),
       enrolments: once(prospects),
     });
   }, 300_000);
 });
+
+/** What every intent's status should be: succeeded. */
+const allSucceeded = (intents: ReadonlyArray<{ readonly id: string }>) =>
+  Object.fromEntries(intents.map((i) => [i.id, 'succeeded']));
 
 /** What the proxy does with one request. */
 type Handling = 'forward' | 'refuse' | 'lose-answer' | 'answer-late';
