@@ -23,7 +23,7 @@ describe('dispatcher pipeline: in-flight cap', () => {
     const sent = await pipeline.client.enqueueMany(intents);
     const results = await pipeline.settle(
       intents.map((i) => i.id),
-      90_000,
+      240_000,
     );
     const stats = pipeline.env.simulator?.stats();
     const peak = stats?.users.u1?.peakInFlight ?? Number.POSITIVE_INFINITY;
@@ -43,5 +43,5 @@ describe('dispatcher pipeline: in-flight cap', () => {
       duplicates: 0,
       loopsRanConcurrently: true,
     });
-  }, 120_000);
+  }, 300_000);
 });
