@@ -132,6 +132,44 @@ describe('exactly once and never lost, on every path an intent takes', () => {
     });
   }, 60_000);
 
+  it('GIVEN a dead-lettered intent WHEN its copy is redriven during a cool-down the dispatcher knows of THEN it waits without its record being touched, and after the cool-down it is performed once', async () => {
+    env.simulator?.configure({ faults: { errorBurst: { status: 500, count: 2 } } });
+    const intent = create('redrive-cooling-1', 'redrive-cooling-1@example.com', 'u2');
+    await drive.send(intent);
+    await drive.drain('bulk');
+    const copies = await drive.deadLetters('bulk');
+    const lease = await dispatcher.gate.acquire('u2', 'bulk');
+    if (lease.kind !== 'lease') throw new Error(`expected a lease, got ${JSON.stringify(lease)}`);
+    await dispatcher.gate.release(lease, { status: 429, headers: { 'retry-after': '6' } });
+    const createdBefore = created();
+    await drive.redrive('bulk', copies, 'cooling');
+    const requestsBefore = dispatcher.dynamodbRequests();
+    const during = await drive.invoke('bulk', await drive.receive('bulk'), { revive: true });
+    const requestsDuring = dispatcher.dynamodbRequests() - requestsBefore;
+    const statusDuring = (await result(intent.id)).status;
+    const { cooldownUntil = 0 } = await dispatcher.gate.snapshot('u2');
+    const skewMs = env.dispatcherEnvironment.config.timing.clockSkewMs;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, cooldownUntil + skewMs + 200 - Date.now())));
+    await drive.drain('bulk');
+    expect({
+      copies: copies.map(reasonOf),
+      waitedDuring: during.batchItemFailures.length,
+      dynamodbRequestsDuring: requestsDuring,
+      statusDuring,
+      status: (await result(intent.id)).status,
+      created: created() - createdBefore,
+      deadLetters: (await drive.deadLetters('bulk')).length,
+    }).toEqual({
+      copies: ['attempts-exhausted'],
+      waitedDuring: 1,
+      dynamodbRequestsDuring: 0,
+      statusDuring: 'dead-lettered',
+      status: 'succeeded',
+      created: 1,
+      deadLetters: 0,
+    });
+  }, 60_000);
+
   it('GIVEN a succeeded intent WHEN its id is sent with another payload THEN the message is dead-lettered as id-reused and the record is untouched', async () => {
     const intent = create('reused-1', 'reused-1@example.com');
     await drive.send(intent);

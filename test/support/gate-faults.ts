@@ -13,6 +13,7 @@ export class GateFaults {
     return {
       snapshot: (...args) => gate.snapshot(...args),
       waitForRelease: (...args) => gate.waitForRelease(...args),
+      ...(gate.knownWait ? { knownWait: gate.knownWait.bind(gate) } : {}),
       acquire: async (...args) => {
         this.failNext('acquire');
         return gate.acquire(...args);
