@@ -27,6 +27,7 @@ import {
 import { type LocalEnvironment, startLocalEnvironment } from './environment';
 import { type LocalIamCheck, localIamCheck } from './iam/local-check';
 import { demandOf, idealClearanceMs } from './ideal';
+import { mapLimit } from './map-limit';
 import type { RunningSimulator, SimulatorConfigPatch, SimulatorStats, UserStats } from './outreach-sim';
 import { processTreeRssBytes } from './process-tree';
 import { RecordingCompletionEvents } from './recording-completion-events';
@@ -256,20 +257,6 @@ export function statusClass(status: string): string {
   const code = Number(status);
   if (!Number.isInteger(code)) return status;
   return `${Math.floor(code / 100)}xx`;
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await fn(items[index] as T);
-      }
-    }),
-  );
-  return results;
 }
 
 /** The simulator's options with its injected failures left out (latency stays): for creating seed data. */

@@ -37,7 +37,7 @@ export async function driveConcurrently(
         driver.invoke('bulk', messages, { context: HandDriver.context(invocationMs(n)), revive: false }),
       ),
     );
-    const results = await Promise.all(ids.map((id) => pipeline.client.getResult(id)));
+    const results = await pipeline.readResults(ids);
     const settled = results.every((r) => r.status === 'succeeded' || r.status === 'dead-lettered');
     if ((settled && received.length === 0) || Date.now() > deadline) return results;
     if (received.length === 0) await new Promise((resolve) => setTimeout(resolve, 500));

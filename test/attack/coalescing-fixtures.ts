@@ -116,7 +116,7 @@ async function driveUntilSettled(
     if (messages.length > 0) {
       await driver.invoke('bulk', messages, { context: HandDriver.context(invocationMs), revive });
     }
-    const results = await Promise.all(ids.map((id) => pipeline.client.getResult(id)));
+    const results = await pipeline.readResults(ids);
     const settled = results.every((r) => r.status === 'succeeded' || r.status === 'dead-lettered');
     if ((settled && messages.length === 0) || Date.now() > deadline) return results;
     if (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 500));
@@ -265,7 +265,7 @@ export async function drained(
 ): Promise<IntentResult[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const results = await Promise.all(ids.map((id) => pipeline.client.getResult(id)));
+    const results = await pipeline.readResults(ids);
     const open = results.filter((r) => r.status !== 'succeeded' && r.status !== 'dead-lettered');
     const queued = await messagesOnQueue(pipeline.env.clients.sqs, pipeline.env.lanes[lane].queueUrl);
     if ((open.length === 0 && queued === 0) || Date.now() > deadline) return results;

@@ -38,7 +38,7 @@ describe('attack: a refresh token set late and a throttled gate table', () => {
       forU1.map((i) => i.id),
       60_000,
     );
-    const waiting = await Promise.all(forU2.map((i) => pipeline.client.getResult(i.id)));
+    const waiting = await pipeline.readResults(forU2.map((i) => i.id));
     await pipeline.setRefreshToken('u2', 'refresh-u2');
     const u2 = await pipeline.settle(
       forU2.map((i) => i.id),

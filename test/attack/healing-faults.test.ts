@@ -67,7 +67,7 @@ describe('attack: faults that heal inside the failure window are waited out', ()
       forU2.map((i) => i.id),
       60_000,
     );
-    const u1 = await Promise.all(forU1.map((i) => pipeline.client.getResult(i.id)));
+    const u1 = await pipeline.readResults(forU1.map((i) => i.id));
     console.log(`revoked: ${JSON.stringify({ u2: u2.map((r) => r.status), u1: u1.map((r) => r.status) })}`);
     expect({
       u2: u2.map((r) => r.status),

@@ -41,7 +41,7 @@ describe('dispatcher pipeline: a user whose refresh token is not set yet', () =>
       60_000,
     );
     const reported = await untilReported();
-    const waiting = await Promise.all(forU2.map((i) => pipeline.client.getResult(i.id)));
+    const waiting = await pipeline.readResults(forU2.map((i) => i.id));
 
     expect({
       u1: [...new Set(settled.map((r) => r.status))],

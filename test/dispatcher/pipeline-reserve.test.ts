@@ -39,9 +39,7 @@ describe('dispatcher pipeline: the critical reserve', () => {
     const deadline = Date.now() + 30_000;
     let bulkDone = 0;
     while (Date.now() < deadline) {
-      bulkDone = (await Promise.all(bulk.map((i) => pipeline.client.getResult(i.id)))).filter(
-        (r) => r.status === 'succeeded',
-      ).length;
+      bulkDone = (await pipeline.readResults(bulk.map((i) => i.id))).filter((r) => r.status === 'succeeded').length;
       if (bulkDone >= 29) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -53,7 +51,7 @@ describe('dispatcher pipeline: the critical reserve', () => {
       30_000,
     );
     const settledAt = Date.now();
-    const bulkDuringCritical = (await Promise.all(bulk.map((i) => pipeline.client.getResult(i.id)))).filter(
+    const bulkDuringCritical = (await pipeline.readResults(bulk.map((i) => i.id))).filter(
       (r) => r.status === 'succeeded',
     ).length;
     expect({

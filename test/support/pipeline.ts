@@ -12,6 +12,7 @@ import {
 import { type LocalEnvironment, type LocalEnvironmentOptions, startLocalEnvironment } from '../../local/environment';
 import type { DeployedStack } from '../../local/iam/deployed-stack';
 import { type LocalIamCheck, localIamCheck } from '../../local/iam/local-check';
+import { mapLimit } from '../../local/map-limit';
 import type { SimulatorStartOptions } from '../../local/outreach-sim';
 import { RecordingCompletionEvents } from '../../local/recording-completion-events';
 import { RecordingGateMetrics } from '../../local/recording-metrics';
@@ -35,7 +36,12 @@ export interface Pipeline {
   readonly client: OutreachGateClient;
   /** Puts `token` in `user`'s refresh-token secret, as an operator re-authorising the user does. */
   setRefreshToken(user: string, token: string): Promise<void>;
-  /** Polls getResult until every id is succeeded or dead-lettered, or the time is up. */
+  /**
+   * Reads the results of `ids`, a bounded number at once, each read the loaded emulators did not answer asked
+   * again (up to three times) before it fails the caller.
+   */
+  readResults(ids: readonly string[]): Promise<IntentResult[]>;
+  /** Polls the results until every id is succeeded or dead-lettered, or the time is up. */
   settle(ids: readonly string[], timeoutMs: number): Promise<IntentResult[]>;
   /** Stops everything, then fails naming every call AWS would have denied, if any was made. */
   stop(): Promise<void>;
@@ -94,12 +100,16 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       client,
       setRefreshToken: (user, token) =>
         secrets.putSecretString(refreshTokenSecretName(dispatcherEnvironment.refreshTokenSecretPrefix, user), token),
+      readResults: (ids) => readResults(client, ids),
       async settle(ids, timeoutMs) {
         const deadline = Date.now() + timeoutMs;
+        const results = new Map<string, IntentResult>();
         for (;;) {
-          const results = await Promise.all(ids.map((id) => client.getResult(id)));
-          const open = results.filter((r) => r.status !== 'succeeded' && r.status !== 'dead-lettered');
-          if (open.length === 0 || Date.now() > deadline) return results;
+          const open = ids.filter((id) => !isSettled(results.get(id)));
+          for (const result of await readResults(client, open)) results.set(result.id, result);
+          if (ids.every((id) => isSettled(results.get(id))) || Date.now() > deadline) {
+            return ids.map((id) => results.get(id) as IntentResult);
+          }
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
       },
@@ -158,4 +168,21 @@ export function prospectCreate(n: number, lane: 'critical' | 'standard' | 'bulk'
     lane,
     operation: { type: 'prospect.create' as const, attributes: { emails: [`p${n}@example.com`], firstName: `P${n}` } },
   };
+}
+
+const isSettled = (result: IntentResult | undefined) =>
+  result !== undefined && (result.status === 'succeeded' || result.status === 'dead-lettered');
+
+/** See {@link Pipeline.readResults}. */
+function readResults(client: OutreachGateClient, ids: readonly string[]): Promise<IntentResult[]> {
+  return mapLimit(ids, 16, async (id) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await client.getResult(id);
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+      }
+    }
+  });
 }
