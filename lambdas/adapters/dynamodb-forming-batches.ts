@@ -133,21 +133,21 @@ export class DynamoDbFormingBatches implements FormingBatches {
           TableName: this.options.tableName,
           Key: { [TABLE_KEYS.partitionKey]: key },
           UpdateExpression: 'SET #state = :sealed, #sealedAt = :now REMOVE #members',
-          // Never a stale batch: a joiner may be replacing it, and its members' parks only cover a fresh seal.
-          ConditionExpression: '#state = :forming AND #batchKey = :batchKey AND #openedAt >= :freshSince',
+          // Only the batch joined, still forming: a joiner that replaced it (it had gone stale) changed its batch key.
+          // A stale batch nobody replaced is still its sealer's: the sealer is the invocation that opened or filled
+          // it, which ends before any member's park (see minParkMs), however late in that invocation it seals.
+          ConditionExpression: '#state = :forming AND #batchKey = :batchKey',
           ExpressionAttributeNames: {
             '#state': 'state',
             '#sealedAt': 'sealedAt',
             '#members': 'members',
             '#batchKey': 'batchKey',
-            '#openedAt': 'openedAt',
           },
           ExpressionAttributeValues: {
             ':sealed': SEALED,
             ':forming': FORMING,
             ':batchKey': batchKey,
             ':now': now,
-            ':freshSince': now - staleAfterMs(this.options.settings),
           },
           ReturnValues: 'ALL_OLD',
         }),

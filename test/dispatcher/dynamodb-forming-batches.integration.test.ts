@@ -105,12 +105,21 @@ describe('DynamoDbFormingBatches on DynamoDB Local', () => {
     const old = await batches.join(key, members(1, 2), T0);
     const later = T0 + staleAfterMs(settings) + 1;
     const fresh = await batches.join(key, [member(3)], later);
+    const sealedByOldOpener = await batches.seal(key, old.batch?.batchKey ?? '', later + 1);
     const sealed = await batches.seal(key, fresh.batch?.batchKey ?? '', later + 1);
     expect({
       opened: fresh.batch?.opened,
       newKey: fresh.batch?.batchKey !== old.batch?.batchKey,
+      sealedByOldOpener,
       members: sealed?.map((m) => m.intentId),
-    }).toEqual({ opened: true, newKey: true, members: ['enrol-3'] });
+    }).toEqual({ opened: true, newKey: true, sealedByOldOpener: undefined, members: ['enrol-3'] });
+  });
+
+  it('GIVEN a forming batch past its window and grace that no joiner replaced WHEN its opener seals it late in its invocation THEN the opener gets every member', async () => {
+    const key = freshKey();
+    const joined = await batches.join(key, members(1, 3), T0);
+    const sealed = await batches.seal(key, joined.batch?.batchKey ?? '', T0 + staleAfterMs(settings) + 5000);
+    expect(sealed?.map((m) => m.intentId).sort()).toEqual(['enrol-1', 'enrol-2', 'enrol-3']);
   });
 
   it('GIVEN a forming batch WHEN it is sealed THEN the sealer gets every member as it joined', async () => {
