@@ -28,11 +28,12 @@ describe('dispatcher pipeline: a crash between the 2xx and the delete', () => {
   ]);
 
   beforeAll(async () => {
-    // A 4 s dispatcher timeout gives a 24 s visibility timeout: the crashed messages come back that soon. The
-    // dispatcher starts a request only with the upstream timeout and a settle margin left: 1 s + 2 s fits in 4 s.
+    // A 6 s dispatcher timeout gives a 36 s visibility timeout: the crashed messages come back that soon. The
+    // dispatcher starts a request only with the upstream timeout and a settle margin left (1 s + 2 s): 6 s leaves a
+    // loaded machine's DynamoDB Local three seconds for the claim and the admission.
     pipeline = await startPipeline({
       outreachUsers: ['u1'],
-      dispatcherTimeoutSeconds: 4,
+      dispatcherTimeoutSeconds: 6,
       upstreamTimeoutMs: 1000,
       simulator: { users: ['u1'] },
       wrapDispatcher: { decorateIntents: (store) => crashing(store, plan) },
@@ -48,7 +49,7 @@ describe('dispatcher pipeline: a crash between the 2xx and the delete', () => {
     await pipeline.client.enqueueMany(intents);
     const results = await pipeline.settle(
       intents.map((i) => i.id),
-      60_000,
+      200_000,
     );
     const stats = pipeline.env.simulator?.stats();
     expect({
@@ -64,5 +65,5 @@ describe('dispatcher pipeline: a crash between the 2xx and the delete', () => {
       duplicates: 0,
       creates: 3,
     });
-  }, 90_000);
+  }, 240_000);
 });
