@@ -47,10 +47,10 @@ export function staleAfterMs(settings: Pick<CoalescingSettings, 'maxAgeMs'>): nu
 }
 
 /**
- * The shortest park that is safe: a member joins at most {@link JOIN_SLACK_MS} after its claim, a batch is
- * sealed at most {@link staleAfterMs} after it opened, and the invocation that runs it ends at most one function
- * timeout after the seal; the member's record must stay the batch's until then, or a re-received copy could read
- * back before the bulk action made the enrolment.
+ * The shortest park that is safe: a member joins at most {@link JOIN_SLACK_MS} after its claim, and the invocation
+ * that seals and runs its batch ends at most {@link staleAfterMs} plus one function timeout after the batch opened
+ * (it is the opener, or the joiner that filled the batch while it was fresh); the member's record must stay the
+ * batch's until then, or a re-received copy could read back before the bulk action made the enrolment.
  */
 export function minParkMs(settings: Pick<CoalescingSettings, 'maxAgeMs'>, functionTimeoutMs: number): number {
   return functionTimeoutMs + staleAfterMs(settings) + JOIN_SLACK_MS;
