@@ -1,4 +1,5 @@
 import {
+  batchesFor,
   coalescingPipeline,
   enrolment,
   enrolmentCounts,
@@ -9,8 +10,9 @@ import {
 } from './coalescing-fixtures';
 
 /**
- * Edge attacks with the bulk lane driven by hand: two intents enrolling the same prospect in one window (Outreach
- * refusing the second enrolment, as it does), and invocations with too little time left to follow a bulk action.
+ * Edge attacks with the bulk lane driven by hand: one invocation's enrolments gathered into one bulk action, two
+ * intents enrolling the same prospect in one window (Outreach refusing the second enrolment, as it does), and
+ * invocations with too little time left to follow a bulk action.
  * Completion events are on: each settled intent must publish exactly one.
  */
 describe('bulk enrolments gathered into bulk actions: edges', () => {
@@ -24,6 +26,37 @@ describe('bulk enrolments gathered into bulk actions: edges', () => {
     Object.fromEntries(
       ids.map((id) => [id, coalescing.pipeline.completions.events.filter((e) => e.detail.id === id).length]),
     );
+
+  it('GIVEN ten enrolments received in one batch WHEN one invocation handles them THEN one bulk action enrols all ten, with fewer requests than enrolments', async () => {
+    const { pipeline, driver, sim, seed } = coalescing;
+    const prospects = await seedProspects(sim, seed, 10, 'together');
+    const intents = prospects.map((p, n) => enrolment(`together-${n}`, p));
+    await pipeline.client.enqueueMany(intents);
+    const messages = [];
+    for (let tries = 0; messages.length < intents.length && tries < 20; tries++) {
+      messages.push(...(await driver.receive('bulk', intents.length - messages.length)));
+    }
+    const requestsBefore = sim.stats().users.u1?.requests ?? 0;
+    await driver.invoke('bulk', messages);
+    const requests = (sim.stats().users.u1?.requests ?? 0) - requestsBefore;
+    const results = await pipeline.readResults(intents.map((i) => i.id));
+    const batches = await batchesFor(sim, seed, prospects);
+    expect({
+      received: messages.length,
+      statuses: [...new Set(results.map((r) => r.status))],
+      bulkActions: batches.map((b) => b.total),
+      fewerRequestsThanEnrolments: requests < intents.length,
+      enrolments: await enrolmentCounts(sim, seed, prospects),
+      events: eventsOf(intents.map((i) => i.id)),
+    }).toEqual({
+      received: 10,
+      statuses: ['succeeded'],
+      bulkActions: [10],
+      fewerRequestsThanEnrolments: true,
+      enrolments: once(prospects),
+      events: Object.fromEntries(intents.map((i) => [i.id, 1])),
+    });
+  }, 120_000);
 
   it('GIVEN two intents enrolling one prospect in one window WHEN Outreach refuses a second enrolment THEN one succeeds, the other is dead-lettered with a reason, each from its own item', async () => {
     const { pipeline, sim, seed } = coalescing;

@@ -90,11 +90,11 @@ describe('dispatcher pipeline: bulk enrolments gathered into bulk actions', () =
     await pipeline?.stop();
   });
 
-  // Exactly once whatever the machine's pace; how few requests it takes is the benchmark's to measure: on a loaded
-  // machine slow claims go singly and a batch sealed past its grace leaves its members to their park.
-  it('GIVEN 60 bulk enrolments into one sequence WHEN dispatched THEN each prospect is enrolled once, by bulk actions, with fewer than 60 requests', async () => {
+  // Exactly once whatever the machine's pace. How few requests it takes depends on that pace (on a loaded machine
+  // slow claims go singly), so it is measured by the benchmark; the edge attacks show one invocation's records
+  // gathered into one bulk action.
+  it('GIVEN 60 bulk enrolments into one sequence WHEN dispatched THEN each prospect is enrolled once, some by bulk actions', async () => {
     const prospects = await seedProspects(sim, seed, 60, 'many');
-    const before = sim.stats().users.u1?.requests ?? 0;
     const batchesBefore = (await batchesOf(sim, seed)).length;
     const intents = prospects.map((prospectId, n) => enrolment(`many-${n}`, prospectId));
     await pipeline.client.enqueueMany(intents);
@@ -110,14 +110,12 @@ describe('dispatcher pipeline: bulk enrolments gathered into bulk actions', () =
       distinctStates: new Set(results.map((r) => r.result?.resourceId)).size,
       duplicates: stats.total.duplicatesCreated,
       byBulkActions: made.reduce((sum, batch) => sum + batch.total, 0) > 0,
-      fewerRequests: (stats.users.u1?.requests ?? 0) - before < 60,
     }).toEqual({
       statuses: ['succeeded'],
       resourceTypes: ['sequenceState'],
       distinctStates: 60,
       duplicates: 0,
       byBulkActions: true,
-      fewerRequests: true,
     });
   }, 200_000);
 
