@@ -36,6 +36,16 @@ interface FormingItem {
   readonly members?: Record<string, StoredMember>;
 }
 
+/** The clock a join was asked with, and the latest opening of a batch its members may join. */
+interface JoinTimes {
+  readonly now: number;
+  readonly latestOpenedAt: number;
+}
+
+/** A forming batch opened after the members' latest opening: joining it could outlast their park. */
+const openedTooLate = (item: FormingItem | undefined, { latestOpenedAt }: JoinTimes): boolean =>
+  item?.state === FORMING && item.openedAt !== undefined && item.openedAt > latestOpenedAt;
+
 const stored = (member: BatchMember): StoredMember => ({
   m: member.messageId,
   r: member.receiptHandle,
@@ -79,12 +89,13 @@ export class DynamoDbFormingBatches implements FormingBatches {
   /**
    * Joins the first of the key's {@link SLOTS} forming batches with room for every member (the last slot takes
    * what fits), so that invocations arriving while a full batch waits for its sealer open the next one instead of
-   * sending their members singly.
+   * sending their members singly. A batch opened after `latestOpenedAt` is passed over like a full one.
    */
-  async join(key: string, members: readonly BatchMember[], now: number): Promise<JoinResult> {
+  async join(key: string, members: readonly BatchMember[], now: number, latestOpenedAt: number): Promise<JoinResult> {
+    if (now > latestOpenedAt) return { joined: [], left: members };
     for (let slot = 0; slot < SLOTS; slot++) {
       const itemKey = slot === 0 ? key : `${key}#${slot}`;
-      const result = await this.joinSlot(itemKey, members, now, slot === SLOTS - 1);
+      const result = await this.joinSlot(itemKey, members, { now, latestOpenedAt }, slot === SLOTS - 1);
       if (result.batch !== undefined && result.joined.length > 0) return result;
     }
     return { joined: [], left: members };
@@ -93,13 +104,15 @@ export class DynamoDbFormingBatches implements FormingBatches {
   private async joinSlot(
     key: string,
     members: readonly BatchMember[],
-    now: number,
+    times: JoinTimes,
     takeWhatFits: boolean,
   ): Promise<JoinResult> {
+    const { now } = times;
     let pending = [...members];
     for (let tries = 0; tries < JOIN_TRIES && pending.length > 0; tries++) {
-      const added = await this.add(key, pending, now);
+      const added = await this.add(key, pending, times);
       if (added.kind === 'joined') return { joined: pending, left: [], batch: added.batch };
+      if (openedTooLate(added.current, times)) break;
       const state = formingStateOf(
         added.current?.state === FORMING && added.current.openedAt !== undefined
           ? { openedAt: added.current.openedAt, count: added.current.count ?? 0 }
@@ -111,7 +124,7 @@ export class DynamoDbFormingBatches implements FormingBatches {
         if (state.room === 0 || (state.room < pending.length && !takeWhatFits)) break;
         if (state.room < pending.length) {
           const fits = pending.slice(0, state.room);
-          const again = await this.add(key, fits, now);
+          const again = await this.add(key, fits, times);
           if (again.kind === 'joined') return { joined: fits, left: pending.slice(state.room), batch: again.batch };
         }
         continue;
@@ -160,11 +173,14 @@ export class DynamoDbFormingBatches implements FormingBatches {
     }
   }
 
-  /** Adds members to the fresh forming batch with room for all of them; refused with the item as it is. */
+  /**
+   * Adds members to the fresh forming batch with room for all of them, opened by `latestOpenedAt`; refused with the
+   * item as it is.
+   */
   private async add(
     key: string,
     members: readonly BatchMember[],
-    now: number,
+    { now, latestOpenedAt }: JoinTimes,
   ): Promise<{ kind: 'joined'; batch: NonNullable<JoinResult['batch']> } | { kind: 'refused'; current?: FormingItem }> {
     const names: Record<string, string> = {
       '#state': 'state',
@@ -178,6 +194,7 @@ export class DynamoDbFormingBatches implements FormingBatches {
       ':k': members.length,
       ':limit': this.options.settings.maxSize - members.length,
       ':freshSince': now - staleAfterMs(this.options.settings),
+      ':latestOpenedAt': latestOpenedAt,
     };
     const sets: string[] = ['#batchKey = #batchKey', '#openedAt = #openedAt'];
     const absent: string[] = [];
@@ -193,9 +210,10 @@ export class DynamoDbFormingBatches implements FormingBatches {
           TableName: this.options.tableName,
           Key: { [TABLE_KEYS.partitionKey]: key },
           UpdateExpression: `SET ${sets.join(', ')} ADD #count :k`,
-          ConditionExpression: ['#state = :forming AND #count <= :limit AND #openedAt >= :freshSince', ...absent].join(
-            ' AND ',
-          ),
+          ConditionExpression: [
+            '#state = :forming AND #count <= :limit AND #openedAt BETWEEN :freshSince AND :latestOpenedAt',
+            ...absent,
+          ].join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'UPDATED_NEW',

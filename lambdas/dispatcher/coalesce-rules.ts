@@ -47,8 +47,9 @@ export function staleAfterMs(settings: Pick<CoalescingSettings, 'maxAgeMs'>): nu
 }
 
 /**
- * The shortest park that is safe: a member joins at most {@link JOIN_SLACK_MS} after its claim, and the invocation
- * that seals and runs its batch ends at most {@link staleAfterMs} plus one function timeout after the batch opened
+ * The shortest park that is safe: a member joins only a batch opened at most {@link JOIN_SLACK_MS} after its claim
+ * (see {@link latestOpeningFor}), and the invocation that seals and runs a batch ends at most {@link staleAfterMs}
+ * plus one function timeout after the batch opened
  * (it is the opener, or the joiner that filled the batch while it was fresh); the member's record must stay the
  * batch's until then, or a re-received copy could read back before the bulk action made the enrolment.
  */
@@ -57,10 +58,19 @@ export function minParkMs(settings: Pick<CoalescingSettings, 'maxAgeMs'>, functi
 }
 
 /**
- * Longest time from a member's claim to its join: a member claimed longer ago takes the single path, so its park
- * (counted from the claim) still outlasts every invocation that can run its batch.
+ * Longest time from a member's claim to the opening of the batch it joins: a member claimed longer ago takes the
+ * single path, so its park (counted from the claim) still outlasts every invocation that can run its batch.
  */
 export const JOIN_SLACK_MS = 5000;
+
+/**
+ * The latest opening time of a batch that members claimed at `claimedAt` may join. The join's conditional write
+ * checks it, so a join that reaches the table late (a slow or retried request) cannot land in a batch opened since
+ * and run after the members' park.
+ */
+export function latestOpeningFor(claimedAt: number): number {
+  return claimedAt + JOIN_SLACK_MS;
+}
 
 /**
  * The default park: the minimum plus another function timeout for the bulk action to complete upstream after a

@@ -9,6 +9,7 @@ import {
   type CoalescingSettings,
   coalesceOwner,
   JOIN_SLACK_MS,
+  latestOpeningFor,
   MAX_MEMBER_BODY_BYTES,
   openTimeNeededMs,
   runTimeNeededMs,
@@ -133,7 +134,7 @@ export class Coalescer {
         const first = entries[0] as { intent: Enrolment };
         const members = entries.map(({ record, intent }) => memberOf(record, intent.id, 'bulk', now));
         try {
-          const result = await this.deps.batches.join(key, members, joinAt);
+          const result = await this.deps.batches.join(key, members, joinAt, latestOpeningFor(now));
           if (result.batch === undefined || result.joined.length === 0) return;
           for (const member of result.joined) coalesced.add(member.messageId);
           joined.push({

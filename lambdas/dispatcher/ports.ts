@@ -135,9 +135,10 @@ export interface JoinResult {
 export interface FormingBatches {
   /**
    * Adds members to a forming batch under `key` (opening a fresh one when there is none, or a stale one; the batch
-   * joined may be under a further slot of `key`, see {@link JoinResult}).
+   * joined may be under a further slot of `key`, see {@link JoinResult}). Only a batch opened by `latestOpenedAt`
+   * is joined, however late the join reaches the table: one opened later could run after the members' park ends.
    */
-  join(key: string, members: readonly BatchMember[], now: number): Promise<JoinResult>;
+  join(key: string, members: readonly BatchMember[], now: number, latestOpenedAt: number): Promise<JoinResult>;
   /** Seals the batch `batchKey` under `key`; its members, or undefined when another sealer won or it was replaced. */
   seal(key: string, batchKey: string, now: number): Promise<BatchMember[] | undefined>;
 }
