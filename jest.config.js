@@ -9,7 +9,7 @@ module.exports = {
   setupFiles: ['<rootDir>/test/support/loopback-only.ts'],
   setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
   testTimeout: 60_000,
-  // Most suites wait on emulators, the simulator's clock and parked messages rather than on the CPU: two workers
+  // Most suites wait on emulators, the simulator's clock and parked messages rather than on the CPU: three workers
   // (jest's default on 2 cores is one) keep the suite well inside CI's time budget on a 2-core machine.
-  maxWorkers: 2,
+  maxWorkers: 3,
 };
