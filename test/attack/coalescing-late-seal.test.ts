@@ -38,6 +38,8 @@ const FUNCTION_TIMEOUT_MS = COALESCING_SETTINGS.dispatcherTimeoutSeconds * 1000;
 /** When a joiner calls a forming batch stale (the window plus as much again, at least 1 s). */
 const STALE_AFTER_MS = maxAgeMs + Math.max(1000, maxAgeMs);
 
+type Enrolment = ReturnType<typeof enrolment>;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** A one-shot signal a stalled adapter can wait on. */
@@ -300,6 +302,14 @@ describe('bulk enrolments gathered into bulk actions: batches sealed late', () =
     };
   }
 
+  /** Two prospects made for `tag` and their enrolments into `sequenceId`, with ids `<tag>-<name>`. */
+  async function twoEnrolments(tag: string, sequenceId: number, names: readonly [string, string] = ['a', 'b']) {
+    const { sim, seed } = coalescing;
+    const prospects = await seedProspects(sim, seed, 2, tag);
+    const [first, second] = names.map((name, n) => enrolment(`${tag}-${name}`, prospects[n] as number, { sequenceId }));
+    return { prospects, intents: [first, second] as [Enrolment, Enrolment] };
+  }
+
   /** What the promise leaves with a healthy Outreach: every id succeeded, each prospect enrolled once, a clean lane. */
   const promised = (ids: readonly string[], prospects: readonly number[]) => ({
     statuses: Object.fromEntries(ids.map((id) => [id, 'succeeded'])),
@@ -311,11 +321,10 @@ describe('bulk enrolments gathered into bulk actions: batches sealed late', () =
   it('GIVEN an opener that stalls past the window and past the stale point after a joiner joined WHEN it seals the batch nobody replaced THEN one bulk action enrols both, each once, and both succeed', async () => {
     const { pipeline, sim, seed } = coalescing;
     const sequenceId = 11;
-    const prospects = await seedProspects(sim, seed, 2, 'stalled-opener');
-    const [a, b] = [
-      enrolment('stalled-opener-a', prospects[0] as number, { sequenceId }),
-      enrolment('stalled-opener-b', prospects[1] as number, { sequenceId }),
-    ];
+    const {
+      prospects,
+      intents: [a, b],
+    } = await twoEnrolments('stalled-opener', sequenceId);
     const joinerDone = signal();
     stalls.beforeSeal.set(a.id, async () => {
       await within(joinerDone.promise, 10_000);
@@ -354,13 +363,12 @@ describe('bulk enrolments gathered into bulk actions: batches sealed late', () =
   }, 120_000);
 
   it('GIVEN an opener still alive WHEN a joiner replaces its batch as stale and the opener then seals THEN the opener is refused, its member comes back after its park, and each prospect is enrolled once', async () => {
-    const { pipeline, sim, seed } = coalescing;
+    const { pipeline } = coalescing;
     const sequenceId = 12;
-    const prospects = await seedProspects(sim, seed, 2, 'replaced');
-    const [a, b] = [
-      enrolment('replaced-a', prospects[0] as number, { sequenceId }),
-      enrolment('replaced-b', prospects[1] as number, { sequenceId }),
-    ];
+    const {
+      prospects,
+      intents: [a, b],
+    } = await twoEnrolments('replaced', sequenceId);
     stalls.beforeSeal.set(a.id, () =>
       until(() => stalls.joinOf(b.id) !== undefined && stalls.sealsOf(b.id).length > 0, 15_000),
     );
@@ -456,11 +464,10 @@ describe('bulk enrolments gathered into bulk actions: batches sealed late', () =
     const { pipeline, sim, seed } = coalescing;
     const sequenceId = 17;
     const shortMs = 16_500;
-    const prospects = await seedProspects(sim, seed, 2, 'handed-back');
-    const [a, b] = [
-      enrolment('handed-back-a', prospects[0] as number, { sequenceId }),
-      enrolment('handed-back-b', prospects[1] as number, { sequenceId }),
-    ];
+    const {
+      prospects,
+      intents: [a, b],
+    } = await twoEnrolments('handed-back', sequenceId);
     let end = 0;
     // The seal lands with 8 s left: less than the POST, the first poll, one read and a cancel need (13.04 s).
     stalls.beforeSeal.set(a.id, () => sleep(end - 8000 - Date.now()));
@@ -497,11 +504,10 @@ describe('bulk enrolments gathered into bulk actions: batches sealed late', () =
   it('GIVEN a member whose batch is being sealed late WHEN its own message is received again and a producer copy of it arrives meanwhile THEN neither enrols it, the late seal enrols it once, and every copy is settled', async () => {
     const { pipeline, sim, seed } = coalescing;
     const sequenceId = 14;
-    const prospects = await seedProspects(sim, seed, 2, 'late-again');
-    const [x, y] = [
-      enrolment('late-again-x', prospects[0] as number, { sequenceId }),
-      enrolment('late-again-y', prospects[1] as number, { sequenceId }),
-    ];
+    const {
+      prospects,
+      intents: [x, y],
+    } = await twoEnrolments('late-again', sequenceId, ['x', 'y']);
     const sealing = signal();
     const copiesHandled = signal();
     stalls.beforeSeal.set(x.id, async () => {
@@ -555,11 +561,10 @@ describe('bulk enrolments gathered into bulk actions: batches sealed late', () =
   it('GIVEN the shortest park the settings accept and a member whose join reaches the table 25 s after its claim, after another invocation opened a batch WHEN the opener seals late in its invocation and a producer copy of the member arrives after the park THEN the member passes that batch over and the prospect is enrolled once', async () => {
     const { pipeline, sim, seed } = coalescing;
     const sequenceId = 15;
-    const prospects = await seedProspects(sim, seed, 2, 'slow-join');
-    const [x, y] = [
-      enrolment('slow-join-x', prospects[0] as number, { sequenceId }),
-      enrolment('slow-join-y', prospects[1] as number, { sequenceId }),
-    ];
+    const {
+      prospects,
+      intents: [x, y],
+    } = await twoEnrolments('slow-join', sequenceId, ['x', 'y']);
     const copySettled = signal();
     let openerStarted = 0;
     // The joiner's join is slow (a throttled table): it reaches the table once the opener has opened its batch.
