@@ -42,10 +42,6 @@ interface JoinTimes {
   readonly latestOpenedAt: number;
 }
 
-/** A forming batch opened after the members' latest opening: joining it could outlast their park. */
-const openedTooLate = (item: FormingItem | undefined, { latestOpenedAt }: JoinTimes): boolean =>
-  item?.state === FORMING && item.openedAt !== undefined && item.openedAt > latestOpenedAt;
-
 const stored = (member: BatchMember): StoredMember => ({
   m: member.messageId,
   r: member.receiptHandle,
@@ -107,19 +103,20 @@ export class DynamoDbFormingBatches implements FormingBatches {
     times: JoinTimes,
     takeWhatFits: boolean,
   ): Promise<JoinResult> {
-    const { now } = times;
+    const { now, latestOpenedAt } = times;
     let pending = [...members];
     for (let tries = 0; tries < JOIN_TRIES && pending.length > 0; tries++) {
       const added = await this.add(key, pending, times);
       if (added.kind === 'joined') return { joined: pending, left: [], batch: added.batch };
-      if (openedTooLate(added.current, times)) break;
       const state = formingStateOf(
         added.current?.state === FORMING && added.current.openedAt !== undefined
           ? { openedAt: added.current.openedAt, count: added.current.count ?? 0 }
           : undefined,
         this.options.settings,
         now,
+        latestOpenedAt,
       );
+      if (state.kind === 'late') break;
       if (state.kind === 'open') {
         if (state.room === 0 || (state.room < pending.length && !takeWhatFits)) break;
         if (state.room < pending.length) {

@@ -80,20 +80,26 @@ export function defaultParkMs(settings: Pick<CoalescingSettings, 'maxAgeMs'>, fu
   return Math.min(MAX_PARK_MS, minParkMs(settings, functionTimeoutMs) + functionTimeoutMs);
 }
 
-/** What a forming batch's key looks like to a joiner: absent, stale (replace it), full, or open for `room` more. */
+/**
+ * What a forming batch's key looks like to a joiner: absent, stale (replace it), opened too late for the joiner's
+ * members (pass it over, see {@link latestOpeningFor}), or open for `room` more (none when full).
+ */
 export type FormingState =
   | { readonly kind: 'absent' }
   | { readonly kind: 'stale' }
+  | { readonly kind: 'late' }
   | { readonly kind: 'open'; readonly room: number };
 
-/** Reads a forming batch as a joiner at `now` sees it. */
+/** Reads a forming batch as a joiner at `now`, whose members may join a batch opened by `latestOpenedAt`, sees it. */
 export function formingStateOf(
   item: { readonly openedAt: number; readonly count: number } | undefined,
   settings: Pick<CoalescingSettings, 'maxAgeMs' | 'maxSize'>,
   now: number,
+  latestOpenedAt: number,
 ): FormingState {
   if (item === undefined) return { kind: 'absent' };
   if (now - item.openedAt > staleAfterMs(settings)) return { kind: 'stale' };
+  if (item.openedAt > latestOpenedAt) return { kind: 'late' };
   return { kind: 'open', room: Math.max(0, settings.maxSize - item.count) };
 }
 

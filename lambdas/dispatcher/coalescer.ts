@@ -8,7 +8,6 @@ import type { BulkEnrolmentRunner, BulkEntry } from './bulk-enrolment';
 import {
   type CoalescingSettings,
   coalesceOwner,
-  JOIN_SLACK_MS,
   latestOpeningFor,
   MAX_MEMBER_BODY_BYTES,
   openTimeNeededMs,
@@ -128,7 +127,7 @@ export class Coalescer {
     }
     // Claims that took too long (a slow table) are not joined: their park would not cover the batch.
     const joinAt = this.deps.clock();
-    if (joinAt - now > JOIN_SLACK_MS) byKey.clear();
+    if (joinAt > latestOpeningFor(now)) byKey.clear();
     await Promise.all(
       [...byKey].map(async ([key, entries]) => {
         const first = entries[0] as { intent: Enrolment };

@@ -6,6 +6,7 @@ import {
   formingStateOf,
   itemsComplete,
   JOIN_SLACK_MS,
+  latestOpeningFor,
   MAX_COALESCE_SIZE,
   MAX_MEMBER_BODY_BYTES,
   MAX_POLL_INTERVAL_MS,
@@ -44,17 +45,30 @@ describe('coalescing rules: who seals a batch, and when', () => {
 
 describe('coalescing rules: what a joiner makes of the forming item', () => {
   it('GIVEN no forming item THEN it is absent (the joiner opens a batch)', () => {
-    expect(formingStateOf(undefined, settings, T0)).toEqual({ kind: 'absent' });
+    expect(formingStateOf(undefined, settings, T0, latestOpeningFor(T0))).toEqual({ kind: 'absent' });
   });
 
   it('GIVEN an item opened longer ago than the window and its grace THEN it is stale (its opener died)', () => {
-    expect(formingStateOf({ openedAt: T0, count: 3 }, settings, T0 + staleAfterMs(settings) + 1)).toEqual({
+    expect(
+      formingStateOf({ openedAt: T0, count: 3 }, settings, T0 + staleAfterMs(settings) + 1, latestOpeningFor(T0)),
+    ).toEqual({
       kind: 'stale',
     });
   });
 
+  it('GIVEN an item opened more than the join slack after the members were claimed THEN it is late (passed over)', () => {
+    expect(
+      formingStateOf({ openedAt: T0 + JOIN_SLACK_MS + 1, count: 1 }, settings, T0 + 100, latestOpeningFor(T0)),
+    ).toEqual({
+      kind: 'late',
+    });
+  });
+
   it('GIVEN a fresh item with 97 members THEN 3 more fit', () => {
-    expect(formingStateOf({ openedAt: T0, count: 97 }, settings, T0 + 500)).toEqual({ kind: 'open', room: 3 });
+    expect(formingStateOf({ openedAt: T0, count: 97 }, settings, T0 + 500, latestOpeningFor(T0))).toEqual({
+      kind: 'open',
+      room: 3,
+    });
   });
 });
 
