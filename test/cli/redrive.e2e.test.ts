@@ -70,7 +70,8 @@ describe('outreach-gate dlq redrive --rate auto --local, end to end with the sim
     // GIVEN 100 creates dead-lettered by a fault: Outreach answers every request with a 500.
     env.simulator?.configure({ faults: { errorRate: 1, errorRateStatus: 500 } });
     await client.enqueueMany(ids.map((_, n) => prospectCreate(n + 1, 'bulk')));
-    deadLettered = await resultsWhen((result) => result.status === 'dead-lettered', 120_000);
+    // Each failed attempt spends budget (60 per 10 s), so a loaded machine can need minutes to fail all 100.
+    deadLettered = await resultsWhen((result) => result.status === 'dead-lettered', 240_000);
     env.simulator?.configure({ faults: { errorRate: 0 } });
     const before429 = env.simulator?.stats().users.u1?.status429 ?? 0;
 
@@ -98,7 +99,7 @@ describe('outreach-gate dlq redrive --rate auto --local, end to end with the sim
     process.stdout.write(
       `redrive: ${rounds.map((r) => `moved ${r.moved} with ${r.remainingBefore} left`).join('; ')}\n`,
     );
-  }, 420_000);
+  }, 540_000);
 
   afterAll(async () => {
     await runner?.stop();
